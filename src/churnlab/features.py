@@ -1,0 +1,192 @@
+"""The featurizer: a scikit-learn pipeline built from params, fitted on train only.
+
+``build_featurizer`` returns ``Pipeline([ratios, ColumnTransformer])`` with pandas output:
+ratio features first, then per column group imputation with missing indicators, log1p for
+skewed amounts, scaling, one-hot and ordinal encoding, date parts and elapsed days, and
+TF-IDF on the ticket text. The same fitted object serves training, batch scoring and the API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab.errors import UserError
+from churnlab.params import FeaturizeParams
+
+NON_FEATURES = ("customer_key", "churned")
+
+
+class RatioFeatures(TransformerMixin, BaseEstimator):
+    """Append ``name = numerator / denominator`` columns; a zero denominator gives NaN."""
+
+    def __init__(self, ratios: dict[str, tuple[str, str]] | None = None):
+        self.ratios = ratios
+
+    def fit(self, X: pd.DataFrame, y=None):
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self)
+        out = X.copy()
+        for name, (numerator, denominator) in (self.ratios or {}).items():
+            den = pd.to_numeric(out[denominator], errors="coerce").astype("float64")
+            num = pd.to_numeric(out[numerator], errors="coerce").astype("float64")
+            out[name] = num / den.where(den != 0)
+        return out
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([*self.feature_names_in_, *(self.ratios or {})], dtype=object)
+
+
+class Log1p(TransformerMixin, BaseEstimator):
+    """log(1 + max(x, 0)) for skewed non-negative amounts (negatives are data errors)."""
+
+    def fit(self, X, y=None):
+        self.n_features_in_ = np.shape(X)[1]
+        if hasattr(X, "columns"):
+            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def transform(self, X):
+        return np.log1p(np.clip(np.asarray(X, dtype="float64"), 0.0, None))
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        if input_features is not None:
+            return np.asarray(input_features, dtype=object)
+        return self.feature_names_in_
+
+
+class DateParts(TransformerMixin, BaseEstimator):
+    """Year, quarter, month, day of week and days elapsed until ``reference`` per date column."""
+
+    PARTS = ("year", "quarter", "month", "dayofweek", "days_before_snapshot")
+
+    def __init__(self, reference: dt.date | None = None):
+        self.reference = reference
+
+    def fit(self, X: pd.DataFrame, y=None):
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self)
+        reference = pd.Timestamp(self.reference)
+        columns = []
+        for name in self.feature_names_in_:
+            when = pd.to_datetime(X[name], errors="coerce")
+            columns += [when.dt.year, when.dt.quarter, when.dt.month, when.dt.dayofweek,
+                        (reference - when).dt.total_seconds() / 86_400.0]
+        return np.column_stack([c.to_numpy(dtype="float64", na_value=np.nan) for c in columns])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in self.PARTS],
+                          dtype=object)
+
+
+class DenseTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF on one text column, returned dense so it fits a pandas-output pipeline."""
+
+    def __init__(self, max_features: int = 100, ngram_max: int = 2, min_df: int = 5):
+        self.max_features = max_features
+        self.ngram_max = ngram_max
+        self.min_df = min_df
+
+    def _text(self, X) -> pd.Series:
+        column = X.iloc[:, 0] if hasattr(X, "iloc") else pd.Series(np.asarray(X)[:, 0])
+        return column.fillna("").astype(str)
+
+    def fit(self, X, y=None):
+        self.vectorizer_ = TfidfVectorizer(max_features=self.max_features, min_df=self.min_df,
+                                           ngram_range=(1, self.ngram_max),
+                                           dtype=np.float32, sublinear_tf=True)
+        try:
+            self.vectorizer_.fit(self._text(X))
+        except ValueError as exc:  # empty vocabulary: no ticket text in train
+            raise UserError(f"featurize: TF-IDF found no usable ticket text ({exc}); "
+                            "set featurize.text.enabled: false") from None
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self.vectorizer_.transform(self._text(X)).toarray()
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        words = self.vectorizer_.get_feature_names_out()
+        return np.asarray([w.replace(" ", "_") for w in words], dtype=object)
+
+
+def column_groups(frame: pd.DataFrame, p: FeaturizeParams) -> dict[str, list[str]]:
+    """Assign each input column to one transformer group, by params first, then by dtype."""
+    columns = [c for c in frame.columns if c not in NON_FEATURES]
+    declared = set(p.log_columns) | set(p.ordinal) | set(p.date_columns)
+    for name in sorted(declared | {c for pair in p.ratios.values() for c in pair}):
+        if name not in frame:
+            raise UserError(f"params.yaml: featurize names column {name!r}, which the prepared "
+                            f"data lacks; available: {columns}")
+    ratio_names = list(p.ratios)
+    text = ["ticket_text"] if p.text.enabled and "ticket_text" in frame else []
+    dates = [c for c in columns if c in p.date_columns]
+    rest = [c for c in columns if c not in declared and c != "ticket_text"]
+    numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])] + ratio_names
+    categorical = [c for c in rest if not pd.api.types.is_numeric_dtype(frame[c])
+                   and not pd.api.types.is_datetime64_any_dtype(frame[c])]
+    return {"numeric": numeric, "log": list(p.log_columns), "ordinal": list(p.ordinal),
+            "categorical": categorical, "date": dates, "text": text}
+
+
+def _numeric_steps(scale: bool, log: bool = False) -> Pipeline:
+    steps = [("impute", SimpleImputer(strategy="median", add_indicator=True,
+                                      keep_empty_features=True))]
+    if log:
+        steps.append(("log1p", Log1p()))
+    if scale:
+        steps.append(("scale", StandardScaler()))
+    return Pipeline(steps)
+
+
+def build_featurizer(frame: pd.DataFrame, p: FeaturizeParams, snapshot: dt.date) -> Pipeline:
+    """An unfitted featurizer for frames shaped like ``frame`` (a prepared customer table)."""
+    groups = column_groups(frame, p)
+    transformers = [
+        ("num", _numeric_steps(p.scale), groups["numeric"]),
+        ("log", _numeric_steps(p.scale, log=True), groups["log"]),
+        ("ord", Pipeline([
+            ("impute", SimpleImputer(strategy="most_frequent")),
+            ("encode", OrdinalEncoder(categories=[p.ordinal[c] for c in groups["ordinal"]],
+                                      handle_unknown="use_encoded_value", unknown_value=-1)),
+        ]), groups["ordinal"]),
+        ("cat", Pipeline([
+            ("impute", SimpleImputer(strategy="constant", fill_value="Unknown")),
+            ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False,
+                                     min_frequency=p.onehot_min_frequency)),
+        ]), groups["categorical"]),
+        ("date", Pipeline([("parts", DateParts(reference=snapshot)),
+                           ("impute", SimpleImputer(strategy="median",
+                                                    keep_empty_features=True))]),
+         groups["date"]),
+        ("text", DenseTfidf(p.text.max_features, p.text.ngram_max, p.text.min_df),
+         groups["text"]),
+    ]
+    transformers = [t for t in transformers if t[2]]
+    columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)
+    pipeline = Pipeline([("ratios", RatioFeatures(dict(p.ratios))), ("columns", columns)])
+    return pipeline.set_output(transform="pandas")
+
+
+def feature_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The model inputs of a prepared table: everything but the key and the label."""
+    return frame.drop(columns=[c for c in NON_FEATURES if c in frame])

@@ -1,0 +1,126 @@
+"""Reading and writing artifacts: atomic, deterministic, with clear errors.
+
+Every write goes to a temporary file beside the target and is renamed into place, so a crash
+never leaves a half-written file that a later stage would read. Outputs carry no wall-clock
+metadata (JSON keys sorted, zip entries with a fixed date, PNGs without a timestamp), so the
+same inputs give the same hashes in ``dvc.lock``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from churnlab.errors import UserError
+
+_FIXED_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path | str) -> Iterator[Path]:
+    """Yield a temporary path; on success rename it onto ``target``, on failure delete it."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_bytes(data: bytes, target: Path | str) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(text: str, target: Path | str) -> None:
+    write_bytes(text.encode("utf-8"), target)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        value = float(value)
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def write_json(obj: Any, target: Path | str) -> None:
+    """Pretty JSON with sorted keys; NaN and infinities become null (valid JSON)."""
+    write_text(json.dumps(_jsonable(obj), indent=2, sort_keys=True) + "\n", target)
+
+
+def read_json(path: Path | str) -> Any:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path} is missing: run the stage that produces it first") from None
+    except (OSError, ValueError) as exc:
+        raise UserError(f"{path} is not readable JSON: {exc}") from None
+
+
+def write_table(frame: pd.DataFrame, target: Path | str) -> None:
+    """Parquet without wall-clock metadata, so equal frames give equal bytes."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    with atomic_path(target) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+
+
+def read_table(path: Path | str, columns: list[str] | None = None) -> pd.DataFrame:
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path} is missing: run the stage that produces it first (dvc repro)")
+    try:
+        return pq.read_table(path, columns=columns).to_pandas()
+    except (pa.ArrowException, OSError) as exc:
+        raise UserError(f"{path} is not a readable parquet file: {exc}") from None
+
+
+def write_csv(frame: pd.DataFrame, target: Path | str, float_format: str = "%.6g") -> None:
+    write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), target)
+
+
+def normalise_zip(data: bytes) -> bytes:
+    """Rewrite a zip archive with fixed entry dates and order, so equal content hashes equal."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(src.namelist()):
+            info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            dst.writestr(info, src.read(name))
+    return out.getvalue()
+
+
+def save_figure(fig: Any, target: Path | str) -> None:
+    """Save a matplotlib figure as PNG without software/date metadata, then close it."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    write_bytes(buffer.getvalue(), target)

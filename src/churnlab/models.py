@@ -1,0 +1,137 @@
+"""The model registry: name → how to build, fit and inspect a churn classifier.
+
+Adding a model is one entry in ``REGISTRY``. Every model follows scikit-learn's classifier API
+(``fit`` / ``predict_proba``); ``uses_features`` says whether it takes the featurizer's matrix
+or the prepared customer columns directly (the rule-based baseline reads raw columns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab.params import TrainParams
+
+
+class RuleBasedModel(ClassifierMixin, BaseEstimator):
+    """Today's business rules as a baseline: points for each risk signal, probability = share.
+
+    Signals: month-to-month contract, no login for ``recency_days``, satisfaction at or below
+    ``min_satisfaction``, tenure under ``max_tenure_days``, a failed payment, a recent ticket.
+    Each point level's probability is the churn rate seen at that level in training.
+    """
+
+    def __init__(self, recency_days: float = 21.0, min_satisfaction: float = 2.0,
+                 max_tenure_days: float = 180.0):
+        self.recency_days = recency_days
+        self.min_satisfaction = min_satisfaction
+        self.max_tenure_days = max_tenure_days
+
+    def _points(self, X: pd.DataFrame) -> np.ndarray:
+        def col(name: str) -> pd.Series:
+            return pd.to_numeric(X[name], errors="coerce") if name in X else pd.Series(
+                np.nan, index=X.index)
+
+        contract = X["contract"].astype("string") if "contract" in X else None
+        signals = [
+            (contract == "month-to-month").fillna(False) if contract is not None else False,
+            col("days_since_last_login").fillna(np.inf) > self.recency_days,
+            col("satisfaction") <= self.min_satisfaction,
+            col("tenure_days") < self.max_tenure_days,
+            col("failed_payments_90d") > 0,
+            col("tickets_90d") > 0,
+        ]
+        return np.sum([np.asarray(s, dtype=int) * np.ones(len(X), dtype=int) for s in signals],
+                      axis=0)
+
+    def fit(self, X: pd.DataFrame, y):
+        points = self._points(X)
+        y = np.asarray(y, dtype=float)
+        self.classes_ = np.array([0, 1])
+        prior = y.mean()
+        # Smoothed churn rate per point level (levels never seen fall back to the prior).
+        self.rate_by_points_ = np.array([
+            (y[points == k].sum() + prior * 10) / ((points == k).sum() + 10) for k in range(7)])
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self)
+        p = self.rate_by_points_[np.clip(self._points(X), 0, 6)]
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+
+
+def _positive_weight(y: np.ndarray, p: TrainParams) -> float:
+    if p.class_weight != "balanced":
+        return 1.0
+    positives = max(int(np.sum(y)), 1)
+    return (len(y) - positives) / positives
+
+
+def _make_xgboost(p: TrainParams, y: np.ndarray):
+    x = p.xgboost
+    return xgb.XGBClassifier(
+        n_estimators=x.n_estimators, learning_rate=x.learning_rate, max_depth=x.max_depth,
+        min_child_weight=x.min_child_weight, subsample=x.subsample,
+        colsample_bytree=x.colsample_bytree, reg_lambda=x.reg_lambda,
+        early_stopping_rounds=x.early_stopping_rounds, eval_metric=["logloss", "auc"],
+        scale_pos_weight=_positive_weight(y, p), tree_method="hist", n_jobs=x.n_jobs,
+        random_state=p.seed)
+
+
+def _make_logreg(p: TrainParams, y: np.ndarray):
+    return LogisticRegression(C=p.logreg.C, max_iter=p.logreg.max_iter, random_state=p.seed,
+                              class_weight="balanced" if p.class_weight == "balanced" else None)
+
+
+def _make_rules(p: TrainParams, y: np.ndarray):
+    r = p.rules
+    return RuleBasedModel(r.recency_days, r.min_satisfaction, r.max_tenure_days)
+
+
+def _fit_xgboost(model, X, y, X_valid, y_valid):
+    return model.fit(X, y, eval_set=[(X, y), (X_valid, y_valid)], verbose=False)
+
+
+def _fit_plain(model, X, y, X_valid, y_valid):
+    return model.fit(X, y)
+
+
+def _xgb_importance(model, names) -> pd.Series:
+    gain = model.get_booster().get_score(importance_type="total_gain")
+    by_index = {int(k[1:]) if k.startswith("f") and k[1:].isdigit() else k: v
+                for k, v in gain.items()}
+    values = [by_index.get(i, by_index.get(n, 0.0)) for i, n in enumerate(names)]
+    return pd.Series(values, index=names, name="total_gain")
+
+
+def _coef_importance(model, names) -> pd.Series:
+    return pd.Series(np.abs(model.coef_[0]), index=names, name="abs_coefficient")
+
+
+def _rules_importance(model, names) -> pd.Series:
+    return pd.Series(dtype=float, name="none")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    make: Callable[[TrainParams, np.ndarray], BaseEstimator]
+    fit: Callable
+    importance: Callable[[BaseEstimator, list[str]], pd.Series]
+    uses_features: bool = True
+
+
+REGISTRY: dict[str, ModelSpec] = {
+    "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance),
+    "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance),
+    "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, uses_features=False),
+}

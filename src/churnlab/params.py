@@ -1,0 +1,182 @@
+"""The typed, validated view of ``params.yaml``.
+
+Every stage loads its section through :func:`load_params`, which fails before any work when
+a key is unknown, a type is wrong or a value is out of range, naming the key path
+(``params.yaml: train.xgboost.max_depth must be ...``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from churnlab.errors import UserError
+
+PositiveInt = Field(gt=0)
+
+
+class Strict(BaseModel):
+    """Base for every params section: unknown keys are errors, values are not coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DataParams(Strict):
+    source: Literal["synthetic"] = "synthetic"
+    snapshot_date: dt.date = Field(default=dt.date(2026, 6, 30), strict=False)
+    churn_window_days: int = Field(60, gt=0, le=365)
+
+
+class SyntheticParams(Strict):
+    n_customers: int = Field(30_000, ge=100, le=20_000_000)
+    seed: int = Field(42, ge=0)
+    history_days: int = Field(180, ge=90, le=1095)
+
+
+class PrepareParams(Strict):
+    short_window_days: int = Field(30, gt=0)
+    long_window_days: int = Field(90, gt=0)
+
+    @model_validator(mode="after")
+    def _windows_ordered(self) -> PrepareParams:
+        if self.short_window_days >= self.long_window_days:
+            raise ValueError(
+                "short_window_days must be smaller than long_window_days, got "
+                f"{self.short_window_days} and {self.long_window_days}"
+            )
+        return self
+
+
+class SplitParams(Strict):
+    method: Literal["stratified", "time"] = "stratified"
+    time_column: str = "signup_date"
+    train: float = Field(0.70, gt=0, lt=1)
+    valid: float = Field(0.15, gt=0, lt=1)
+    test: float = Field(0.15, gt=0, lt=1)
+    seed: int = Field(42, ge=0)
+
+    @model_validator(mode="after")
+    def _fractions_sum_to_one(self) -> SplitParams:
+        total = self.train + self.valid + self.test
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(
+                f"train + valid + test must sum to 1, got {self.train} + {self.valid} + "
+                f"{self.test} = {total:g}"
+            )
+        return self
+
+
+class TextParams(Strict):
+    enabled: bool = True
+    max_features: int = Field(100, gt=0)
+    ngram_max: int = Field(2, ge=1, le=3)
+    min_df: int = Field(5, gt=0)
+
+
+class FeaturizeParams(Strict):
+    log_columns: list[str] = Field(default_factory=list)
+    scale: bool = True
+    onehot_min_frequency: int = Field(20, gt=0)
+    ordinal: dict[str, list[str]] = Field(default_factory=dict)
+    date_columns: list[str] = Field(default_factory=list)
+    # name: [numerator, denominator]
+    ratios: dict[str, Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
+        default_factory=dict)
+    text: TextParams = TextParams()
+
+
+class XGBoostParams(Strict):
+    n_estimators: int = Field(2000, gt=0)
+    learning_rate: float = Field(0.05, gt=0, le=1)
+    max_depth: int = Field(4, gt=0, le=16)
+    min_child_weight: float = Field(1.0, ge=0, strict=False)
+    subsample: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    reg_lambda: float = Field(1.0, ge=0, strict=False)
+    early_stopping_rounds: int = Field(50, gt=0)
+    n_jobs: int = Field(2, gt=0)
+
+
+class LogRegParams(Strict):
+    C: float = Field(1.0, gt=0, strict=False)
+    max_iter: int = Field(2000, gt=0)
+
+
+class RulesParams(Strict):
+    """The current business rules: points per risk signal, churn risk = points / max points."""
+
+    recency_days: float = Field(21.0, gt=0, strict=False)
+    min_satisfaction: float = Field(2.0, strict=False)
+    max_tenure_days: float = Field(180.0, gt=0, strict=False)
+
+
+class ThresholdParams(Strict):
+    method: Literal["max_f1", "fixed"] = "max_f1"
+    value: float = Field(0.5, gt=0, lt=1)
+
+
+class TrainParams(Strict):
+    model: Literal["xgboost", "logreg", "rules"] = "xgboost"
+    seed: int = Field(42, ge=0)
+    class_weight: Literal["none", "balanced"] = "none"
+    threshold: ThresholdParams = ThresholdParams()
+    xgboost: XGBoostParams = XGBoostParams()
+    logreg: LogRegParams = LogRegParams()
+    rules: RulesParams = RulesParams()
+
+
+class EvaluateParams(Strict):
+    calibration_bins: int = Field(10, ge=2, le=100)
+    top_features: int = Field(20, gt=0)
+
+
+class Params(Strict):
+    data: DataParams = DataParams()
+    synthetic: SyntheticParams = SyntheticParams()
+    prepare: PrepareParams = PrepareParams()
+    split: SplitParams = SplitParams()
+    featurize: FeaturizeParams = FeaturizeParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
+def _describe(error: dict) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return f"{key} is not a known key"
+    if error["type"] == "missing":
+        return f"{key} is required"
+    found = error.get("input")
+    return f"{key}: {message}, got {found!r}" if not isinstance(found, dict) else f"{key}: {message}"
+
+
+def parse_params(raw: object, source: str = "params.yaml") -> Params:
+    """Validate a mapping as read from YAML; raise UserError naming every bad key path."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise UserError(f"{source}: expected a mapping of sections, got {type(raw).__name__}")
+    try:
+        return Params.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source}: {_describe(err)}" for err in exc.errors()]
+        raise UserError("\n".join(lines)) from None
+
+
+def load_params(path: Path | str = "params.yaml") -> Params:
+    """Read and validate ``params.yaml``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path} is not valid YAML: {exc}") from None
+    return parse_params(raw, str(path))

@@ -1,0 +1,20 @@
+"""Where each stage reads and writes, relative to the repository root (DVC runs stages there)."""
+
+from pathlib import Path
+
+PARAMS = Path("params.yaml")
+
+RAW = Path("data/raw")
+PREPARED = Path("data/prepared/customers.parquet")
+TRUTH = Path("data/prepared/truth.parquet")
+SPLIT = Path("data/split")
+FEATURES = Path("data/features")
+MODELS = Path("models")
+FEATURIZER = MODELS / "featurizer.skops"
+PIPELINE = MODELS / "pipeline.skops"
+MODEL_META = MODELS / "metadata.json"
+METRICS = Path("metrics")
+PLOTS = Path("plots")
+TRAIN_LIVE = Path("plots/train")
+
+SPLIT_NAMES = ("train", "valid", "test")

@@ -1,0 +1,121 @@
+"""Stage prepare: raw tables → cleaned, pseudonymised point-in-time customer snapshot.
+
+For the built-in synthetic source it first writes the raw tables (as a CRM and a product
+database would hold them) to ``data/raw/``; it then cleans them, builds the snapshot with
+DuckDB and writes ``data/prepared/``, the hidden truth (synthetic only) and
+``metrics/data_quality.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import duckdb
+import pandas as pd
+
+from churnlab import cleaning, io, paths, privacy, synth
+from churnlab.errors import UserError
+from churnlab.params import Params
+from churnlab.snapshot import TARGET, Windows, build_snapshot
+
+log = logging.getLogger(__name__)
+
+RAW_TABLES = ("customers", "logins", "payments", "tickets")
+REQUIRED_COLUMNS = {
+    "customers": ["customer_id", "signup_date", "closed_at"],
+    "logins": ["customer_id", "login_at"],
+    "payments": ["customer_id", "paid_at", "amount", "status"],
+    "tickets": ["ticket_id", "customer_id", "created_at", "description"],
+}
+
+
+def write_synthetic_raw(params: Params) -> None:
+    s, d = params.synthetic, params.data
+    log.info("generating %d synthetic customers (seed %d)", s.n_customers, s.seed)
+    raw = synth.generate(s.n_customers, s.seed, d.snapshot_date, d.churn_window_days,
+                         s.history_days)
+    for name, table in raw.tables().items():
+        io.write_table(table, paths.RAW / f"{name}.parquet")
+    io.write_table(raw.truth, paths.RAW / "truth.parquet")
+
+
+def check_columns(con: duckdb.DuckDBPyConnection) -> None:
+    for table, required in REQUIRED_COLUMNS.items():
+        present = [row[0] for row in con.execute(f"DESCRIBE {table}_raw").fetchall()]
+        missing = [c for c in required if c not in present]
+        if missing:
+            raise UserError(f"{paths.RAW / table}.parquet lacks column(s) {missing}; "
+                            f"it has {present}")
+
+
+def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with one view ``<table>_raw`` per raw parquet file."""
+    con = duckdb.connect()
+    con.execute("SET threads TO 2")
+    for table in RAW_TABLES:
+        path = raw_dir / f"{table}.parquet"
+        if not path.exists():
+            raise UserError(f"{path} is missing: the raw tables are produced by prepare itself "
+                            "for data.source=synthetic")
+        try:
+            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{path}')")
+        except duckdb.Error as exc:
+            raise UserError(f"{path} is not a readable parquet file: {exc}") from None
+    check_columns(con)
+    return con
+
+
+def quality_report(rows_in: int, active: int, prepared: pd.DataFrame, cleaning_report: dict,
+                   event_duplicates: dict[str, int]) -> dict:
+    features = prepared.drop(columns=[TARGET])
+    missing = features.isna().mean().round(6).to_dict()
+    return {
+        "rows_in": rows_in,
+        "rows_out": len(prepared),
+        "not_active_at_snapshot": active,
+        "duplicates_removed": {**cleaning_report["duplicates_removed"], **event_duplicates},
+        "spelling_fixed": cleaning_report["spelling_fixed"],
+        "invalid_to_missing": cleaning_report["invalid_to_missing"],
+        "missing_share": missing,
+        "label_rate": round(float(prepared[TARGET].mean()), 6),
+        "n_columns": prepared.shape[1],
+    }
+
+
+def count_event_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    counts = {}
+    for table in ("logins", "payments"):
+        total, distinct = con.execute(
+            f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT * FROM {table}_raw)) "
+            f"FROM {table}_raw").fetchone()
+        counts[table] = int(total - distinct)
+    return counts
+
+
+def main(params: Params) -> None:
+    if params.data.source == "synthetic":
+        write_synthetic_raw(params)
+    con = open_raw()
+    raw_customers = con.execute("SELECT * FROM customers_raw").df()
+    customers, report = cleaning.clean_customers(raw_customers)
+    snapshot_ts = pd.Timestamp(params.data.snapshot_date)
+    active = cleaning.active_at(customers, snapshot_ts)
+    windows = Windows(params.data.snapshot_date, params.data.churn_window_days,
+                      params.prepare.short_window_days, params.prepare.long_window_days)
+    log.info("building the snapshot of %d active customers as of %s", int(active.sum()),
+             params.data.snapshot_date)
+    prepared = build_snapshot(con, customers[active], windows)
+    prepared, dropped = privacy.drop_direct_identifiers(prepared)
+    salt = privacy.salt_from_env()
+    prepared.insert(0, "customer_key", privacy.pseudonymise(prepared.pop("customer_id"), salt))
+    quality = quality_report(len(raw_customers), int((~active).sum()), prepared, report,
+                             count_event_duplicates(con))
+    quality["identifiers_dropped"] = dropped
+    if params.data.source == "synthetic":
+        truth = io.read_table(paths.RAW / "truth.parquet")
+        truth["customer_key"] = privacy.pseudonymise(truth.pop("customer_id"), salt)
+        truth = truth[truth["customer_key"].isin(prepared["customer_key"])]
+        io.write_table(truth.sort_values("customer_key", ignore_index=True), paths.TRUTH)
+    io.write_table(prepared, paths.PREPARED)
+    io.write_json(quality, paths.METRICS / "data_quality.json")
+    log.info("prepared %d customers, label rate %.3f", len(prepared), quality["label_rate"])
