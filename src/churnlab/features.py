@@ -117,12 +117,23 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
         except ValueError as exc:  # empty vocabulary: no ticket text in train
             raise UserError(f"featurize: TF-IDF found no usable ticket text ({exc}); "
                             "set featurize.text.enabled: false") from None
+        # The cut-off vocabulary is a set whose order follows the per-process string hash;
+        # scikit-learn documents it as safe to drop, and dropping it keeps the file stable.
+        self.vectorizer_.stop_words_ = None
+        self._forget_address()
         self.n_features_in_ = 1
         return self
 
+    def _forget_address(self) -> None:
+        # scikit-learn caches a memory address to skip a stop-word re-check; it would make
+        # every saved file differ between runs, so it is dropped after each use.
+        self.vectorizer_.__dict__.pop("_stop_words_id", None)
+
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return self.vectorizer_.transform(self._text(X)).toarray()
+        matrix = self.vectorizer_.transform(self._text(X)).toarray()
+        self._forget_address()
+        return matrix
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         words = self.vectorizer_.get_feature_names_out()

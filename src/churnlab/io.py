@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -104,15 +105,38 @@ def write_csv(frame: pd.DataFrame, target: Path | str, float_format: str = "%.6g
     write_text(frame.to_csv(index=False, float_format=float_format, lineterminator="\n"), target)
 
 
-def normalise_zip(data: bytes) -> bytes:
-    """Rewrite a zip archive with fixed entry dates and order, so equal content hashes equal."""
+_SKOPS_ID = re.compile(r'"__id__": (\d+)')
+_SKOPS_FILE = re.compile(r'"file": "([^"]+)"')
+
+
+def normalise_skops(data: bytes) -> bytes:
+    """Make a skops archive byte-stable: equal objects must give equal files.
+
+    skops names objects by their memory address (``id()``) and binary entries by random
+    UUIDs, and stamps zip entries with the current time. Renumbering both in order of first
+    appearance in ``schema.json`` keeps every cross-reference intact while removing all
+    run-to-run differences.
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as src:
+        entries = {name: src.read(name) for name in src.namelist()}
+    schema = entries.pop("schema.json").decode("utf-8")
+    ids: dict[str, str] = {}
+    for found in _SKOPS_ID.findall(schema):
+        ids.setdefault(found, str(len(ids) + 1))
+    files: dict[str, str] = {}
+    for found in _SKOPS_FILE.findall(schema):
+        files.setdefault(found, f"{len(files) + 1:06d}{Path(found).suffix}")
+    schema = _SKOPS_ID.sub(lambda m: f'"__id__": {ids[m.group(1)]}', schema)
+    schema = _SKOPS_FILE.sub(lambda m: f'"file": "{files[m.group(1)]}"', schema)
+    renamed = {files[name]: content for name, content in entries.items()}
+    renamed["schema.json"] = schema.encode("utf-8")
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
-        for name in sorted(src.namelist()):
+    with zipfile.ZipFile(out, "w") as dst:
+        for name in sorted(renamed):
             info = zipfile.ZipInfo(name, date_time=_FIXED_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            dst.writestr(info, src.read(name))
+            dst.writestr(info, renamed[name])
     return out.getvalue()
 
 

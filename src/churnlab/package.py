@@ -47,7 +47,7 @@ def save(obj: Any, target: Path | str) -> None:
     unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
     if unknown:
         raise RuntimeError(f"refusing to save types outside the allow-list: {unknown}")
-    io.write_bytes(io.normalise_zip(data), target)
+    io.write_bytes(io.normalise_skops(data), target)
 
 
 def load(path: Path | str) -> Any:
