@@ -32,7 +32,7 @@ class DataParams(Strict):
 
 
 class SyntheticParams(Strict):
-    n_customers: int = Field(30_000, ge=100, le=20_000_000)
+    n_customers: int = Field(50_000, ge=100, le=20_000_000)
     seed: int = Field(42, ge=0)
     history_days: int = Field(180, ge=90, le=1095)
 
@@ -92,10 +92,10 @@ class FeaturizeParams(Strict):
 class XGBoostParams(Strict):
     n_estimators: int = Field(2000, gt=0)
     learning_rate: float = Field(0.05, gt=0, le=1)
-    max_depth: int = Field(4, gt=0, le=16)
-    min_child_weight: float = Field(1.0, ge=0, strict=False)
+    max_depth: int = Field(3, gt=0, le=16)
+    min_child_weight: float = Field(10.0, ge=0, strict=False)
     subsample: float = Field(0.8, gt=0, le=1)
-    colsample_bytree: float = Field(0.8, gt=0, le=1)
+    colsample_bytree: float = Field(0.5, gt=0, le=1)
     reg_lambda: float = Field(1.0, ge=0, strict=False)
     early_stopping_rounds: int = Field(50, gt=0)
     n_jobs: int = Field(2, gt=0)

@@ -41,11 +41,11 @@ def _axes(title: str, xlabel: str, ylabel: str):
 
 
 def curve_png(frame: pd.DataFrame, x: str, y: str, title: str, label: str, target: Path,
-              diagonal: bool = False) -> None:
+              diagonal: str | None = None) -> None:
     fig, ax = _axes(title, x.replace("_", " "), y.replace("_", " "))
     ax.plot(frame[x], frame[y], label=label, lw=2)
     if diagonal:
-        ax.plot([0, 1], [0, 1], ls="--", color="grey", label="chance / perfect calibration")
+        ax.plot([0, 1], [0, 1], ls="--", color="grey", label=diagonal)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.legend(loc="best")

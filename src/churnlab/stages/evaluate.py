@@ -41,11 +41,11 @@ def write_plots(y, scores, threshold: float, n_bins: int) -> None:
     io.write_csv(calibration, out / "calibration.csv")
     io.write_csv(plots.confusion_frame(y, predicted), out / "confusion.csv")
     plots.curve_png(roc, "fpr", "tpr", "ROC curve (test)", "model", out / "roc.png",
-                    diagonal=True)
+                    diagonal="chance")
     plots.curve_png(pr, "recall", "precision", "Precision-recall curve (test)", "model",
                     out / "precision_recall.png")
     plots.curve_png(calibration, "mean_predicted", "observed_rate", "Calibration (test)",
-                    "model", out / "calibration.png", diagonal=True)
+                    "model", out / "calibration.png", diagonal="perfect calibration")
     plots.confusion_png(y, predicted, out / "confusion.png")
 
 

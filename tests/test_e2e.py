@@ -1,0 +1,157 @@
+"""End-to-end: the real ``dvc repro`` / ``dvc exp run`` in a temporary copy of the repository.
+
+One small pipeline (3,000 customers) is built once per module; the tests then check what a
+user relies on: outputs exist, ``dvc status`` is clean, a rerun gives identical hashes,
+a hyper-parameter change reruns only train and evaluate, a queued sweep completes and shows
+in ``dvc exp show``, ``dvc metrics diff`` compares commits, and bad params stop the run
+without touching what was produced.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+N_CUSTOMERS = 3000
+
+pytestmark = pytest.mark.e2e
+
+
+def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n"
+                             f"{result.stdout}\n{result.stderr}")
+    return result
+
+
+def set_param(repo: Path, dotted: str, value) -> None:
+    path = repo / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    node = params
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        node = node[key]
+    node[leaf] = value
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def tracked_files() -> list[str]:
+    out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
+                         check=True).stdout
+    return [line for line in out.splitlines() if line and (REPO / line).exists()]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    """A git + DVC copy of the project at a small size, with the pipeline run once."""
+    root = tmp_path_factory.mktemp("churnlab") / "repo"
+    for name in tracked_files():
+        if name.startswith(("metrics/", "plots/")) or name == "dvc.lock":
+            continue  # produced by the run below
+        target = root / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    set_param(root, "synthetic.n_customers", N_CUSTOMERS)
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "small copy"], root)
+    run(["dvc", "repro"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "run pipeline"], root)
+    return root
+
+
+def test_repro_produces_outputs_and_clean_status(repo: Path) -> None:
+    metrics = json.loads((repo / "metrics/evaluate.json").read_text())
+    for key in ("roc_auc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy",
+                "brier", "log_loss", "threshold", "oracle_roc_auc"):
+        assert key in metrics, key
+    assert 0.5 < metrics["roc_auc"] <= 1.0
+    assert metrics["roc_auc"] <= metrics["oracle_roc_auc"] + 0.05
+    for name in ("roc.csv", "precision_recall.csv", "calibration.csv", "confusion.csv",
+                 "feature_importance.png"):
+        assert (repo / "plots" / name).stat().st_size > 0, name
+    assert "up to date" in run(["dvc", "status"], repo).stdout
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+
+def test_repro_is_reproducible(repo: Path) -> None:
+    before = (repo / "dvc.lock").read_text()
+    shutil.rmtree(repo / "data")
+    shutil.rmtree(repo / "models")
+    run(["dvc", "repro", "-f"], repo)
+    assert (repo / "dvc.lock").read_text() == before
+    assert run(["git", "status", "--porcelain"], repo).stdout == ""
+
+
+def test_hyperparameter_change_reruns_only_train_and_evaluate(repo: Path) -> None:
+    result = run(["dvc", "exp", "run", "-S", "train.xgboost.max_depth=2"], repo)
+    ran = {line.split("'")[1] for line in result.stdout.splitlines()
+           if line.startswith("Running stage")}
+    assert ran == {"train", "evaluate"}, result.stdout
+    run(["git", "checkout", "--", "."], repo)
+    run(["dvc", "checkout", "-f"], repo)
+
+
+def test_queued_sweep_completes_and_is_listed(repo: Path) -> None:
+    run(["dvc", "exp", "run", "--queue", "-S", "train.xgboost.max_depth=2,4"], repo)
+    run(["dvc", "queue", "start", "-j", "1"], repo)
+    # `dvc queue start` runs in the background: wait for both tasks to finish.
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        status = run(["dvc", "queue", "status"], repo).stdout
+        if "Queued" not in status and "Running" not in status:
+            break
+        time.sleep(2)
+    assert "Failed" not in status, status
+    shown = run(["dvc", "exp", "show", "--json"], repo).stdout
+    experiments = [exp for rev in json.loads(shown) for exp in (rev.get("experiments") or [])]
+    depths = set()
+    for exp in experiments:
+        for run_ in exp.get("revs", []):
+            data = run_.get("data") or {}
+            params = data.get("params", {}).get("params.yaml", {}).get("data", {})
+            metrics = data.get("metrics", {}).get("metrics/evaluate.json", {}).get("data", {})
+            if "roc_auc" in metrics:
+                depths.add(params["train"]["xgboost"]["max_depth"])
+    assert {2, 4} <= depths, shown[:2000]
+
+
+def test_metrics_diff_between_commits(repo: Path) -> None:
+    set_param(repo, "train.xgboost.learning_rate", 0.2)
+    run(["dvc", "repro"], repo)
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--json"], repo).stdout)
+    assert "roc_auc" in diff["metrics/evaluate.json"]
+    params = json.loads(run(["dvc", "params", "diff", "HEAD", "--json"], repo).stdout)
+    assert params["params.yaml"]["train.xgboost.learning_rate"]["new"] == 0.2
+    plots = run(["dvc", "plots", "diff", "HEAD", "--json"], repo)
+    assert "plots/roc.csv" in plots.stdout
+    run(["git", "checkout", "--", "."], repo)
+    run(["dvc", "checkout", "-f"], repo)
+
+
+def test_bad_params_fail_before_work_and_keep_outputs(repo: Path) -> None:
+    prepared = repo / "data/prepared/customers.parquet"
+    before = prepared.read_bytes()
+    params_before = (repo / "params.yaml").read_text()
+    set_param(repo, "synthetic.n_customers", -5)
+    result = run(["dvc", "repro"], repo, check=False)
+    assert result.returncode != 0
+    assert "synthetic.n_customers" in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert prepared.read_bytes() == before
+    (repo / "params.yaml").write_text(params_before)
