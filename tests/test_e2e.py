@@ -28,13 +28,20 @@ pytestmark = pytest.mark.e2e
 
 
 def run(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-           "DVC_NO_ANALYTICS": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "DVC_NO_ANALYTICS": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
     result = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
     if check and result.returncode != 0:
-        raise AssertionError(f"{' '.join(cmd)} failed ({result.returncode}):\n"
-                             f"{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"{' '.join(cmd)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -50,8 +57,9 @@ def set_param(repo: Path, dotted: str, value) -> None:
 
 
 def tracked_files() -> list[str]:
-    out = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout
     return [line for line in out.splitlines() if line and (REPO / line).exists()]
 
 
@@ -77,13 +85,29 @@ def repo(tmp_path_factory) -> Path:
 
 def test_repro_produces_outputs_and_clean_status(repo: Path) -> None:
     metrics = json.loads((repo / "metrics/evaluate.json").read_text())
-    for key in ("roc_auc", "pr_auc", "f1", "precision", "recall", "specificity", "accuracy",
-                "brier", "log_loss", "threshold", "oracle_roc_auc"):
+    for key in (
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "precision",
+        "recall",
+        "specificity",
+        "accuracy",
+        "brier",
+        "log_loss",
+        "threshold",
+        "oracle_roc_auc",
+    ):
         assert key in metrics, key
     assert 0.5 < metrics["roc_auc"] <= 1.0
     assert metrics["roc_auc"] <= metrics["oracle_roc_auc"] + 0.05
-    for name in ("roc.csv", "precision_recall.csv", "calibration.csv", "confusion.csv",
-                 "feature_importance.png"):
+    for name in (
+        "roc.csv",
+        "precision_recall.csv",
+        "calibration.csv",
+        "confusion.csv",
+        "feature_importance.png",
+    ):
         assert (repo / "plots" / name).stat().st_size > 0, name
     assert "up to date" in run(["dvc", "status"], repo).stdout
     assert run(["git", "status", "--porcelain"], repo).stdout == ""
@@ -100,8 +124,11 @@ def test_repro_is_reproducible(repo: Path) -> None:
 
 def test_hyperparameter_change_reruns_only_train_and_evaluate(repo: Path) -> None:
     result = run(["dvc", "exp", "run", "-S", "train.xgboost.max_depth=2"], repo)
-    ran = {line.split("'")[1] for line in result.stdout.splitlines()
-           if line.startswith("Running stage")}
+    ran = {
+        line.split("'")[1]
+        for line in result.stdout.splitlines()
+        if line.startswith("Running stage")
+    }
     assert ran == {"train", "evaluate"}, result.stdout
     run(["git", "checkout", "--", "."], repo)
     run(["dvc", "checkout", "-f"], repo)

@@ -14,14 +14,31 @@ import pandas as pd
 # Spelling variants seen in CRM exports, keyed by the normalised form (lower case,
 # alphanumerics only). Values not listed keep their normalised-whitespace lower-case form.
 CATEGORY_SYNONYMS: dict[str, dict[str, str]] = {
-    "region": {"north": "North", "n": "North", "south": "South", "east": "East",
-               "west": "West", "central": "Central", "centre": "Central"},
-    "contract": {"monthtomonth": "month-to-month", "m2m": "month-to-month",
-                 "oneyear": "one-year", "1year": "one-year", "twoyear": "two-year",
-                 "2years": "two-year", "2year": "two-year"},
-    "payment_method": {"creditcard": "credit card", "banktransfer": "bank transfer",
-                       "echeck": "electronic check", "electroniccheck": "electronic check",
-                       "mailedcheck": "mailed check"},
+    "region": {
+        "north": "North",
+        "n": "North",
+        "south": "South",
+        "east": "East",
+        "west": "West",
+        "central": "Central",
+        "centre": "Central",
+    },
+    "contract": {
+        "monthtomonth": "month-to-month",
+        "m2m": "month-to-month",
+        "oneyear": "one-year",
+        "1year": "one-year",
+        "twoyear": "two-year",
+        "2years": "two-year",
+        "2year": "two-year",
+    },
+    "payment_method": {
+        "creditcard": "credit card",
+        "banktransfer": "bank transfer",
+        "echeck": "electronic check",
+        "electroniccheck": "electronic check",
+        "mailedcheck": "mailed check",
+    },
     "plan": {"basic": "basic", "standard": "standard", "premium": "premium"},
 }
 

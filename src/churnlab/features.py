@@ -87,13 +87,19 @@ class DateParts(TransformerMixin, BaseEstimator):
         columns = []
         for name in self.feature_names_in_:
             when = pd.to_datetime(X[name], errors="coerce")
-            columns += [when.dt.year, when.dt.quarter, when.dt.month, when.dt.dayofweek,
-                        (reference - when).dt.total_seconds() / 86_400.0]
+            columns += [
+                when.dt.year,
+                when.dt.quarter,
+                when.dt.month,
+                when.dt.dayofweek,
+                (reference - when).dt.total_seconds() / 86_400.0,
+            ]
         return np.column_stack([c.to_numpy(dtype="float64", na_value=np.nan) for c in columns])
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray([f"{c}_{p}" for c in self.feature_names_in_ for p in self.PARTS],
-                          dtype=object)
+        return np.asarray(
+            [f"{c}_{p}" for c in self.feature_names_in_ for p in self.PARTS], dtype=object
+        )
 
 
 class DenseTfidf(TransformerMixin, BaseEstimator):
@@ -109,14 +115,20 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
         return column.fillna("").astype(str)
 
     def fit(self, X, y=None):
-        self.vectorizer_ = TfidfVectorizer(max_features=self.max_features, min_df=self.min_df,
-                                           ngram_range=(1, self.ngram_max),
-                                           dtype=np.float32, sublinear_tf=True)
+        self.vectorizer_ = TfidfVectorizer(
+            max_features=self.max_features,
+            min_df=self.min_df,
+            ngram_range=(1, self.ngram_max),
+            dtype=np.float32,
+            sublinear_tf=True,
+        )
         try:
             self.vectorizer_.fit(self._text(X))
         except ValueError as exc:  # empty vocabulary: no ticket text in train
-            raise UserError(f"featurize: TF-IDF found no usable ticket text ({exc}); "
-                            "set featurize.text.enabled: false") from None
+            raise UserError(
+                f"featurize: TF-IDF found no usable ticket text ({exc}); "
+                "set featurize.text.enabled: false"
+            ) from None
         # The cut-off vocabulary is a set whose order follows the per-process string hash;
         # scikit-learn documents it as safe to drop, and dropping it keeps the file stable.
         self.vectorizer_.stop_words_ = None
@@ -146,22 +158,35 @@ def column_groups(frame: pd.DataFrame, p: FeaturizeParams) -> dict[str, list[str
     declared = set(p.log_columns) | set(p.ordinal) | set(p.date_columns)
     for name in sorted(declared | {c for pair in p.ratios.values() for c in pair}):
         if name not in frame:
-            raise UserError(f"params.yaml: featurize names column {name!r}, which the prepared "
-                            f"data lacks; available: {columns}")
+            raise UserError(
+                f"params.yaml: featurize names column {name!r}, which the prepared "
+                f"data lacks; available: {columns}"
+            )
     ratio_names = list(p.ratios)
     text = ["ticket_text"] if p.text.enabled and "ticket_text" in frame else []
     dates = [c for c in columns if c in p.date_columns]
     rest = [c for c in columns if c not in declared and c != "ticket_text"]
     numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])] + ratio_names
-    categorical = [c for c in rest if not pd.api.types.is_numeric_dtype(frame[c])
-                   and not pd.api.types.is_datetime64_any_dtype(frame[c])]
-    return {"numeric": numeric, "log": list(p.log_columns), "ordinal": list(p.ordinal),
-            "categorical": categorical, "date": dates, "text": text}
+    categorical = [
+        c
+        for c in rest
+        if not pd.api.types.is_numeric_dtype(frame[c])
+        and not pd.api.types.is_datetime64_any_dtype(frame[c])
+    ]
+    return {
+        "numeric": numeric,
+        "log": list(p.log_columns),
+        "ordinal": list(p.ordinal),
+        "categorical": categorical,
+        "date": dates,
+        "text": text,
+    }
 
 
 def _numeric_steps(scale: bool, log: bool = False) -> Pipeline:
-    steps = [("impute", SimpleImputer(strategy="median", add_indicator=True,
-                                      keep_empty_features=True))]
+    steps = [
+        ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
+    ]
     if log:
         steps.append(("log1p", Log1p()))
     if scale:
@@ -175,22 +200,51 @@ def build_featurizer(frame: pd.DataFrame, p: FeaturizeParams, snapshot: dt.date)
     transformers = [
         ("num", _numeric_steps(p.scale), groups["numeric"]),
         ("log", _numeric_steps(p.scale, log=True), groups["log"]),
-        ("ord", Pipeline([
-            ("impute", SimpleImputer(strategy="most_frequent")),
-            ("encode", OrdinalEncoder(categories=[p.ordinal[c] for c in groups["ordinal"]],
-                                      handle_unknown="use_encoded_value", unknown_value=-1)),
-        ]), groups["ordinal"]),
-        ("cat", Pipeline([
-            ("impute", SimpleImputer(strategy="constant", fill_value="Unknown")),
-            ("onehot", OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False,
-                                     min_frequency=p.onehot_min_frequency)),
-        ]), groups["categorical"]),
-        ("date", Pipeline([("parts", DateParts(reference=snapshot)),
-                           ("impute", SimpleImputer(strategy="median",
-                                                    keep_empty_features=True))]),
-         groups["date"]),
-        ("text", DenseTfidf(p.text.max_features, p.text.ngram_max, p.text.min_df),
-         groups["text"]),
+        (
+            "ord",
+            Pipeline(
+                [
+                    ("impute", SimpleImputer(strategy="most_frequent")),
+                    (
+                        "encode",
+                        OrdinalEncoder(
+                            categories=[p.ordinal[c] for c in groups["ordinal"]],
+                            handle_unknown="use_encoded_value",
+                            unknown_value=-1,
+                        ),
+                    ),
+                ]
+            ),
+            groups["ordinal"],
+        ),
+        (
+            "cat",
+            Pipeline(
+                [
+                    ("impute", SimpleImputer(strategy="constant", fill_value="Unknown")),
+                    (
+                        "onehot",
+                        OneHotEncoder(
+                            handle_unknown="infrequent_if_exist",
+                            sparse_output=False,
+                            min_frequency=p.onehot_min_frequency,
+                        ),
+                    ),
+                ]
+            ),
+            groups["categorical"],
+        ),
+        (
+            "date",
+            Pipeline(
+                [
+                    ("parts", DateParts(reference=snapshot)),
+                    ("impute", SimpleImputer(strategy="median", keep_empty_features=True)),
+                ]
+            ),
+            groups["date"],
+        ),
+        ("text", DenseTfidf(p.text.max_features, p.text.ngram_max, p.text.min_df), groups["text"]),
     ]
     transformers = [t for t in transformers if t[2]]
     columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)

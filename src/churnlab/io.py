@@ -141,10 +141,7 @@ def normalise_skops(data: bytes) -> bytes:
 
 
 def save_figure(fig: Any, target: Path | str) -> None:
-    """Save a matplotlib figure as PNG without software/date metadata, then close it."""
-    import matplotlib.pyplot as plt
-
+    """Save a matplotlib figure as PNG without software/date metadata."""
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     write_bytes(buffer.getvalue(), target)

@@ -33,6 +33,10 @@ def classification_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: fl
         "log_loss": skm.log_loss(y_true, scores, labels=[0, 1]),
         "threshold": float(threshold),
         "n": len(y_true),
+        "true_positives": int(tp),
+        "false_positives": int(fp),
+        "true_negatives": int(tn),
+        "false_negatives": int(fn),
         "positive_rate": float(y_true.mean()),
     }
 
@@ -46,5 +50,7 @@ def calibration_table(y_true: np.ndarray, scores: np.ndarray, n_bins: int) -> di
 
 
 def rounded(values: dict, digits: int = 6) -> dict:
-    return {k: round(float(v), digits) if isinstance(v, (float, np.floating)) else v
-            for k, v in values.items()}
+    return {
+        k: round(float(v), digits) if isinstance(v, (float, np.floating)) else v
+        for k, v in values.items()
+    }

@@ -28,16 +28,23 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
     Each point level's probability is the churn rate seen at that level in training.
     """
 
-    def __init__(self, recency_days: float = 21.0, min_satisfaction: float = 2.0,
-                 max_tenure_days: float = 180.0):
+    def __init__(
+        self,
+        recency_days: float = 21.0,
+        min_satisfaction: float = 2.0,
+        max_tenure_days: float = 180.0,
+    ):
         self.recency_days = recency_days
         self.min_satisfaction = min_satisfaction
         self.max_tenure_days = max_tenure_days
 
     def _points(self, X: pd.DataFrame) -> np.ndarray:
         def col(name: str) -> pd.Series:
-            return pd.to_numeric(X[name], errors="coerce") if name in X else pd.Series(
-                np.nan, index=X.index)
+            return (
+                pd.to_numeric(X[name], errors="coerce")
+                if name in X
+                else pd.Series(np.nan, index=X.index)
+            )
 
         contract = X["contract"].astype("string") if "contract" in X else None
         signals = [
@@ -48,8 +55,9 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
             col("failed_payments_90d") > 0,
             col("tickets_90d") > 0,
         ]
-        return np.sum([np.asarray(s, dtype=int) * np.ones(len(X), dtype=int) for s in signals],
-                      axis=0)
+        return np.sum(
+            [np.asarray(s, dtype=int) * np.ones(len(X), dtype=int) for s in signals], axis=0
+        )
 
     def fit(self, X: pd.DataFrame, y):
         points = self._points(X)
@@ -57,8 +65,9 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         prior = y.mean()
         # Smoothed churn rate per point level (levels never seen fall back to the prior).
-        self.rate_by_points_ = np.array([
-            (y[points == k].sum() + prior * 10) / ((points == k).sum() + 10) for k in range(7)])
+        self.rate_by_points_ = np.array(
+            [(y[points == k].sum() + prior * 10) / ((points == k).sum() + 10) for k in range(7)]
+        )
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
@@ -80,17 +89,29 @@ def _positive_weight(y: np.ndarray, p: TrainParams) -> float:
 def _make_xgboost(p: TrainParams, y: np.ndarray):
     x = p.xgboost
     return xgb.XGBClassifier(
-        n_estimators=x.n_estimators, learning_rate=x.learning_rate, max_depth=x.max_depth,
-        min_child_weight=x.min_child_weight, subsample=x.subsample,
-        colsample_bytree=x.colsample_bytree, reg_lambda=x.reg_lambda,
-        early_stopping_rounds=x.early_stopping_rounds, eval_metric=["logloss", "auc"],
-        scale_pos_weight=_positive_weight(y, p), tree_method="hist", n_jobs=x.n_jobs,
-        random_state=p.seed)
+        n_estimators=x.n_estimators,
+        learning_rate=x.learning_rate,
+        max_depth=x.max_depth,
+        min_child_weight=x.min_child_weight,
+        subsample=x.subsample,
+        colsample_bytree=x.colsample_bytree,
+        reg_lambda=x.reg_lambda,
+        early_stopping_rounds=x.early_stopping_rounds,
+        eval_metric=["logloss", "auc"],
+        scale_pos_weight=_positive_weight(y, p),
+        tree_method="hist",
+        n_jobs=x.n_jobs,
+        random_state=p.seed,
+    )
 
 
 def _make_logreg(p: TrainParams, y: np.ndarray):
-    return LogisticRegression(C=p.logreg.C, max_iter=p.logreg.max_iter, random_state=p.seed,
-                              class_weight="balanced" if p.class_weight == "balanced" else None)
+    return LogisticRegression(
+        C=p.logreg.C,
+        max_iter=p.logreg.max_iter,
+        random_state=p.seed,
+        class_weight="balanced" if p.class_weight == "balanced" else None,
+    )
 
 
 def _make_rules(p: TrainParams, y: np.ndarray):
@@ -108,8 +129,9 @@ def _fit_plain(model, X, y, X_valid, y_valid):
 
 def _xgb_importance(model, names) -> pd.Series:
     gain = model.get_booster().get_score(importance_type="total_gain")
-    by_index = {int(k[1:]) if k.startswith("f") and k[1:].isdigit() else k: v
-                for k, v in gain.items()}
+    by_index = {
+        int(k[1:]) if k.startswith("f") and k[1:].isdigit() else k: v for k, v in gain.items()
+    }
     values = [by_index.get(i, by_index.get(n, 0.0)) for i, n in enumerate(names)]
     return pd.Series(values, index=names, name="total_gain")
 

@@ -14,31 +14,33 @@ import skops.io as sio
 from churnlab import io
 from churnlab.errors import UserError
 
-TRUSTED_TYPES = sorted([
-    "churnlab.features.DateParts",
-    "churnlab.features.DenseTfidf",
-    "churnlab.features.Log1p",
-    "churnlab.features.RatioFeatures",
-    "churnlab.models.RuleBasedModel",
-    "numpy.dtype",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.feature_extraction.text.TfidfTransformer",
-    "sklearn.feature_extraction.text.TfidfVectorizer",
-    "sklearn.impute._base.MissingIndicator",
-    "sklearn.impute._base.SimpleImputer",
-    "sklearn.linear_model._logistic.LogisticRegression",
-    "sklearn.pipeline.Pipeline",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._encoders.OrdinalEncoder",
-    "sklearn.preprocessing._data.StandardScaler",
-    "xgboost.core.Booster",
-    "xgboost.sklearn.XGBClassifier",
-    "builtins.str",
-    "builtins.float",
-    "builtins.int",
-    "builtins.bool",
-    "datetime.date",
-])
+TRUSTED_TYPES = sorted(
+    [
+        "churnlab.features.DateParts",
+        "churnlab.features.DenseTfidf",
+        "churnlab.features.Log1p",
+        "churnlab.features.RatioFeatures",
+        "churnlab.models.RuleBasedModel",
+        "numpy.dtype",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.feature_extraction.text.TfidfTransformer",
+        "sklearn.feature_extraction.text.TfidfVectorizer",
+        "sklearn.impute._base.MissingIndicator",
+        "sklearn.impute._base.SimpleImputer",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.pipeline.Pipeline",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._data.StandardScaler",
+        "xgboost.core.Booster",
+        "xgboost.sklearn.XGBClassifier",
+        "builtins.str",
+        "builtins.float",
+        "builtins.int",
+        "builtins.bool",
+        "datetime.date",
+    ]
+)
 
 
 def save(obj: Any, target: Path | str) -> None:
@@ -58,11 +60,14 @@ def load(path: Path | str) -> Any:
         data = path.read_bytes()
         unknown = sorted(set(sio.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
     except Exception as exc:  # a foreign or corrupt file: skops raises many kinds
-        raise UserError(f"{path} is not a churnlab model package ({type(exc).__name__}: "
-                        f"{exc})") from None
+        raise UserError(
+            f"{path} is not a churnlab model package ({type(exc).__name__}: {exc})"
+        ) from None
     if unknown:
-        raise UserError(f"{path} was refused: it asks for types outside the allow-list "
-                        f"{unknown}; it may have been tampered with")
+        raise UserError(
+            f"{path} was refused: it asks for types outside the allow-list "
+            f"{unknown}; it may have been tampered with"
+        )
     try:
         return sio.loads(data, trusted=TRUSTED_TYPES)
     except Exception as exc:

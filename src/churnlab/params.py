@@ -85,7 +85,8 @@ class FeaturizeParams(Strict):
     date_columns: list[str] = Field(default_factory=list)
     # name: [numerator, denominator]
     ratios: dict[str, Annotated[list[str], Field(min_length=2, max_length=2)]] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     text: TextParams = TextParams()
 
 
@@ -152,7 +153,9 @@ def _describe(error: dict) -> str:
     if error["type"] == "missing":
         return f"{key} is required"
     found = error.get("input")
-    return f"{key}: {message}, got {found!r}" if not isinstance(found, dict) else f"{key}: {message}"
+    return (
+        f"{key}: {message}, got {found!r}" if not isinstance(found, dict) else f"{key}: {message}"
+    )
 
 
 def parse_params(raw: object, source: str = "params.yaml") -> Params:

@@ -1,18 +1,18 @@
-"""Plot data (small CSVs that ``dvc plots`` renders) and PNG images for readers without DVC."""
+"""Plot data (small CSVs that ``dvc plots`` renders) and PNG images for readers without DVC.
+
+Figures use matplotlib's object API (no pyplot), so no global state or GUI backend is involved.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from sklearn import metrics as skm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from sklearn import metrics as skm  # noqa: E402
-
-from churnlab import io  # noqa: E402
+from churnlab import io
 
 
 def roc_frame(y_true, scores) -> pd.DataFrame:
@@ -27,12 +27,17 @@ def pr_frame(y_true, scores) -> pd.DataFrame:
 
 def confusion_frame(y_true, predicted) -> pd.DataFrame:
     labels = np.array(["stays", "churns"])
-    return pd.DataFrame({"actual": labels[np.asarray(y_true, dtype=int)],
-                         "predicted": labels[np.asarray(predicted, dtype=int)]})
+    return pd.DataFrame(
+        {
+            "actual": labels[np.asarray(y_true, dtype=int)],
+            "predicted": labels[np.asarray(predicted, dtype=int)],
+        }
+    )
 
 
 def _axes(title: str, xlabel: str, ylabel: str):
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    fig = Figure(figsize=(5.5, 4.5))
+    ax = fig.subplots()
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -40,8 +45,15 @@ def _axes(title: str, xlabel: str, ylabel: str):
     return fig, ax
 
 
-def curve_png(frame: pd.DataFrame, x: str, y: str, title: str, label: str, target: Path,
-              diagonal: str | None = None) -> None:
+def curve_png(
+    frame: pd.DataFrame,
+    x: str,
+    y: str,
+    title: str,
+    label: str,
+    target: Path,
+    diagonal: str | None = None,
+) -> None:
     fig, ax = _axes(title, x.replace("_", " "), y.replace("_", " "))
     ax.plot(frame[x], frame[y], label=label, lw=2)
     if diagonal:
@@ -54,11 +66,19 @@ def curve_png(frame: pd.DataFrame, x: str, y: str, title: str, label: str, targe
 
 def confusion_png(y_true, predicted, target: Path) -> None:
     matrix = skm.confusion_matrix(y_true, predicted, labels=[0, 1])
-    fig, ax = plt.subplots(figsize=(4.5, 4))
+    fig = Figure(figsize=(4.5, 4))
+    ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     for (i, j), value in np.ndenumerate(matrix):
-        ax.text(j, i, f"{value:,}", ha="center", va="center",
-                color="white" if value > matrix.max() / 2 else "black", fontsize=12)
+        ax.text(
+            j,
+            i,
+            f"{value:,}",
+            ha="center",
+            va="center",
+            color="white" if value > matrix.max() / 2 else "black",
+            fontsize=12,
+        )
     ax.set_xticks([0, 1], ["stays", "churns"])
     ax.set_yticks([0, 1], ["stays", "churns"])
     ax.set_xlabel("predicted")
@@ -69,7 +89,8 @@ def confusion_png(y_true, predicted, target: Path) -> None:
 
 def importance_png(importance: pd.Series, top: int, target: Path) -> None:
     top_values = importance.sort_values(ascending=False).head(top).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(top_values) + 1.2))
+    fig = Figure(figsize=(7, 0.3 * len(top_values) + 1.2))
+    ax = fig.subplots()
     ax.barh(top_values.index, top_values.to_numpy(), color="tab:blue")
     ax.set_title(f"Top {len(top_values)} features ({importance.name})")
     ax.set_xlabel(str(importance.name).replace("_", " "))

@@ -29,8 +29,10 @@ def salt_from_env(default: str | None = SYNTHETIC_DEFAULT_SALT) -> bytes:
 def pseudonymise(ids: pd.Series, salt: bytes) -> pd.Series:
     """Keyed hash of each id: stable for one salt, unlinkable to the id without it."""
     key = hashlib.blake2b(salt, digest_size=32).digest()
-    hashed = [hashlib.blake2b(str(v).encode("utf-8"), key=key, digest_size=8).hexdigest()
-              for v in ids.to_numpy()]
+    hashed = [
+        hashlib.blake2b(str(v).encode("utf-8"), key=key, digest_size=8).hexdigest()
+        for v in ids.to_numpy()
+    ]
     return pd.Series(hashed, index=ids.index, dtype="string", name="customer_key")
 
 

@@ -97,8 +97,9 @@ def _rename_windows(frame: pd.DataFrame, w: Windows) -> pd.DataFrame:
     return frame.rename(columns=names)
 
 
-def build_snapshot(con: duckdb.DuckDBPyConnection, customers: pd.DataFrame,
-                   w: Windows) -> pd.DataFrame:
+def build_snapshot(
+    con: duckdb.DuckDBPyConnection, customers: pd.DataFrame, w: Windows
+) -> pd.DataFrame:
     """Aggregate the event views ``logins_raw``, ``payments_raw``, ``tickets_raw`` on ``con``.
 
     ``customers`` holds the cleaned, active customers; the result has one row each, in
@@ -106,14 +107,17 @@ def build_snapshot(con: duckdb.DuckDBPyConnection, customers: pd.DataFrame,
     """
     con.register("customers", customers[["customer_id", "closed_at"]])
     snap = dt.datetime.combine(w.snapshot, dt.time())
-    events = con.execute(_SNAPSHOT_SQL, {"snap": snap, "short": w.short_days,
-                                         "long": w.long_days, "window": w.churn_window_days}
-                         ).df()
+    events = con.execute(
+        _SNAPSHOT_SQL,
+        {"snap": snap, "short": w.short_days, "long": w.long_days, "window": w.churn_window_days},
+    ).df()
     con.unregister("customers")
-    events["login_trend"] = trend_ratio(events["logins_short"], events["logins_long"],
-                                        w.short_days, w.long_days)
-    events["spend_trend"] = trend_ratio(events["spend_short"], events["spend_long"],
-                                        w.short_days, w.long_days)
+    events["login_trend"] = trend_ratio(
+        events["logins_short"], events["logins_long"], w.short_days, w.long_days
+    )
+    events["spend_trend"] = trend_ratio(
+        events["spend_short"], events["spend_long"], w.short_days, w.long_days
+    )
     attributes = customers.drop(columns=["closed_at"]).set_index("customer_id")
     snapshot = attributes.join(events.set_index("customer_id"), how="inner").reset_index()
     snapshot["tenure_days"] = (pd.Timestamp(snap) - snapshot["signup_date"]).dt.days

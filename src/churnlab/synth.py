@@ -32,43 +32,89 @@ PAYMENT_METHODS = np.array(["credit card", "bank transfer", "electronic check", 
 
 # Spelling variants a CRM accumulates over the years; prepare maps them back.
 MESSY_SPELLINGS = {
-    "region": {"North": ["north", "NORTH ", "N."], "South": ["south", " South"], "East": ["east"],
-               "West": ["WEST", "west "], "Central": ["central", "Centre"]},
-    "contract": {"month-to-month": ["Month-to-Month", "month to month", "M2M"],
-                 "one-year": ["One year", "1 year"], "two-year": ["Two year", "2 years"]},
-    "payment_method": {"credit card": ["Credit Card", "creditcard"],
-                       "bank transfer": ["Bank Transfer", "bank-transfer"],
-                       "electronic check": ["E-check", "Electronic Check"],
-                       "mailed check": ["Mailed Check"]},
+    "region": {
+        "North": ["north", "NORTH ", "N."],
+        "South": ["south", " South"],
+        "East": ["east"],
+        "West": ["WEST", "west "],
+        "Central": ["central", "Centre"],
+    },
+    "contract": {
+        "month-to-month": ["Month-to-Month", "month to month", "M2M"],
+        "one-year": ["One year", "1 year"],
+        "two-year": ["Two year", "2 years"],
+    },
+    "payment_method": {
+        "credit card": ["Credit Card", "creditcard"],
+        "bank transfer": ["Bank Transfer", "bank-transfer"],
+        "electronic check": ["E-check", "Electronic Check"],
+        "mailed check": ["Mailed Check"],
+    },
 }
 
-NEUTRAL_TICKETS = np.array([
-    "How do I change my billing address",
-    "Question about the invoice for last month",
-    "Please update my email preferences",
-    "The app asks me to log in again after the update",
-    "How can I add a second user to my account",
-    "Where can I download my invoices",
-    "Thanks for the quick help with my password",
-    "Can I switch my payment date to the end of the month",
-    "Feature request: dark mode in the dashboard",
-    "The export to spreadsheet works fine now, thank you",
-])
-NEGATIVE_TICKETS = np.array([
-    "I want to cancel my subscription",
-    "Your service is too expensive, considering a competitor",
-    "Requesting a refund for a double charge",
-    "The service keeps crashing, this is unacceptable",
-    "Still waiting for an answer, very disappointed",
-    "How do I close my account and export my data",
-    "Competitor offers the same for less, please explain the price",
-    "Charged again after the outage, I want my money back",
-])
+NEUTRAL_TICKETS = np.array(
+    [
+        "How do I change my billing address",
+        "Question about the invoice for last month",
+        "Please update my email preferences",
+        "The app asks me to log in again after the update",
+        "How can I add a second user to my account",
+        "Where can I download my invoices",
+        "Thanks for the quick help with my password",
+        "Can I switch my payment date to the end of the month",
+        "Feature request: dark mode in the dashboard",
+        "The export to spreadsheet works fine now, thank you",
+    ]
+)
+NEGATIVE_TICKETS = np.array(
+    [
+        "I want to cancel my subscription",
+        "Your service is too expensive, considering a competitor",
+        "Requesting a refund for a double charge",
+        "The service keeps crashing, this is unacceptable",
+        "Still waiting for an answer, very disappointed",
+        "How do I close my account and export my data",
+        "Competitor offers the same for less, please explain the price",
+        "Charged again after the outage, I want my money back",
+    ]
+)
 
-FIRST_NAMES = np.array(["Anna", "Ben", "Chloe", "David", "Emma", "Farid", "Grace", "Hugo",
-                        "Ines", "Jonas", "Kira", "Liam", "Mia", "Noah", "Olga", "Pavel"])
-LAST_NAMES = np.array(["Smith", "Garcia", "Muller", "Rossi", "Dubois", "Novak", "Silva",
-                       "Jensen", "Kowalski", "Murphy", "Tanaka", "Okafor"])
+FIRST_NAMES = np.array(
+    [
+        "Anna",
+        "Ben",
+        "Chloe",
+        "David",
+        "Emma",
+        "Farid",
+        "Grace",
+        "Hugo",
+        "Ines",
+        "Jonas",
+        "Kira",
+        "Liam",
+        "Mia",
+        "Noah",
+        "Olga",
+        "Pavel",
+    ]
+)
+LAST_NAMES = np.array(
+    [
+        "Smith",
+        "Garcia",
+        "Muller",
+        "Rossi",
+        "Dubois",
+        "Novak",
+        "Silva",
+        "Jensen",
+        "Kowalski",
+        "Murphy",
+        "Tanaka",
+        "Okafor",
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -80,16 +126,21 @@ class RawData:
     truth: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"customers": self.customers, "logins": self.logins,
-                "payments": self.payments, "tickets": self.tickets}
+        return {
+            "customers": self.customers,
+            "logins": self.logins,
+            "payments": self.payments,
+            "tickets": self.tickets,
+        }
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _events(rng: np.random.Generator, owner_rate: np.ndarray, start: np.ndarray,
-            end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _events(
+    rng: np.random.Generator, owner_rate: np.ndarray, start: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Poisson events per customer at a constant daily rate on [start, end) (days offsets).
 
     Returns (owner index, time in days) for every event, owners ascending.
@@ -123,8 +174,9 @@ def _latent(rng: np.random.Generator, n: int, history_days: int) -> dict[str, np
         # Daily login rate at the start of the history, and its change per 30 days on the
         # log scale: most customers flat, a quarter fading away.
         "engagement": rng.lognormal(np.log(0.1), 0.6, n),
-        "usage_slope": np.where(rng.random(n) < 0.25, rng.uniform(-0.6, -0.1, n),
-                                rng.normal(0, 0.05, n)),
+        "usage_slope": np.where(
+            rng.random(n) < 0.25, rng.uniform(-0.6, -0.1, n), rng.normal(0, 0.05, n)
+        ),
         "spend_slope": np.where(rng.random(n) < 0.2, rng.uniform(-0.25, -0.05, n), 0.0),
         "payment_risk": np.where(rng.random(n) < 0.1, 0.25, 0.02),
         "history_start": -np.minimum(tenure, history_days),
@@ -159,16 +211,25 @@ def _simulate_payments(rng, lat, history_days) -> pd.DataFrame:
     amount = lat["fee"][owner] * np.exp(lat["spend_slope"][owner] * (-month))
     addon = np.where(rng.random(len(owner)) < 0.15, rng.lognormal(2.0, 1.0, len(owner)), 0.0)
     failed = rng.random(len(owner)) < lat["payment_risk"][owner]
-    return pd.DataFrame({"owner": owner, "day": day + rng.random(len(owner)) * 0.5,
-                         "amount": np.round(amount + addon, 2), "failed": failed})
+    return pd.DataFrame(
+        {
+            "owner": owner,
+            "day": day + rng.random(len(owner)) * 0.5,
+            "amount": np.round(amount + addon, 2),
+            "failed": failed,
+        }
+    )
 
 
 def _simulate_tickets(rng, lat, history_days) -> pd.DataFrame:
     rate = 0.004 * (1.0 + np.exp(0.8 * lat["dissatisfaction"]))
     owner, day = _events(rng, rate, lat["history_start"], np.zeros_like(rate))
     negative = rng.random(len(owner)) < _sigmoid(1.5 * lat["dissatisfaction"][owner] - 1.0)
-    text = np.where(negative, NEGATIVE_TICKETS[rng.integers(0, len(NEGATIVE_TICKETS), len(owner))],
-                    NEUTRAL_TICKETS[rng.integers(0, len(NEUTRAL_TICKETS), len(owner))])
+    text = np.where(
+        negative,
+        NEGATIVE_TICKETS[rng.integers(0, len(NEGATIVE_TICKETS), len(owner))],
+        NEUTRAL_TICKETS[rng.integers(0, len(NEUTRAL_TICKETS), len(owner))],
+    )
     return pd.DataFrame({"owner": owner, "day": day, "negative": negative, "text": text})
 
 
@@ -198,7 +259,8 @@ def _hazard(lat, login_owner, login_day, payments, tickets) -> np.ndarray:
     relative_fee = lat["fee"] / PLAN_FEE[lat["plan"]]
     logit = (
         -3.6
-        + 1.0 * m2m - 1.0 * two_year
+        + 1.0 * m2m
+        - 1.0 * two_year
         + 1.2 * np.exp(-lat["tenure"] / 180.0)
         + 1.8 * _sigmoid((recency - 20.0) / 4.0)
         - 0.7 * np.log(np.clip(trend, 0.2, 5.0))
@@ -256,22 +318,31 @@ def _customers_table(rng, lat, ids, snapshot, closed_day) -> pd.DataFrame:
     last = LAST_NAMES[rng.integers(0, len(LAST_NAMES), n)]
     signup_seconds = np.round(-lat["tenure"] * SECONDS_PER_DAY).astype("int64")
     closed_seconds = np.round(np.nan_to_num(closed_day) * SECONDS_PER_DAY).astype("int64")
-    frame = pd.DataFrame({
-        "customer_id": ids,
-        "name": np.char.add(np.char.add(first, " "), last),
-        "email": np.char.add(np.char.add(np.char.lower(first), "."), np.char.add(ids, "@example.com")),
-        "phone": np.char.add("+1-555-", np.char.zfill(rng.integers(0, 10**7, n).astype(str), 7)),
-        "signup_date": snapshot + signup_seconds.astype("timedelta64[s]"),
-        "age": age,
-        "region": _messy(rng, REGIONS[lat["region"]], "region", 0.08),
-        "plan": PLANS[lat["plan"]],
-        "contract": _messy(rng, CONTRACTS[lat["contract"]], "contract", 0.08),
-        "monthly_fee": fee,
-        "payment_method": _messy(rng, PAYMENT_METHODS[lat["payment"]], "payment_method", 0.08),
-        "satisfaction": _with_missing(rng, lat["satisfaction"], 0.04),
-        "closed_at": np.where(np.isnan(closed_day), np.datetime64("NaT"),
-                              snapshot + closed_seconds.astype("timedelta64[s]")),
-    })
+    frame = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "name": np.char.add(np.char.add(first, " "), last),
+            "email": np.char.add(
+                np.char.add(np.char.lower(first), "."), np.char.add(ids, "@example.com")
+            ),
+            "phone": np.char.add(
+                "+1-555-", np.char.zfill(rng.integers(0, 10**7, n).astype(str), 7)
+            ),
+            "signup_date": snapshot + signup_seconds.astype("timedelta64[s]"),
+            "age": age,
+            "region": _messy(rng, REGIONS[lat["region"]], "region", 0.08),
+            "plan": PLANS[lat["plan"]],
+            "contract": _messy(rng, CONTRACTS[lat["contract"]], "contract", 0.08),
+            "monthly_fee": fee,
+            "payment_method": _messy(rng, PAYMENT_METHODS[lat["payment"]], "payment_method", 0.08),
+            "satisfaction": _with_missing(rng, lat["satisfaction"], 0.04),
+            "closed_at": np.where(
+                np.isnan(closed_day),
+                np.datetime64("NaT"),
+                snapshot + closed_seconds.astype("timedelta64[s]"),
+            ),
+        }
+    )
     frame["closed_at"] = pd.to_datetime(frame["closed_at"])
     return frame
 
@@ -281,8 +352,9 @@ def _duplicate_rows(rng, frame: pd.DataFrame, share: float) -> pd.DataFrame:
     return pd.concat([frame, dup], ignore_index=True)
 
 
-def _late_signups(rng, customers: pd.DataFrame, snapshot: np.datetime64,
-                  window: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _late_signups(
+    rng, customers: pd.DataFrame, snapshot: np.datetime64, window: int
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Customers who sign up after the snapshot: the snapshot must not contain them.
 
     Returns their customer rows and their first login, in days after the snapshot.
@@ -305,8 +377,13 @@ def _to_timestamps(snapshot: np.datetime64, days: np.ndarray) -> np.ndarray:
     return snapshot + np.round(days * SECONDS_PER_DAY).astype("int64").astype("timedelta64[s]")
 
 
-def generate(n_customers: int, seed: int, snapshot_date: dt.date, churn_window_days: int,
-             history_days: int = 180) -> RawData:
+def generate(
+    n_customers: int,
+    seed: int,
+    snapshot_date: dt.date,
+    churn_window_days: int,
+    history_days: int = 180,
+) -> RawData:
     """Generate the raw tables and the hidden truth for ``n_customers`` customers."""
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
@@ -317,32 +394,39 @@ def generate(n_customers: int, seed: int, snapshot_date: dt.date, churn_window_d
     payments = _simulate_payments(rng, lat, history_days)
     tickets = _simulate_tickets(rng, lat, history_days)
     p_churn = _hazard(lat, login_owner, login_day, payments, tickets)
-    post_owner, post_day, closed_day = _outcome(rng, lat, p_churn, churn_window_days,
-                                                history_days)
+    post_owner, post_day, closed_day = _outcome(rng, lat, p_churn, churn_window_days, history_days)
 
     customers = _customers_table(rng, lat, ids, snapshot, closed_day)
     late, late_login_day = _late_signups(rng, customers, snapshot, churn_window_days)
     customers = pd.concat([customers, late], ignore_index=True)
     all_ids = customers["customer_id"].to_numpy()
     late_owner = np.arange(n_customers, len(all_ids))
-    logins = pd.DataFrame({
-        "customer_id": _ids_of(all_ids, np.concatenate([login_owner, post_owner, late_owner])),
-        "login_at": _to_timestamps(snapshot, np.concatenate([login_day, post_day,
-                                                             late_login_day])),
-    })
-    payments_table = pd.DataFrame({
-        "customer_id": _ids_of(ids, payments["owner"].to_numpy()),
-        "paid_at": _to_timestamps(snapshot, payments["day"].to_numpy()),
-        "amount": payments["amount"].to_numpy(),
-        "status": pd.Categorical.from_codes(payments["failed"].to_numpy().astype("int8"),
-                                            categories=["ok", "failed"]),
-    })
-    tickets_table = pd.DataFrame({
-        "ticket_id": np.arange(1, len(tickets) + 1),
-        "customer_id": _ids_of(ids, tickets["owner"].to_numpy()),
-        "created_at": _to_timestamps(snapshot, tickets["day"].to_numpy()),
-        "description": tickets["text"].to_numpy(),
-    })
+    logins = pd.DataFrame(
+        {
+            "customer_id": _ids_of(all_ids, np.concatenate([login_owner, post_owner, late_owner])),
+            "login_at": _to_timestamps(
+                snapshot, np.concatenate([login_day, post_day, late_login_day])
+            ),
+        }
+    )
+    payments_table = pd.DataFrame(
+        {
+            "customer_id": _ids_of(ids, payments["owner"].to_numpy()),
+            "paid_at": _to_timestamps(snapshot, payments["day"].to_numpy()),
+            "amount": payments["amount"].to_numpy(),
+            "status": pd.Categorical.from_codes(
+                payments["failed"].to_numpy().astype("int8"), categories=["ok", "failed"]
+            ),
+        }
+    )
+    tickets_table = pd.DataFrame(
+        {
+            "ticket_id": np.arange(1, len(tickets) + 1),
+            "customer_id": _ids_of(ids, tickets["owner"].to_numpy()),
+            "created_at": _to_timestamps(snapshot, tickets["day"].to_numpy()),
+            "description": tickets["text"].to_numpy(),
+        }
+    )
     return RawData(
         customers=_duplicate_rows(rng, customers, 0.01),
         logins=_duplicate_rows(rng, logins, 0.005),

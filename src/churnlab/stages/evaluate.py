@@ -40,12 +40,26 @@ def write_plots(y, scores, threshold: float, n_bins: int) -> None:
     io.write_csv(pr, out / "precision_recall.csv")
     io.write_csv(calibration, out / "calibration.csv")
     io.write_csv(plots.confusion_frame(y, predicted), out / "confusion.csv")
-    plots.curve_png(roc, "fpr", "tpr", "ROC curve (test)", "model", out / "roc.png",
-                    diagonal="chance")
-    plots.curve_png(pr, "recall", "precision", "Precision-recall curve (test)", "model",
-                    out / "precision_recall.png")
-    plots.curve_png(calibration, "mean_predicted", "observed_rate", "Calibration (test)",
-                    "model", out / "calibration.png", diagonal="perfect calibration")
+    plots.curve_png(
+        roc, "fpr", "tpr", "ROC curve (test)", "model", out / "roc.png", diagonal="chance"
+    )
+    plots.curve_png(
+        pr,
+        "recall",
+        "precision",
+        "Precision-recall curve (test)",
+        "model",
+        out / "precision_recall.png",
+    )
+    plots.curve_png(
+        calibration,
+        "mean_predicted",
+        "observed_rate",
+        "Calibration (test)",
+        "model",
+        out / "calibration.png",
+        diagonal="perfect calibration",
+    )
     plots.confusion_png(y, predicted, out / "confusion.png")
 
 
@@ -67,6 +81,7 @@ def main(params: Params) -> None:
     if "features" in pipeline.named_steps:
         names = list(pipeline.named_steps["features"].get_feature_names_out())
         importance = REGISTRY[meta["model"]].importance(model, names)
-        plots.importance_png(importance, params.evaluate.top_features,
-                             paths.PLOTS / "feature_importance.png")
+        plots.importance_png(
+            importance, params.evaluate.top_features, paths.PLOTS / "feature_importance.png"
+        )
     log.info("test ROC-AUC %.4f (oracle %s)", result["roc_auc"], result.get("oracle_roc_auc"))

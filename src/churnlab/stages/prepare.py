@@ -32,8 +32,9 @@ REQUIRED_COLUMNS = {
 def write_synthetic_raw(params: Params) -> None:
     s, d = params.synthetic, params.data
     log.info("generating %d synthetic customers (seed %d)", s.n_customers, s.seed)
-    raw = synth.generate(s.n_customers, s.seed, d.snapshot_date, d.churn_window_days,
-                         s.history_days)
+    raw = synth.generate(
+        s.n_customers, s.seed, d.snapshot_date, d.churn_window_days, s.history_days
+    )
     for name, table in raw.tables().items():
         io.write_table(table, paths.RAW / f"{name}.parquet")
     io.write_table(raw.truth, paths.RAW / "truth.parquet")
@@ -44,8 +45,9 @@ def check_columns(con: duckdb.DuckDBPyConnection) -> None:
         present = [row[0] for row in con.execute(f"DESCRIBE {table}_raw").fetchall()]
         missing = [c for c in required if c not in present]
         if missing:
-            raise UserError(f"{paths.RAW / table}.parquet lacks column(s) {missing}; "
-                            f"it has {present}")
+            raise UserError(
+                f"{paths.RAW / table}.parquet lacks column(s) {missing}; it has {present}"
+            )
 
 
 def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
@@ -55,8 +57,10 @@ def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
     for table in RAW_TABLES:
         path = raw_dir / f"{table}.parquet"
         if not path.exists():
-            raise UserError(f"{path} is missing: the raw tables are produced by prepare itself "
-                            "for data.source=synthetic")
+            raise UserError(
+                f"{path} is missing: the raw tables are produced by prepare itself "
+                "for data.source=synthetic"
+            )
         try:
             con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{path}')")
         except duckdb.Error as exc:
@@ -65,8 +69,13 @@ def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def quality_report(rows_in: int, active: int, prepared: pd.DataFrame, cleaning_report: dict,
-                   event_duplicates: dict[str, int]) -> dict:
+def quality_report(
+    rows_in: int,
+    active: int,
+    prepared: pd.DataFrame,
+    cleaning_report: dict,
+    event_duplicates: dict[str, int],
+) -> dict:
     features = prepared.drop(columns=[TARGET])
     missing = features.isna().mean().round(6).to_dict()
     return {
@@ -87,7 +96,8 @@ def count_event_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     for table in ("logins", "payments"):
         total, distinct = con.execute(
             f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT * FROM {table}_raw)) "
-            f"FROM {table}_raw").fetchone()
+            f"FROM {table}_raw"
+        ).fetchone()
         counts[table] = int(total - distinct)
     return counts
 
@@ -100,16 +110,24 @@ def main(params: Params) -> None:
     customers, report = cleaning.clean_customers(raw_customers)
     snapshot_ts = pd.Timestamp(params.data.snapshot_date)
     active = cleaning.active_at(customers, snapshot_ts)
-    windows = Windows(params.data.snapshot_date, params.data.churn_window_days,
-                      params.prepare.short_window_days, params.prepare.long_window_days)
-    log.info("building the snapshot of %d active customers as of %s", int(active.sum()),
-             params.data.snapshot_date)
+    windows = Windows(
+        params.data.snapshot_date,
+        params.data.churn_window_days,
+        params.prepare.short_window_days,
+        params.prepare.long_window_days,
+    )
+    log.info(
+        "building the snapshot of %d active customers as of %s",
+        int(active.sum()),
+        params.data.snapshot_date,
+    )
     prepared = build_snapshot(con, customers[active], windows)
     prepared, dropped = privacy.drop_direct_identifiers(prepared)
     salt = privacy.salt_from_env()
     prepared.insert(0, "customer_key", privacy.pseudonymise(prepared.pop("customer_id"), salt))
-    quality = quality_report(len(raw_customers), int((~active).sum()), prepared, report,
-                             count_event_duplicates(con))
+    quality = quality_report(
+        len(raw_customers), int((~active).sum()), prepared, report, count_event_duplicates(con)
+    )
     quality["identifiers_dropped"] = dropped
     if params.data.source == "synthetic":
         truth = io.read_table(paths.RAW / "truth.parquet")

@@ -66,8 +66,13 @@ def main(params: Params) -> None:
         steps.insert(0, ("features", package.load(paths.FEATURIZER)))
     package.save(Pipeline(steps), paths.PIPELINE)
     best_iteration = getattr(model, "best_iteration", None)
-    summary = {"model": p.model, "threshold": round(threshold, 6), "valid": valid_metrics,
-               "n_features": X.shape[1], "best_iteration": best_iteration}
+    summary = {
+        "model": p.model,
+        "threshold": round(threshold, 6),
+        "valid": valid_metrics,
+        "n_features": X.shape[1],
+        "best_iteration": best_iteration,
+    }
     io.write_json({**summary, "snapshot_date": str(params.data.snapshot_date)}, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
     log_curves(model)
