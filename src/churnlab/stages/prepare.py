@@ -21,11 +21,32 @@ from churnlab.snapshot import TARGET, Windows, build_snapshot
 log = logging.getLogger(__name__)
 
 RAW_TABLES = ("customers", "logins", "payments", "tickets")
-REQUIRED_COLUMNS = {
-    "customers": ["customer_id", "signup_date", "closed_at"],
-    "logins": ["customer_id", "login_at"],
-    "payments": ["customer_id", "paid_at", "amount", "status"],
-    "tickets": ["ticket_id", "customer_id", "created_at", "description"],
+# Raw schema: column → the DuckDB type family it must have ("text" accepts any type).
+RAW_SCHEMA = {
+    "customers": {"customer_id": "text", "signup_date": "time", "closed_at": "time"},
+    "logins": {"customer_id": "text", "login_at": "time"},
+    "payments": {"customer_id": "text", "paid_at": "time", "amount": "number", "status": "text"},
+    "tickets": {
+        "ticket_id": "text",
+        "customer_id": "text",
+        "created_at": "time",
+        "description": "text",
+    },
+}
+_TYPE_FAMILIES = {
+    "time": ("TIMESTAMP", "DATE"),
+    "number": (
+        "DOUBLE",
+        "FLOAT",
+        "DECIMAL",
+        "INTEGER",
+        "BIGINT",
+        "SMALLINT",
+        "TINYINT",
+        "HUGEINT",
+        "UBIGINT",
+        "UINTEGER",
+    ),
 }
 
 
@@ -40,14 +61,22 @@ def write_synthetic_raw(params: Params) -> None:
     io.write_table(raw.truth, paths.RAW / "truth.parquet")
 
 
-def check_columns(con: duckdb.DuckDBPyConnection) -> None:
-    for table, required in REQUIRED_COLUMNS.items():
-        present = [row[0] for row in con.execute(f"DESCRIBE {table}_raw").fetchall()]
-        missing = [c for c in required if c not in present]
+def check_schema(con: duckdb.DuckDBPyConnection, raw_dir) -> None:
+    """Each raw table has the columns prepare reads, with usable types; else name the file."""
+    for table, schema in RAW_SCHEMA.items():
+        types = {row[0]: row[1] for row in con.execute(f"DESCRIBE {table}_raw").fetchall()}
+        missing = [c for c in schema if c not in types]
         if missing:
             raise UserError(
-                f"{paths.RAW / table}.parquet lacks column(s) {missing}; it has {present}"
+                f"{raw_dir / table}.parquet lacks column(s) {missing}; it has {sorted(types)}"
             )
+        for column, family in schema.items():
+            allowed = _TYPE_FAMILIES.get(family)
+            if allowed and not types[column].startswith(allowed):
+                raise UserError(
+                    f"{raw_dir / table}.parquet: column {column!r} must be a {family} "
+                    f"column, found {types[column]}"
+                )
 
 
 def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
@@ -65,7 +94,7 @@ def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
             con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{path}')")
         except duckdb.Error as exc:
             raise UserError(f"{path} is not a readable parquet file: {exc}") from None
-    check_columns(con)
+    check_schema(con, raw_dir)
     return con
 
 
