@@ -56,7 +56,7 @@ def test_no_raw_identifier_leaves_prepare(prepared_dir):
 
 
 def test_missing_raw_table_is_named(tmp_path):
-    with pytest.raises(UserError, match="logins.parquet is missing"):
+    with pytest.raises(UserError, match=r"logins\.parquet is missing"):
         raw = tmp_path / "raw"
         raw.mkdir()
         io.write_table(pd.DataFrame({"customer_id": ["a"]}), raw / "customers.parquet")
@@ -66,7 +66,7 @@ def test_missing_raw_table_is_named(tmp_path):
 def test_corrupt_raw_table_is_named(prepared_dir):
     raw = prepared_dir / "data/raw"
     (raw / "payments.parquet").write_bytes(b"not parquet at all")
-    with pytest.raises(UserError, match="payments.parquet"):
+    with pytest.raises(UserError, match=r"payments\.parquet"):
         prepare.open_raw(raw)
 
 
