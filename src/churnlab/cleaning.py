@@ -54,14 +54,16 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
 def normalise_categories(values: pd.Series, synonyms: dict[str, str]) -> tuple[pd.Series, int]:
     """Map spelling variants onto one canonical value; return the values and how many changed."""
-    text = values.astype("string")
+    # pandas' "str" dtype: missing values are NaN, which scikit-learn's imputers understand
+    # (the nullable "string" dtype's pd.NA breaks them).
+    text = values.astype("str")
     uniques = text.dropna().unique()
     mapping = {}
     for raw in uniques:
         key = _NOT_ALNUM.sub("", raw.lower())
         mapping[raw] = synonyms.get(key, " ".join(raw.lower().split()))
-    cleaned = text.map(mapping, na_action="ignore").astype("string")
-    changed = int((cleaned != text).fillna(False).sum())
+    cleaned = text.map(mapping, na_action="ignore").astype("str")
+    changed = int((cleaned != text)[text.notna()].sum())
     return cleaned, changed
 
 

@@ -91,7 +91,7 @@ class DateParts(TransformerMixin, BaseEstimator):
                 when.dt.year,
                 when.dt.quarter,
                 when.dt.month,
-                when.dt.dayofweek,
+                when.dt.day_of_week,
                 (reference - when).dt.total_seconds() / 86_400.0,
             ]
         return np.column_stack([c.to_numpy(dtype="float64", na_value=np.nan) for c in columns])

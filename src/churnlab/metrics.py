@@ -12,14 +12,15 @@ def max_f1_threshold(y_true: np.ndarray, scores: np.ndarray) -> float:
     precision, recall = precision[:-1], recall[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
-    best = np.flatnonzero(f1 == f1.max())[-1]
+    best = np.flatnonzero(np.isclose(f1, f1.max(), rtol=0, atol=1e-12))[-1]
     return float(thresholds[best])
 
 
 def classification_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: float) -> dict:
     y_true = np.asarray(y_true).astype(int)
-    scores = np.clip(np.asarray(scores, dtype="float64"), 1e-15, 1 - 1e-15)
+    scores = np.asarray(scores, dtype="float64")
     predicted = (scores >= threshold).astype(int)
+    clipped = np.clip(scores, 1e-15, 1 - 1e-15)  # for log loss only
     tn, fp, fn, tp = skm.confusion_matrix(y_true, predicted, labels=[0, 1]).ravel()
     return {
         "roc_auc": skm.roc_auc_score(y_true, scores),
@@ -30,7 +31,7 @@ def classification_metrics(y_true: np.ndarray, scores: np.ndarray, threshold: fl
         "specificity": tn / (tn + fp) if tn + fp else 0.0,
         "accuracy": skm.accuracy_score(y_true, predicted),
         "brier": skm.brier_score_loss(y_true, scores),
-        "log_loss": skm.log_loss(y_true, scores, labels=[0, 1]),
+        "log_loss": skm.log_loss(y_true, clipped, labels=[0, 1]),
         "threshold": float(threshold),
         "n": len(y_true),
         "true_positives": int(tp),

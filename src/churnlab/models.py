@@ -7,6 +7,8 @@ or the prepared customer columns directly (the rule-based baseline reads raw col
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,24 +42,25 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
 
     def _points(self, X: pd.DataFrame) -> np.ndarray:
         def col(name: str) -> pd.Series:
-            return (
-                pd.to_numeric(X[name], errors="coerce")
-                if name in X
-                else pd.Series(np.nan, index=X.index)
-            )
+            if name in X:
+                return pd.to_numeric(X[name], errors="coerce")
+            return pd.Series(np.nan, index=X.index)
 
-        contract = X["contract"].astype("string") if "contract" in X else None
+        def windowed(prefix: str) -> pd.Series:
+            # Window lengths come from params (e.g. tickets_90d); take whichever is present.
+            names = sorted(c for c in X.columns if re.fullmatch(rf"{prefix}_\d+d", str(c)))
+            return col(names[-1]) if names else col(prefix)
+
+        contract = X["contract"].astype("str") if "contract" in X else pd.Series("", X.index)
         signals = [
-            (contract == "month-to-month").fillna(False) if contract is not None else False,
+            contract == "month-to-month",
             col("days_since_last_login").fillna(np.inf) > self.recency_days,
             col("satisfaction") <= self.min_satisfaction,
             col("tenure_days") < self.max_tenure_days,
-            col("failed_payments_90d") > 0,
-            col("tickets_90d") > 0,
+            windowed("failed_payments") > 0,
+            windowed("tickets") > 0,
         ]
-        return np.sum(
-            [np.asarray(s, dtype=int) * np.ones(len(X), dtype=int) for s in signals], axis=0
-        )
+        return np.sum([np.asarray(s, dtype=int) for s in signals], axis=0)
 
     def fit(self, X: pd.DataFrame, y):
         points = self._points(X)

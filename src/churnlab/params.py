@@ -94,25 +94,25 @@ class XGBoostParams(Strict):
     n_estimators: int = Field(2000, gt=0)
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_depth: int = Field(3, gt=0, le=16)
-    min_child_weight: float = Field(10.0, ge=0, strict=False)
+    min_child_weight: float = Field(10.0, ge=0)
     subsample: float = Field(0.8, gt=0, le=1)
     colsample_bytree: float = Field(0.5, gt=0, le=1)
-    reg_lambda: float = Field(1.0, ge=0, strict=False)
+    reg_lambda: float = Field(1.0, ge=0)
     early_stopping_rounds: int = Field(50, gt=0)
     n_jobs: int = Field(2, gt=0)
 
 
 class LogRegParams(Strict):
-    C: float = Field(1.0, gt=0, strict=False)
+    C: float = Field(1.0, gt=0)
     max_iter: int = Field(2000, gt=0)
 
 
 class RulesParams(Strict):
     """The current business rules: points per risk signal, churn risk = points / max points."""
 
-    recency_days: float = Field(21.0, gt=0, strict=False)
-    min_satisfaction: float = Field(2.0, strict=False)
-    max_tenure_days: float = Field(180.0, gt=0, strict=False)
+    recency_days: float = Field(21.0, gt=0)
+    min_satisfaction: float = Field(2.0)
+    max_tenure_days: float = Field(180.0, gt=0)
 
 
 class ThresholdParams(Strict):

@@ -1,0 +1,151 @@
+"""Shared small fixtures: one synthetic data set, its raw files, snapshot and splits.
+
+Everything is session-scoped and built once (about two seconds in all); tests that change a
+frame work on a copy. The prepared table is built the way ``stages/prepare.py`` builds it, and
+``prepare_run`` also runs the real stage in a temporary repository for tests of its outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from churnlab import cleaning, io, privacy, synth
+from churnlab.params import FeaturizeParams, Params, parse_params
+from churnlab.snapshot import TARGET, Windows, build_snapshot
+from churnlab.splitting import split_customers
+from churnlab.stages import prepare
+
+SNAPSHOT_DATE = dt.date(2026, 6, 30)
+SNAPSHOT = pd.Timestamp(SNAPSHOT_DATE)
+CHURN_WINDOW_DAYS = 60
+N_CUSTOMERS = 2000
+SEED = 11
+SALT = b"churnlab-test-salt"
+WINDOWS = Windows(SNAPSHOT_DATE, CHURN_WINDOW_DAYS, 30, 90)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
+
+# A featurize section like params.yaml's, written out so that a sweep editing params.yaml
+# cannot change what the unit tests check.
+FEATURIZE = {
+    "log_columns": ["monthly_fee", "spend_30d", "spend_90d"],
+    "scale": True,
+    "onehot_min_frequency": 20,
+    "ordinal": {"plan": ["basic", "standard", "premium"]},
+    "date_columns": ["signup_date"],
+    "ratios": {
+        "spend_per_login": ["spend_90d", "logins_90d"],
+        "tickets_per_tenure_day": ["tickets_total", "tenure_days"],
+        "fee_per_login": ["monthly_fee", "logins_30d"],
+    },
+    "text": {"enabled": True, "max_features": 50, "ngram_max": 2, "min_df": 5},
+}
+
+
+def small_params(**sections: dict) -> Params:
+    """Params for a small, fast run; ``sections`` override whole keys of each section."""
+    raw: dict = {
+        "data": {
+            "snapshot_date": SNAPSHOT_DATE.isoformat(),
+            "churn_window_days": CHURN_WINDOW_DAYS,
+        },
+        "synthetic": {"n_customers": N_CUSTOMERS, "seed": SEED},
+        "featurize": FEATURIZE,
+        "train": {"xgboost": {"n_estimators": 200, "early_stopping_rounds": 10, "n_jobs": 1}},
+    }
+    for name, values in sections.items():
+        raw[name] = {**raw.get(name, {}), **values}
+    return parse_params(raw)
+
+
+def write_raw(tables: dict[str, pd.DataFrame], raw_dir: Path) -> Path:
+    for name, table in tables.items():
+        io.write_table(table, raw_dir / f"{name}.parquet")
+    return raw_dir
+
+
+def snapshot_from_raw(raw_dir: Path, windows: Windows = WINDOWS) -> pd.DataFrame:
+    """Clean + active filter + point-in-time snapshot, as prepare does (ids kept)."""
+    con = prepare.open_raw(raw_dir)
+    try:
+        customers, _ = cleaning.clean_customers(con.execute("SELECT * FROM customers_raw").df())
+        active = cleaning.active_at(customers, pd.Timestamp(windows.snapshot))
+        return build_snapshot(con, customers[active], windows)
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def raw_data() -> synth.RawData:
+    return synth.generate(
+        n_customers=N_CUSTOMERS,
+        seed=SEED,
+        snapshot_date=SNAPSHOT_DATE,
+        churn_window_days=CHURN_WINDOW_DAYS,
+    )
+
+
+@pytest.fixture(scope="session")
+def raw_dir(raw_data, tmp_path_factory) -> Path:
+    return write_raw(raw_data.tables(), tmp_path_factory.mktemp("raw"))
+
+
+@pytest.fixture(scope="session")
+def snapshot_frame(raw_dir) -> pd.DataFrame:
+    """The snapshot with raw ids and direct identifiers, before pseudonymisation."""
+    return snapshot_from_raw(raw_dir)
+
+
+@pytest.fixture(scope="session")
+def prepared(snapshot_frame) -> pd.DataFrame:
+    """The prepared customer table: no direct identifiers, keyed by pseudonym."""
+    frame, _ = privacy.drop_direct_identifiers(snapshot_frame)
+    frame.insert(0, "customer_key", privacy.pseudonymise(frame.pop("customer_id"), SALT))
+    return frame
+
+
+@pytest.fixture(scope="session")
+def split_parts(prepared) -> dict[str, pd.DataFrame]:
+    return split_customers(prepared, small_params().split, TARGET)
+
+
+@pytest.fixture(scope="session")
+def featurize_params() -> FeaturizeParams:
+    return FeaturizeParams.model_validate(FEATURIZE)
+
+
+@pytest.fixture(scope="session")
+def prepare_run(tmp_path_factory) -> Path:
+    """A temporary repository in which the real prepare stage has run on small params."""
+    root = tmp_path_factory.mktemp("repo")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv(privacy.SALT_ENV, SALT.decode())
+        prepare.main(small_params())
+    return root
+
+
+@pytest.fixture(scope="session")
+def featurized_run(prepare_run) -> Path:
+    """``prepare_run`` after the real split and featurize stages."""
+    from churnlab.stages import featurize, split
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(prepare_run)
+        split.main(small_params())
+        featurize.main(small_params())
+    return prepare_run
+
+
+@pytest.fixture(scope="session")
+def fitted_featurizer(split_parts, featurize_params):
+    from churnlab.features import build_featurizer, feature_frame
+
+    train = feature_frame(split_parts["train"])
+    featurizer = build_featurizer(train, featurize_params, SNAPSHOT_DATE)
+    return featurizer.fit(train, split_parts["train"][TARGET])

@@ -1,0 +1,169 @@
+"""The model registry: every entry fits, predicts valid probabilities and beats chance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from churnlab.features import feature_frame
+from churnlab.models import REGISTRY, RuleBasedModel
+from churnlab.params import TrainParams
+from churnlab.snapshot import TARGET
+from conftest import small_params
+
+
+@pytest.fixture(scope="module")
+def data(split_parts, fitted_featurizer) -> dict[str, dict]:
+    """Per split: the featurizer's matrix, the raw columns and the label."""
+    out = {}
+    for name in ("train", "valid", "test"):
+        raw = feature_frame(split_parts[name])
+        out[name] = {
+            "features": fitted_featurizer.transform(raw).astype("float32"),
+            "raw": raw,
+            "y": split_parts[name][TARGET].to_numpy(),
+        }
+    return out
+
+
+def inputs(data: dict, name: str, model: str) -> pd.DataFrame:
+    return data[name]["features" if REGISTRY[model].uses_features else "raw"]
+
+
+@pytest.fixture(scope="module")
+def fitted(data) -> dict:
+    p = small_params().train
+    models = {}
+    for name, spec in REGISTRY.items():
+        models[name] = spec.fit(
+            spec.make(p, data["train"]["y"]),
+            inputs(data, "train", name),
+            data["train"]["y"],
+            inputs(data, "valid", name),
+            data["valid"]["y"],
+        )
+    return models
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_predicts_probabilities(fitted, data, name):
+    X = inputs(data, "test", name)
+    proba = fitted[name].predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-6)
+    assert ((proba >= 0) & (proba <= 1)).all()
+    assert np.unique(proba[:, 1]).size > 1
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_model_beats_chance_on_held_out_customers(fitted, data, name):
+    scores = fitted[name].predict_proba(inputs(data, "test", name))[:, 1]
+    assert roc_auc_score(data["test"]["y"], scores) > 0.65
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_importance_is_indexed_by_feature_name(fitted, data, name):
+    names = list(data["train"]["features"].columns)
+    importance = REGISTRY[name].importance(fitted[name], names)
+    assert isinstance(importance, pd.Series)
+    if REGISTRY[name].uses_features:
+        assert list(importance.index) == names
+        assert (importance >= 0).all()
+        assert importance.max() > 0
+
+
+def test_xgboost_early_stopping_on_an_easy_problem():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, 3)), columns=["a", "b", "c"])
+    y = (X["a"] > 0).astype(int).to_numpy()
+    p = TrainParams.model_validate(
+        {
+            "xgboost": {
+                "n_estimators": 500,
+                "early_stopping_rounds": 5,
+                "learning_rate": 0.3,
+                "n_jobs": 1,
+            }
+        }
+    )
+    spec = REGISTRY["xgboost"]
+    model = spec.fit(spec.make(p, y[:400]), X[:400], y[:400], X[400:], y[400:])
+    assert model.best_iteration < p.xgboost.n_estimators - 1
+    history = model.evals_result()
+    assert set(history) == {"validation_0", "validation_1"}
+    assert len(history["validation_1"]["logloss"]) <= model.best_iteration + 1 + 5
+
+
+def test_xgboost_uses_params():
+    p = small_params(train={"class_weight": "balanced", "seed": 7}).train
+    y = np.array([0, 0, 0, 1])
+    model = REGISTRY["xgboost"].make(p, y)
+    assert model.get_params()["scale_pos_weight"] == 3.0
+    assert model.get_params()["random_state"] == 7
+    assert model.get_params()["max_depth"] == p.xgboost.max_depth
+    unweighted = REGISTRY["xgboost"].make(small_params().train, y)
+    assert unweighted.get_params()["scale_pos_weight"] == 1.0
+
+
+def test_logreg_uses_class_weight():
+    p = small_params(train={"class_weight": "balanced"}).train
+    assert REGISTRY["logreg"].make(p, np.array([0, 1])).class_weight == "balanced"
+    assert REGISTRY["logreg"].make(small_params().train, np.array([0, 1])).class_weight is None
+
+
+def _rules_frame(**overrides) -> pd.DataFrame:
+    base = {
+        "contract": ["two-year"],
+        "days_since_last_login": [1.0],
+        "satisfaction": [5.0],
+        "tenure_days": [1000],
+        "failed_payments_90d": [0],
+        "tickets_90d": [0],
+    }
+    return pd.DataFrame({**base, **overrides})
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [
+        {"contract": ["month-to-month"]},
+        {"days_since_last_login": [30.0]},
+        {"days_since_last_login": [np.nan]},
+        {"satisfaction": [2.0]},
+        {"tenure_days": [10]},
+        {"failed_payments_90d": [1]},
+        {"tickets_90d": [2]},
+    ],
+)
+def test_rules_count_one_point_per_signal(signal):
+    model = RuleBasedModel()
+    assert model._points(_rules_frame())[0] == 0
+    assert model._points(_rules_frame(**signal))[0] == 1
+
+
+def test_rules_probability_is_the_churn_rate_per_point_level():
+    quiet = _rules_frame()
+    risky = _rules_frame(contract=["month-to-month"], satisfaction=[1.0], tickets_90d=[3])
+    X = pd.concat([quiet] * 50 + [risky] * 50, ignore_index=True)
+    y = np.r_[np.zeros(45), np.ones(5), np.ones(40), np.zeros(10)]
+    model = RuleBasedModel().fit(X, y)
+    p_quiet, p_risky = model.predict_proba(pd.concat([quiet, risky]))[:, 1]
+    assert p_quiet < 0.2 < 0.7 < p_risky
+    assert model.predict(risky)[0] == 1
+
+
+def test_rules_tolerate_missing_contract_column():
+    model = RuleBasedModel().fit(_rules_frame(), [0])
+    proba = model.predict_proba(_rules_frame().drop(columns=["contract"]))
+    assert proba.shape == (1, 2)
+
+
+def test_rules_use_the_window_columns_the_snapshot_produced():
+    frame = _rules_frame().rename(
+        columns={"failed_payments_90d": "failed_payments_60d", "tickets_90d": "tickets_60d"}
+    )
+    risky = frame.assign(failed_payments_60d=[2], tickets_60d=[3])
+    model = RuleBasedModel()
+    assert model._points(risky)[0] == model._points(frame)[0] + 2

@@ -1,0 +1,156 @@
+"""Saving and loading pipelines: exact roundtrip, byte-stable files, an enforced allow-list."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.pipeline import Pipeline
+
+from churnlab import package
+from churnlab.errors import UserError
+from churnlab.features import feature_frame
+from churnlab.models import REGISTRY
+from churnlab.snapshot import TARGET
+from conftest import small_params
+
+
+class Gadget:
+    """A class no churnlab file should ever ask the loader to build."""
+
+    def __init__(self):
+        self.payload = [1, 2, 3]
+
+
+@pytest.fixture(scope="module")
+def pipelines(split_parts, fitted_featurizer) -> dict[str, Pipeline]:
+    """One inference pipeline per registry model, shaped like the train stage saves them."""
+    p = small_params().train
+    train, valid = split_parts["train"], split_parts["valid"]
+    raw = {"train": feature_frame(train), "valid": feature_frame(valid)}
+    matrix = {k: fitted_featurizer.transform(v).astype("float32") for k, v in raw.items()}
+    out = {}
+    for name, spec in REGISTRY.items():
+        X = matrix if spec.uses_features else raw
+        model = spec.fit(
+            spec.make(p, train[TARGET].to_numpy()),
+            X["train"],
+            train[TARGET].to_numpy(),
+            X["valid"],
+            valid[TARGET].to_numpy(),
+        )
+        steps = [("model", model)]
+        if spec.uses_features:
+            steps.insert(0, ("features", fitted_featurizer))
+        out[name] = Pipeline(steps)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_roundtrip_gives_identical_probabilities(pipelines, split_parts, tmp_path, name):
+    path = tmp_path / "pipeline.skops"
+    package.save(pipelines[name], path)
+    loaded = package.load(path)
+    X = feature_frame(split_parts["test"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipelines[name].predict_proba(X))
+    assert list(loaded.named_steps) == list(pipelines[name].named_steps)
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_saving_twice_gives_identical_bytes(pipelines, tmp_path, name):
+    package.save(pipelines[name], tmp_path / "a.skops")
+    package.save(pipelines[name], tmp_path / "b.skops")
+    assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
+
+
+def test_saved_file_does_not_depend_on_the_process(pipelines, tmp_path):
+    """Another interpreter with another string-hash seed writes the same bytes."""
+    pickled = tmp_path / "pipeline.pkl"
+    pickled.write_bytes(pickle.dumps(pipelines["logreg"]))  # text features: hash-order prone
+    script = (
+        "import pickle, sys\nfrom churnlab import package\n"
+        "package.save(pickle.load(open(sys.argv[1], 'rb')), sys.argv[2])\n"
+    )
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(pickled), str(tmp_path / seed)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        for seed in ("1", "2")
+    ]
+    assert [child.wait(timeout=120) for child in children] == [0, 0]
+    assert (tmp_path / "1").read_bytes() == (tmp_path / "2").read_bytes()
+
+
+def test_saved_file_has_no_wall_clock_dates(pipelines, tmp_path):
+    package.save(pipelines["logreg"], tmp_path / "p.skops")
+    with zipfile.ZipFile(tmp_path / "p.skops") as archive:
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+        assert "schema.json" in archive.namelist()
+
+
+def fitted_forest() -> RandomForestClassifier:
+    rng = np.random.default_rng(0)
+    return RandomForestClassifier(n_estimators=2, random_state=0).fit(
+        rng.normal(size=(40, 3)), np.arange(40) % 2
+    )
+
+
+@pytest.mark.parametrize("make", [Gadget, fitted_forest], ids=["test-module-class", "forest"])
+def test_file_with_an_untrusted_type_is_refused(tmp_path, make):
+    path = tmp_path / "foreign.skops"
+    path.write_bytes(sio.dumps(make()))
+    with pytest.raises(UserError, match="refused: it asks for types outside the allow-list"):
+        package.load(path)
+
+
+def test_untrusted_type_inside_a_pipeline_is_refused(tmp_path, fitted_featurizer):
+    path = tmp_path / "tampered.skops"
+    path.write_bytes(
+        sio.dumps(Pipeline([("features", fitted_featurizer), ("model", fitted_forest())]))
+    )
+    with pytest.raises(UserError, match=r"sklearn\.tree\._tree\.Tree"):
+        package.load(path)
+
+
+def test_saving_an_untrusted_type_is_refused(tmp_path):
+    path = tmp_path / "model.skops"
+    with pytest.raises(RuntimeError, match="outside the allow-list"):
+        package.save(fitted_forest(), path)
+    assert not path.exists()
+
+
+def test_scikit_learn_estimator_outside_the_allow_list_is_refused(
+    tmp_path, fitted_featurizer, split_parts
+):
+    train = split_parts["train"]
+    always_stays = DummyClassifier(strategy="constant", constant=0).fit(
+        fitted_featurizer.transform(feature_frame(train)), train[TARGET]
+    )
+    path = tmp_path / "tampered.skops"
+    path.write_bytes(
+        sio.dumps(Pipeline([("features", fitted_featurizer), ("model", always_stays)]))
+    )
+    with pytest.raises(UserError, match="DummyClassifier"):
+        package.load(path)
+
+
+@pytest.mark.parametrize("content", [b"not a zip file at all", b"", b"PK\x03\x04broken"])
+def test_non_zip_file_is_refused(tmp_path, content):
+    path = tmp_path / "model.skops"
+    path.write_bytes(content)
+    with pytest.raises(UserError, match="is not a churnlab model package"):
+        package.load(path)
+
+
+def test_missing_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match=r"missing\.skops is missing"):
+        package.load(tmp_path / "missing.skops")

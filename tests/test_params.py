@@ -1,0 +1,179 @@
+"""params.yaml is validated at load: unknown keys, wrong types and bad values name the key."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from churnlab.errors import UserError
+from churnlab.params import Params, load_params, parse_params
+from conftest import REPO_ROOT
+
+PARAMS_YAML = REPO_ROOT / "params.yaml"
+
+
+def _leaves(mapping: dict, prefix: str = ""):
+    for key, value in mapping.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and key not in ("ordinal", "ratios"):
+            yield from _leaves(value, path + ".")
+        else:
+            yield path, value
+
+
+def _get(params: Params, path: str):
+    value = params
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+@pytest.fixture
+def shipped() -> dict:
+    return yaml.safe_load(PARAMS_YAML.read_text(encoding="utf-8"))
+
+
+def write_params(tmp_path: Path, raw: dict) -> Path:
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_shipped_params_load_with_every_value_from_the_file(shipped):
+    params = load_params(PARAMS_YAML)
+    leaves = dict(_leaves(shipped))
+    assert len(leaves) > 30  # the file really lists the settings, not only defaults
+    for path, value in leaves.items():
+        loaded = _get(params, path)
+        if path == "data.snapshot_date":
+            loaded = loaded.isoformat()
+        elif isinstance(loaded, dict):
+            loaded = {k: list(v) for k, v in loaded.items()}
+        assert loaded == value, path
+
+
+def test_shipped_params_name_every_section(shipped):
+    assert set(shipped) == set(Params.model_fields)
+
+
+def _with(raw: dict, path: str, value) -> dict:
+    raw = copy.deepcopy(raw)
+    *parents, last = path.split(".")
+    node = raw
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return raw
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        ("train.xgboost.max_dept", 6, "train.xgboost.max_dept is not a known key"),
+        ("train.xgboost.max_depth", "6", "train.xgboost.max_depth"),
+        ("train.xgboost.max_depth", -3, "train.xgboost.max_depth"),
+        ("train.xgboost.max_depth", 6.0, "train.xgboost.max_depth"),
+        ("train.xgboost.max_depth", True, "train.xgboost.max_depth"),
+        ("synthetic.n_customers", -5, "synthetic.n_customers"),
+        ("split.method", "random", "split.method"),
+        ("train.model", "catboost", "train.model"),
+        ("data.snapshot_date", "30/06/2026", "data.snapshot_date"),
+        ("featurize.ratios", {"r": ["a"]}, "featurize.ratios.r"),
+        ("prepare.short_window_days", 120, "prepare"),
+        ("evaluate.calibration_bins", 1, "evaluate.calibration_bins"),
+        ("surprise", {"x": 1}, "surprise is not a known key"),
+    ],
+)
+def test_bad_value_fails_naming_the_key(shipped, path, value, expected):
+    with pytest.raises(UserError) as info:
+        parse_params(_with(shipped, path, value), "params.yaml")
+    message = str(info.value)
+    assert message.startswith("params.yaml: ")
+    assert expected in message
+
+
+def test_wrong_type_is_not_coerced(shipped):
+    with pytest.raises(UserError, match=r"train\.xgboost\.max_depth: .*got '6'"):
+        parse_params(_with(shipped, "train.xgboost.max_depth", "6"))
+
+
+def test_negative_size_reports_the_value(shipped):
+    with pytest.raises(UserError, match=r"synthetic\.n_customers: .*got -5"):
+        parse_params(_with(shipped, "synthetic.n_customers", -5))
+
+
+@pytest.mark.parametrize(("train", "valid", "test"), [(0.7, 0.2, 0.2), (0.5, 0.15, 0.15)])
+def test_split_fractions_must_sum_to_one(shipped, train, valid, test):
+    raw = _with(
+        _with(_with(shipped, "split.train", train), "split.valid", valid), "split.test", test
+    )
+    with pytest.raises(UserError, match=r"params\.yaml: split: .*sum to 1"):
+        parse_params(raw)
+
+
+def test_every_bad_key_is_reported_at_once(shipped):
+    raw = _with(_with(shipped, "train.xgboost.max_dept", 3), "synthetic.n_customers", -5)
+    with pytest.raises(UserError) as info:
+        parse_params(raw)
+    lines = str(info.value).splitlines()
+    assert len(lines) == 2
+    assert any("train.xgboost.max_dept" in line for line in lines)
+    assert any("synthetic.n_customers" in line for line in lines)
+
+
+def test_int_is_accepted_for_a_float(shipped):
+    params = parse_params(_with(shipped, "train.xgboost.learning_rate", 1))
+    assert params.train.xgboost.learning_rate == 1.0
+
+
+def test_empty_file_gives_defaults(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("", encoding="utf-8")
+    assert load_params(path) == Params()
+
+
+def test_load_names_the_file(tmp_path, shipped):
+    path = write_params(tmp_path, _with(shipped, "train.xgboost.max_dept", 3))
+    with pytest.raises(UserError, match=rf"^{path}: train\.xgboost\.max_dept is not a known key$"):
+        load_params(path)
+
+
+def test_missing_file_is_a_user_error(tmp_path):
+    with pytest.raises(UserError, match=r"cannot read .*nope\.yaml"):
+        load_params(tmp_path / "nope.yaml")
+
+
+def test_invalid_yaml_is_a_user_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("train: [unclosed\n", encoding="utf-8")
+    with pytest.raises(UserError, match="is not valid YAML"):
+        load_params(path)
+
+
+def test_a_list_instead_of_a_mapping_is_a_user_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("- train\n- split\n", encoding="utf-8")
+    with pytest.raises(UserError, match="expected a mapping of sections, got list"):
+        load_params(path)
+
+
+def test_params_are_frozen():
+    params = Params()
+    with pytest.raises(ValueError, match="frozen"):
+        params.train.seed = 1
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("train.xgboost.min_child_weight", "1.5"),
+        ("train.xgboost.reg_lambda", True),
+        ("train.logreg.C", "2"),
+    ],
+)
+def test_float_fields_do_not_coerce_strings_or_booleans(shipped, path, value):
+    with pytest.raises(UserError, match=path.replace(".", r"\.")):
+        parse_params(_with(shipped, path, value))
