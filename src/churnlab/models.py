@@ -8,7 +8,6 @@ or the prepared customer columns directly (the rule-based baseline reads raw col
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
