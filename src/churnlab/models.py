@@ -39,7 +39,9 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
         self.min_satisfaction = min_satisfaction
         self.max_tenure_days = max_tenure_days
 
-    def _points(self, X: pd.DataFrame) -> np.ndarray:
+    def signals(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One boolean column per business rule, named after what it flags."""
+
         def col(name: str) -> pd.Series:
             if name in X:
                 return pd.to_numeric(X[name], errors="coerce")
@@ -51,15 +53,25 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
             return col(names[-1]) if names else col(prefix)
 
         contract = X["contract"].astype("str") if "contract" in X else pd.Series("", X.index)
-        signals = [
-            contract == "month-to-month",
-            col("days_since_last_login").fillna(np.inf) > self.recency_days,
-            col("satisfaction") <= self.min_satisfaction,
-            col("tenure_days") < self.max_tenure_days,
-            windowed("failed_payments") > 0,
-            windowed("tickets") > 0,
-        ]
-        return np.sum([np.asarray(s, dtype=int) for s in signals], axis=0)
+        return (
+            pd.DataFrame(
+                {
+                    "month_to_month_contract": contract == "month-to-month",
+                    "no_recent_login": col("days_since_last_login").fillna(np.inf)
+                    > self.recency_days,
+                    "low_satisfaction": col("satisfaction") <= self.min_satisfaction,
+                    "new_customer": col("tenure_days") < self.max_tenure_days,
+                    "failed_payment": windowed("failed_payments") > 0,
+                    "recent_ticket": windowed("tickets") > 0,
+                },
+                index=X.index,
+            )
+            .fillna(False)
+            .astype(bool)
+        )
+
+    def _points(self, X: pd.DataFrame) -> np.ndarray:
+        return self.signals(X).sum(axis=1).to_numpy()
 
     def fit(self, X: pd.DataFrame, y):
         points = self._points(X)

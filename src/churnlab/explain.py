@@ -1,0 +1,90 @@
+"""Per-customer explanations: additive contributions to the model's log-odds, and top reasons.
+
+For every model in the registry the contributions of one customer plus the base value sum to
+the model's margin (log-odds of churn):
+
+- XGBoost: exact TreeSHAP from the booster (``pred_contribs=True``);
+- logistic regression: coefficient × feature value (exact for a linear model);
+- rule-based baseline: the margin gained over "no signal" is shared equally among the signals
+  the customer triggers.
+
+Other models have no exact method here and raise ``NotImplementedError`` naming the model.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import xgboost as xgb
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+
+from churnlab.models import RuleBasedModel
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
+def _xgboost(model: xgb.XGBClassifier, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    booster = model.get_booster()
+    best = getattr(model, "best_iteration", None)
+    iteration_range = (0, best + 1) if best is not None else (0, 0)
+    matrix = xgb.DMatrix(X, feature_names=[str(c) for c in X.columns])
+    values = booster.predict(matrix, pred_contribs=True, iteration_range=iteration_range)
+    return pd.DataFrame(values[:, :-1], index=X.index, columns=X.columns), values[:, -1]
+
+
+def _linear(model: LogisticRegression, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    values = X.to_numpy(dtype="float64") * model.coef_[0]
+    base = np.full(len(X), float(model.intercept_[0]))
+    return pd.DataFrame(values, index=X.index, columns=X.columns), base
+
+
+def _rules(model: RuleBasedModel, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    signals = model.signals(X)
+    points = signals.sum(axis=1).to_numpy()
+    margin = _logit(model.rate_by_points_[np.clip(points, 0, 6)])
+    base = np.full(len(X), float(_logit(model.rate_by_points_[:1])[0]))
+    share = np.divide(margin - base, points, out=np.zeros(len(X)), where=points > 0)
+    return signals.astype("float64").mul(share, axis=0), base
+
+
+def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """(contributions per feature, base value) for each row of a prepared customer frame."""
+    model = pipeline.named_steps["model"]
+    X = (
+        pipeline.named_steps["features"].transform(frame)
+        if "features" in pipeline.named_steps
+        else frame
+    )
+    if isinstance(model, xgb.XGBClassifier):
+        return _xgboost(model, X)
+    if isinstance(model, LogisticRegression):
+        return _linear(model, X)
+    if isinstance(model, RuleBasedModel):
+        return _rules(model, X)
+    raise NotImplementedError(f"no explanation method for {type(model).__name__}")
+
+
+def readable(feature: str) -> str:
+    """``num__days_since_last_login`` → ``days_since_last_login`` (drops the group prefix)."""
+    return feature.split("__", 1)[-1]
+
+
+def top_reasons(contribs: pd.DataFrame, k: int = 3) -> list[list[dict]]:
+    """The ``k`` features that raise each customer's risk most (largest positive contributions)."""
+    values = contribs.to_numpy()
+    names = np.asarray([readable(c) for c in contribs.columns], dtype=object)
+    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
+    reasons = []
+    for row, columns in enumerate(order):
+        reasons.append(
+            [
+                {"feature": names[c], "contribution": round(float(values[row, c]), 6)}
+                for c in columns
+                if values[row, c] > 0
+            ]
+        )
+    return reasons

@@ -1,0 +1,57 @@
+"""Explanations: contributions plus the base value reproduce each model's log-odds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
+
+from churnlab.explain import contributions, readable, top_reasons
+from churnlab.features import feature_frame
+from churnlab.models import REGISTRY
+from churnlab.snapshot import TARGET
+from conftest import small_params
+
+
+@pytest.fixture(scope="module")
+def pipelines(split_parts, fitted_featurizer) -> dict[str, Pipeline]:
+    p = small_params().train
+    out = {}
+    for name, spec in REGISTRY.items():
+        parts = {}
+        for part in ("train", "valid"):
+            raw = feature_frame(split_parts[part])
+            X = fitted_featurizer.transform(raw).astype("float32") if spec.uses_features else raw
+            parts[part] = (X, split_parts[part][TARGET].to_numpy())
+        model = spec.fit(spec.make(p, parts["train"][1]), *parts["train"], *parts["valid"])
+        steps = [("model", model)]
+        if spec.uses_features:
+            steps.insert(0, ("features", fitted_featurizer))
+        out[name] = Pipeline(steps)
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_contributions_sum_to_the_margin(pipelines, split_parts, name):
+    frame = feature_frame(split_parts["test"]).head(200)
+    contribs, base = contributions(pipelines[name], frame)
+    p = pipelines[name].predict_proba(frame)[:, 1]
+    margin = np.log(p / (1 - p))
+    np.testing.assert_allclose(contribs.sum(axis=1).to_numpy() + base, margin, atol=1e-4)
+    assert len(contribs) == len(frame)
+
+
+def test_top_reasons_are_the_largest_positive_contributions():
+    contribs = pd.DataFrame({"num__a": [0.5, -1.0], "cat__b_x": [2.0, -0.2], "num__c": [-0.1, 0.3]})
+    reasons = top_reasons(contribs, k=2)
+    assert reasons[0] == [
+        {"feature": "b_x", "contribution": 2.0},
+        {"feature": "a", "contribution": 0.5},
+    ]
+    assert reasons[1] == [{"feature": "c", "contribution": 0.3}]  # only risk-raising reasons
+
+
+def test_readable_drops_the_group_prefix():
+    assert readable("num__days_since_last_login") == "days_since_last_login"
+    assert readable("plain") == "plain"
