@@ -127,4 +127,5 @@ def test_delta_formatting_keeps_signs():
     assert fmt_delta(0.5, 0.4) == "-0.1000"
     assert fmt_delta(3, 1) == "-2"
     assert fmt_delta("xgboost", "logreg") == "changed"
+    assert fmt_delta(None, 0.5) == "new" and fmt_delta(0.5, None) == "removed"
     assert fmt(None) == "–" and fmt(1234.56) == "1,234.6"

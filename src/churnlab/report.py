@@ -83,6 +83,8 @@ def fmt(value) -> str:
 
 
 def fmt_delta(old, new) -> str:
+    if old is None or new is None:
+        return "new" if old is None and new is not None else ("removed" if new is None else "")
     if not _numeric(old) or not _numeric(new):
         return "" if old == new else "changed"
     delta = new - old
