@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab import io
-from churnlab.plots import _axes
+from churnlab.plots import _axes, axis_label
 
 MODEL_LABELS = {"model": "model", "rules": "current rules", "logreg": "logistic regression"}
 
@@ -115,9 +115,11 @@ def overlay_png(
     diagonal: str | None = None,
 ) -> None:
     """Several revisions' curves on one axis (the pull-request report's before/after)."""
-    fig, ax = _axes(title, x.replace("_", " "), y.replace("_", " "))
-    for label, frame in curves.items():
-        ax.plot(frame[x], frame[y], lw=2, label=label)
+    fig, ax = _axes(title, axis_label(x), axis_label(y))
+    # The first curve (base) is dashed and drawn on top, so identical curves still show both.
+    for order, (label, frame) in enumerate(curves.items()):
+        style = {"ls": "--", "lw": 1.5, "zorder": 3} if order == 0 else {"lw": 2.5}
+        ax.plot(frame[x], frame[y], label=label, **style)
     if diagonal:
         ax.plot([0, 1], [0, 1], ls="--", color="grey", label=diagonal)
     ax.set_xlim(0, 1)

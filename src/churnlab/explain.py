@@ -129,3 +129,21 @@ def dependence(
 
 def reasons_text(reasons: list[dict]) -> str:
     return "; ".join(f"{r['feature']} (+{r['contribution']:.2f})" for r in reasons) or "none"
+
+
+def reasons_frame(pipeline: Pipeline, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Churn score and top ``k`` reasons per customer, for batch scoring and the API.
+
+    One row per row of ``frame`` (a prepared customer frame, model inputs only): the score,
+    the readable reasons text, and the reasons as a list of {feature, contribution}.
+    """
+    contribs, _ = contributions(pipeline, frame)
+    reasons = top_reasons(contribs.rename(columns=label), k)
+    return pd.DataFrame(
+        {
+            "churn_score": pipeline.predict_proba(frame)[:, 1],
+            "reasons": [reasons_text(r) for r in reasons],
+            "reason_list": reasons,
+        },
+        index=frame.index,
+    )

@@ -159,6 +159,17 @@ def model_card(
             f"- The model catches **{rules_gap:,.1f} more churners** than the current rules at "
             "the same contact budget."
         )
+    below = m["threshold"] < m["business"]["break_even_probability"]
+    lines.append(
+        f"- The chosen threshold is {'below' if below else 'at or above'} the break-even "
+        "probability: "
+        + (
+            "some contacts are expected to cost more than they save; a cost-based threshold "
+            "(see the profit plot) would save more."
+            if below
+            else "every contact is expected to pay for itself."
+        )
+    )
     lines += [
         "",
         *_baselines_table(m),

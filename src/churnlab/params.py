@@ -145,6 +145,17 @@ class EvaluateParams(Strict):
     top_customers: int = Field(20, ge=0, le=1000)
     reasons_per_customer: int = Field(3, gt=0, le=10)
 
+    @model_validator(mode="after")
+    def _bands_increasing(self) -> EvaluateParams:
+        edges = self.tenure_band_days
+        if not edges or any(e <= 0 for e in edges) or edges != sorted(set(edges)):
+            raise ValueError(
+                f"tenure_band_days must be increasing positive day counts, got {edges}"
+            )
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError(f"segments must not repeat a column, got {self.segments}")
+        return self
+
 
 class BusinessParams(Strict):
     """The cost matrix of a retention campaign, in one currency per customer.
