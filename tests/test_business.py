@@ -56,3 +56,16 @@ def test_gains_reach_everyone_and_better_model_catches_more():
     assert gains.iloc[-1][["model", "rules"]].tolist() == pytest.approx([1.0, 1.0])
     assert (gains["model"] >= gains["rules"] - 1e-9).all()
     assert lift["model"].iloc[0] > 2 > lift["rules"].iloc[0] - 1
+
+
+def test_baseline_summary_keys_for_the_promotion_gate():
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(2)
+    y = (rng.random(500) < 0.2).astype(int)
+    scores = {"rules": rng.random(500), "logreg": y * 0.3 + rng.random(500) * 0.7}
+    out = business.baseline_summary(y, scores, {"rules": 0.5, "logreg": 0.5}, B)
+    assert out["logreg"]["roc_auc"] == pytest.approx(roc_auc_score(y, scores["logreg"]), abs=1e-6)
+    assert out["logreg"]["roc_auc"] > out["rules"]["roc_auc"]
+    for name in scores:
+        assert {"pr_auc", "ks", "top_decile_lift", "at_budget", "at_threshold"} <= set(out[name])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from churnlab.metrics import expected_caught
+from churnlab.metrics import classification_metrics, expected_caught, ranking_summary, rounded
 from churnlab.params import BusinessParams
 
 
@@ -95,3 +95,16 @@ def gains_frames(y: np.ndarray, scores_by_model: dict[str, np.ndarray], points: 
         gains[name] = caught / y.sum()
         lift[name] = (caught / ks) / y.mean()
     return pd.DataFrame(gains), pd.DataFrame(lift)
+
+
+def baseline_summary(y: np.ndarray, scores_by_name: dict, thresholds: dict, b) -> dict:
+    """Test metrics and campaign figures of each baseline (``baselines.<name>.*``)."""
+    keep = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier", "threshold")
+    out = {}
+    for name, scores in scores_by_name.items():
+        m = classification_metrics(y, scores, thresholds[name])
+        entry = rounded({k: m[k] for k in keep} | ranking_summary(y, scores))
+        entry["at_budget"] = rounded(at_budget(y, scores, b))
+        entry["at_threshold"] = rounded(at_threshold(y, scores, thresholds[name], b))
+        out[name] = entry
+    return out

@@ -147,3 +147,14 @@ def bootstrap_intervals(
         low, high = np.quantile(values, [alpha, 1 - alpha])
         out[name] = {"low": float(low), "high": float(high), "std": float(values.std())}
     return out
+
+
+def ranking_summary(y_true: np.ndarray, scores: np.ndarray) -> dict:
+    """KS and the top-decile figures, as stored in ``metrics/evaluate.json``."""
+    top = top_share_metrics(y_true, scores, 0.1)
+    return {
+        "ks": ks_statistic(y_true, scores),
+        "top_decile_lift": top["lift"],
+        "top_decile_capture_rate": top["capture_rate"],
+        "top_decile_churners_caught": top["churners_caught"],
+    }

@@ -21,9 +21,8 @@ from churnlab.metrics import (
     bootstrap_intervals,
     calibration_table,
     classification_metrics,
-    ks_statistic,
+    ranking_summary,
     rounded,
-    top_share_metrics,
 )
 from churnlab.models import REGISTRY
 from churnlab.params import Params
@@ -85,29 +84,6 @@ def write_plots(y, scores, threshold: float, n_bins: int) -> None:
         diagonal="perfect calibration",
     )
     plots.confusion_png(y, predicted, out / "confusion.png")
-
-
-def ranking_summary(y, scores) -> dict:
-    top = top_share_metrics(y, scores, 0.1)
-    return {
-        "ks": ks_statistic(y, scores),
-        "top_decile_lift": top["lift"],
-        "top_decile_capture_rate": top["capture_rate"],
-        "top_decile_churners_caught": top["churners_caught"],
-    }
-
-
-def baseline_metrics(y, scores_by_name: dict, thresholds: dict, b) -> dict:
-    out = {}
-    for name, scores in scores_by_name.items():
-        m = classification_metrics(y, scores, thresholds[name])
-        keep = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier", "threshold")
-        entry = {k: m[k] for k in keep} | ranking_summary(y, scores)
-        entry = rounded(entry)
-        entry["at_budget"] = rounded(business.at_budget(y, scores, b))
-        entry["at_threshold"] = rounded(business.at_threshold(y, scores, thresholds[name], b))
-        out[name] = entry
-    return out
 
 
 def business_plots(y, scores_by_model: dict, threshold: float, b) -> None:
@@ -201,7 +177,7 @@ def main(params: Params) -> None:
         raise RuntimeError("baseline scores are not aligned with the test split")
     baseline_scores = {name: base[name].to_numpy() for name in ("rules", "logreg")}
     thresholds = io.read_json(paths.BASELINES / "thresholds.json")
-    result["baselines"] = baseline_metrics(y, baseline_scores, thresholds, b)
+    result["baselines"] = business.baseline_summary(y, baseline_scores, thresholds, b)
     result["business"] = {
         "at_threshold": rounded(business.at_threshold(y, scores, threshold, b)),
         "at_budget": rounded(business.at_budget(y, scores, b)),
