@@ -107,6 +107,8 @@ def test_repro_produces_outputs_and_clean_status(repo: Path) -> None:
         "calibration.csv",
         "confusion.csv",
         "feature_importance.png",
+        "gains.csv",
+        "profit.csv",
     ):
         assert (repo / "plots" / name).stat().st_size > 0, name
     assert "up to date" in run(["dvc", "status"], repo).stdout
@@ -169,6 +171,51 @@ def test_metrics_diff_between_commits(repo: Path) -> None:
     assert "plots/roc.csv" in plots.stdout
     run(["git", "checkout", "--", "."], repo)
     run(["dvc", "checkout", "-f"], repo)
+
+
+def test_evaluation_report_outputs(repo: Path) -> None:
+    metrics = json.loads((repo / "metrics/evaluate.json").read_text())
+    for name in ("rules", "logreg"):
+        assert 0.5 < metrics["baselines"][name]["roc_auc"] <= 1.0  # the promotion gate's key
+    assert metrics["roc_auc_ci"]["low"] <= metrics["roc_auc"] <= metrics["roc_auc_ci"]["high"]
+    segments = json.loads((repo / "metrics/segments.json").read_text())
+    assert set(segments) == {"plan", "region", "contract", "tenure_band"}
+    card = (repo / "reports/model_card.md").read_text()
+    for name in ("roc", "gains", "lift", "profit", "score_distribution", "shap_importance"):
+        assert (repo / f"plots/{name}.png").stat().st_size > 0, name
+        assert f"](../plots/{name}.png)" in card, name
+    assert (repo / "plots/dependence/dependence_1.png").exists()
+    assert "| 1 | `" in (repo / "reports/top_risk_customers.md").read_text()
+
+
+def test_report_between_two_commits(repo: Path) -> None:
+    """The report's numbers equal the metrics files of both commits, with the right signs."""
+    from churnlab.report import flatten, fmt, fmt_delta
+
+    set_param(repo, "train.xgboost.learning_rate", 0.3)
+    run(["dvc", "repro"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "faster learning rate"], repo)
+    try:
+        run(["churnlab", "report", "--base", "HEAD~1", "--output", "out/report.md"], repo)
+        text = (repo / "out/report.md").read_text()
+        assert "| `train.xgboost.learning_rate` | `0.05` | `0.3` |" in text
+        diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "HEAD", "--json"], repo).stdout)
+        new = flatten(json.loads((repo / "metrics/evaluate.json").read_text()))
+        changed = 0
+        for key, entry in diff["metrics/evaluate.json"].items():
+            if not isinstance(entry.get("new"), (int, float)):
+                continue
+            old_value, new_value = entry["old"], entry["new"]
+            assert new_value == new[key]
+            row = f"| `{key}` | {fmt(old_value)} | {fmt(new_value)} | "
+            row += f"{fmt_delta(old_value, new_value)} |"
+            assert row in text, row
+            changed += old_value != new_value
+        assert changed > 0  # a learning-rate change moves the metrics
+    finally:
+        run(["git", "reset", "-q", "--hard", "HEAD~1"], repo)
+        run(["dvc", "checkout", "-f"], repo)
 
 
 def test_bad_params_fail_before_work_and_keep_outputs(repo: Path) -> None:

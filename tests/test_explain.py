@@ -55,3 +55,23 @@ def test_top_reasons_are_the_largest_positive_contributions():
 def test_readable_drops_the_group_prefix():
     assert readable("num__days_since_last_login") == "days_since_last_login"
     assert readable("plain") == "plain"
+
+
+def test_reasons_frame_for_batch_scoring(pipelines, split_parts):
+    from churnlab.explain import reasons_frame
+
+    frame = feature_frame(split_parts["test"]).head(50)
+    out = reasons_frame(pipelines["xgboost"], frame, k=2)
+    np.testing.assert_allclose(out["churn_score"], pipelines["xgboost"].predict_proba(frame)[:, 1])
+    assert out.index.equals(frame.index)
+    assert all(len(r) <= 2 for r in out["reason_list"])
+    riskiest = out["churn_score"].idxmax()
+    assert out.loc[riskiest, "reasons"] != "none"
+    assert all("__" not in r["feature"] for rs in out["reason_list"] for r in rs)
+
+
+def test_text_terms_get_a_readable_label():
+    from churnlab.explain import label
+
+    assert label("text__want_my") == 'ticket text "want my"'
+    assert label("num__age") == "age"

@@ -177,3 +177,22 @@ def test_params_are_frozen():
 def test_float_fields_do_not_coerce_strings_or_booleans(shipped, path, value):
     with pytest.raises(UserError, match=path.replace(".", r"\.")):
         parse_params(_with(shipped, path, value))
+
+
+@pytest.mark.parametrize(
+    "section, message",
+    [
+        ({"tenure_band_days": [365, 90]}, "evaluate: tenure_band_days must be increasing"),
+        ({"segments": ["plan", "plan"]}, "evaluate: segments must not repeat"),
+        ({"bootstrap_resamples": 5}, "evaluate.bootstrap_resamples"),
+    ],
+)
+def test_evaluate_params_are_checked(section, message):
+    with pytest.raises(UserError, match=message):
+        parse_params({"evaluate": section})
+
+
+def test_business_params_are_checked():
+    with pytest.raises(UserError, match=r"business\.offer_acceptance_rate"):
+        parse_params({"business": {"offer_acceptance_rate": 1.5}})
+    assert parse_params({}).business.contact_budget_share == 0.1

@@ -14,7 +14,7 @@ import sys
 from churnlab.errors import UserError
 from churnlab.params import load_params
 
-STAGES = ("prepare", "split", "featurize", "train", "evaluate")
+STAGES = ("prepare", "split", "featurize", "train", "baselines", "evaluate")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,6 +27,20 @@ def build_parser() -> argparse.ArgumentParser:
     for stage in STAGES:
         sub.add_parser(stage, help=f"run the {stage} stage")
     sub.add_parser("check-params", help="validate params.yaml and exit")
+    report = sub.add_parser(
+        "report", help="markdown pull-request report: params, metrics and plots vs a base rev"
+    )
+    report.add_argument("--base", default="main", help="git revision to compare with")
+    report.add_argument(
+        "--output", default="report.md", help="markdown file to write (default: %(default)s)"
+    )
+    report.add_argument(
+        "--images",
+        choices=("embed", "artifact"),
+        default="embed",
+        help="embed the PNGs as relative links (CML uploads them) or only name them "
+        "(attached as workflow artifacts); default: %(default)s",
+    )
     return parser
 
 
@@ -36,6 +50,12 @@ def run(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "report":
+        from churnlab import report
+
+        path = report.write_report(args.base, args.output, embed_images=args.images == "embed")
+        print(path)
+        return 0
     params = load_params(args.params)
     if args.command == "check-params":
         print(f"{args.params}: ok")

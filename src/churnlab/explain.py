@@ -88,3 +88,62 @@ def top_reasons(contribs: pd.DataFrame, k: int = 3) -> list[list[dict]]:
             ]
         )
     return reasons
+
+
+def label(feature: str) -> str:
+    """A reader's name: TF-IDF terms say they come from the ticket text."""
+    group, _, name = feature.partition("__")
+    if group == "text" and name:
+        return f'ticket text "{name.replace("_", " ")}"'
+    return readable(feature)
+
+
+def global_importance(contribs: pd.DataFrame, top: int) -> pd.DataFrame:
+    """Mean absolute contribution per feature (SHAP importance), largest first."""
+    values = contribs.abs().mean(axis=0)
+    frame = pd.DataFrame(
+        {"feature": [label(c) for c in values.index], "mean_abs_contribution": values.values}
+    )
+    frame["column"] = values.index
+    frame = frame.sort_values(["mean_abs_contribution", "feature"], ascending=[False, True])
+    return frame[frame["mean_abs_contribution"] > 0].head(top).reset_index(drop=True)
+
+
+def dependence(
+    contribs: pd.DataFrame, column: str, raw: pd.DataFrame, transformed: pd.DataFrame | None
+) -> pd.DataFrame:
+    """(value, contribution) per customer for one feature.
+
+    The value is the customer's raw column when the feature is one (days, counts, money),
+    which reads better than the scaled matrix value; otherwise the transformed value.
+    """
+    name = readable(column)
+    if name in raw and pd.api.types.is_numeric_dtype(raw[name]):
+        value = raw[name].to_numpy(dtype="float64")
+    elif transformed is not None and column in transformed:
+        value = transformed[column].to_numpy(dtype="float64")
+    else:
+        value = np.full(len(contribs), np.nan)
+    return pd.DataFrame({"value": value, "contribution": contribs[column].to_numpy()})
+
+
+def reasons_text(reasons: list[dict]) -> str:
+    return "; ".join(f"{r['feature']} (+{r['contribution']:.2f})" for r in reasons) or "none"
+
+
+def reasons_frame(pipeline: Pipeline, frame: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """Churn score and top ``k`` reasons per customer, for batch scoring and the API.
+
+    One row per row of ``frame`` (a prepared customer frame, model inputs only): the score,
+    the readable reasons text, and the reasons as a list of {feature, contribution}.
+    """
+    contribs, _ = contributions(pipeline, frame)
+    reasons = top_reasons(contribs.rename(columns=label), k)
+    return pd.DataFrame(
+        {
+            "churn_score": pipeline.predict_proba(frame)[:, 1],
+            "reasons": [reasons_text(r) for r in reasons],
+            "reason_list": reasons,
+        },
+        index=frame.index,
+    )

@@ -133,6 +133,42 @@ class TrainParams(Strict):
 class EvaluateParams(Strict):
     calibration_bins: int = Field(10, ge=2, le=100)
     top_features: int = Field(20, gt=0)
+    bootstrap_resamples: int = Field(1000, ge=10, le=100_000)
+    bootstrap_seed: int = Field(42, ge=0)
+    confidence: float = Field(0.95, gt=0, lt=1)
+    # Categorical columns of the prepared table to slice metrics by; "tenure_band" is derived.
+    segments: list[str] = Field(
+        default_factory=lambda: ["plan", "region", "contract", "tenure_band"]
+    )
+    tenure_band_days: list[int] = Field(default_factory=lambda: [90, 365, 730])
+    dependence_features: int = Field(4, ge=0, le=12)
+    top_customers: int = Field(20, ge=0, le=1000)
+    reasons_per_customer: int = Field(3, gt=0, le=10)
+
+    @model_validator(mode="after")
+    def _bands_increasing(self) -> EvaluateParams:
+        edges = self.tenure_band_days
+        if not edges or any(e <= 0 for e in edges) or edges != sorted(set(edges)):
+            raise ValueError(
+                f"tenure_band_days must be increasing positive day counts, got {edges}"
+            )
+        if len(set(self.segments)) != len(self.segments):
+            raise ValueError(f"segments must not repeat a column, got {self.segments}")
+        return self
+
+
+class BusinessParams(Strict):
+    """The cost matrix of a retention campaign, in one currency per customer.
+
+    A contacted churner who accepts the offer is retained (gains ``retained_customer_value``);
+    every contacted customer costs ``offer_cost``; the campaign can reach
+    ``contact_budget_share`` of the customers, highest risk first.
+    """
+
+    retained_customer_value: float = Field(500.0, gt=0)
+    offer_cost: float = Field(50.0, ge=0)
+    offer_acceptance_rate: float = Field(0.3, gt=0, le=1)
+    contact_budget_share: float = Field(0.1, gt=0, le=1)
 
 
 class Params(Strict):
@@ -143,6 +179,7 @@ class Params(Strict):
     featurize: FeaturizeParams = FeaturizeParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    business: BusinessParams = BusinessParams()
 
 
 def _describe(error: dict) -> str:

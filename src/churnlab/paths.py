@@ -18,3 +18,5 @@ PLOTS = Path("plots")
 TRAIN_LIVE = Path("plots/train")
 
 SPLIT_NAMES = ("train", "valid", "test")
+BASELINES = Path("data/baselines")
+REPORTS = Path("reports")

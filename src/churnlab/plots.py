@@ -35,6 +35,21 @@ def confusion_frame(y_true, predicted) -> pd.DataFrame:
     )
 
 
+# Axis names a reader understands without knowing the column names.
+AXIS_LABELS = {
+    "fpr": "false positive rate (stayers flagged)",
+    "tpr": "true positive rate (churners caught)",
+    "recall": "recall (share of churners caught)",
+    "precision": "precision (share of flagged who churn)",
+    "mean_predicted": "mean predicted churn probability",
+    "observed_rate": "observed churn rate",
+}
+
+
+def axis_label(column: str) -> str:
+    return AXIS_LABELS.get(column, column.replace("_", " "))
+
+
 def _axes(title: str, xlabel: str, ylabel: str):
     fig = Figure(figsize=(5.5, 4.5))
     ax = fig.subplots()
@@ -54,7 +69,7 @@ def curve_png(
     target: Path,
     diagonal: str | None = None,
 ) -> None:
-    fig, ax = _axes(title, x.replace("_", " "), y.replace("_", " "))
+    fig, ax = _axes(title, axis_label(x), axis_label(y))
     ax.plot(frame[x], frame[y], label=label, lw=2)
     if diagonal:
         ax.plot([0, 1], [0, 1], ls="--", color="grey", label=diagonal)

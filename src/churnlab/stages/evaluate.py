@@ -1,24 +1,47 @@
-"""Stage evaluate: score the test split with the saved inference pipeline.
+"""Stage evaluate: score the test split with the saved inference pipeline and report.
 
-Writes ``metrics/evaluate.json`` (threshold chosen on validation by train; the Bayes-optimal
-``oracle_roc_auc`` when the data is synthetic), plot data under ``plots/`` for ``dvc plots``,
-and PNG images of the same plots plus the feature importance.
+Writes ``metrics/evaluate.json`` (threshold chosen on validation by train; KS, top-decile lift,
+bootstrap intervals, business figures, the baselines; the Bayes-optimal ``oracle_roc_auc``
+when the data is synthetic), ``metrics/segments.json`` (the same metrics per slice), plot data
+under ``plots/`` for ``dvc plots`` with a PNG of each, and ``reports/`` (model card, the
+highest-risk customers and their reasons).
 """
 
 from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
-from churnlab import io, package, paths, plots
+from churnlab import business, explain, io, model_card, package, paths, plots
+from churnlab import eval_plots as ep
 from churnlab.features import feature_frame
-from churnlab.metrics import calibration_table, classification_metrics, rounded
+from churnlab.metrics import (
+    bootstrap_intervals,
+    calibration_table,
+    classification_metrics,
+    ranking_summary,
+    rounded,
+)
 from churnlab.models import REGISTRY
 from churnlab.params import Params
+from churnlab.segments import segment_columns, segment_metrics
 from churnlab.snapshot import TARGET
 
 log = logging.getLogger(__name__)
+
+FIGURES = [
+    ("ROC curve", "roc.png"),
+    ("Precision-recall curve", "precision_recall.png"),
+    ("Calibration", "calibration.png"),
+    ("Confusion matrix", "confusion.png"),
+    ("Cumulative gains", "gains.png"),
+    ("Lift", "lift.png"),
+    ("Expected net savings versus threshold", "profit.png"),
+    ("Score distribution by class", "score_distribution.png"),
+    ("Feature importance (SHAP)", "shap_importance.png"),
+]
 
 
 def oracle_auc(test: pd.DataFrame) -> float | None:
@@ -63,25 +86,126 @@ def write_plots(y, scores, threshold: float, n_bins: int) -> None:
     plots.confusion_png(y, predicted, out / "confusion.png")
 
 
+def business_plots(y, scores_by_model: dict, threshold: float, b) -> None:
+    out = paths.PLOTS
+    gains, lift = business.gains_frames(y, scores_by_model)
+    io.write_csv(gains, out / "gains.csv")
+    io.write_csv(lift, out / "lift.csv")
+    ep.gains_png(gains, out / "gains.png")
+    ep.lift_png(lift, out / "lift.png")
+    curve = business.profit_curve(y, scores_by_model["model"], b)
+    io.write_csv(curve, out / "profit.csv")
+    ep.profit_png(curve, threshold, business.break_even_probability(b), out / "profit.png")
+    hist = ep.score_histogram(y, scores_by_model["model"])
+    io.write_csv(hist, out / "score_distribution.csv")
+    ep.score_distribution_png(hist, threshold, out / "score_distribution.png")
+
+
+def explanations(pipeline, test: pd.DataFrame, scores, params: Params) -> list[str]:
+    """SHAP importance and dependence plots, and the highest-risk customers' top reasons."""
+    e = params.evaluate
+    frame = feature_frame(test)
+    contribs, _ = explain.contributions(pipeline, frame)
+    importance = explain.global_importance(contribs, e.top_features)
+    io.write_csv(
+        importance[["feature", "mean_abs_contribution"]], paths.PLOTS / "shap_importance.csv"
+    )
+    model_name = type(pipeline.named_steps["model"]).__name__
+    ep.shap_importance_png(
+        importance,
+        f"Feature importance: mean |SHAP| ({model_name}, test)",
+        paths.PLOTS / "shap_importance.png",
+    )
+    transformed = (
+        pipeline.named_steps["features"].transform(frame)
+        if "features" in pipeline.named_steps
+        else None
+    )
+    written = []
+    folder = paths.PLOTS / "dependence"
+    for stale in folder.glob("dependence_*"):
+        stale.unlink()  # fewer top features than last run: drop the old ones
+    for rank, column in enumerate(importance["column"].head(e.dependence_features), start=1):
+        dep = explain.dependence(contribs, column, frame, transformed)
+        if dep["value"].isna().all():
+            continue
+        name = f"dependence_{rank}"
+        io.write_csv(dep, folder / f"{name}.csv")
+        ep.dependence_png(dep, explain.label(column), folder / f"{name}.png")
+        written.append((f"Dependence: {explain.label(column)}", f"dependence/{name}.png"))
+    top = np.argsort(-scores, kind="stable")[: e.top_customers]
+    named = contribs.iloc[top].rename(columns=explain.label)
+    reasons = explain.top_reasons(named, e.reasons_per_customer)
+    table = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top) + 1),
+            "customer_key": test["customer_key"].to_numpy()[top],
+            "churn_score": np.round(scores[top], 6),
+            "churned": test[TARGET].to_numpy()[top].astype(int),
+            "reasons": [explain.reasons_text(r) for r in reasons],
+        }
+    )
+    io.write_csv(table, paths.REPORTS / "top_risk_customers.csv")
+    io.write_text(model_card.top_risk_table(table), paths.REPORTS / "top_risk_customers.md")
+    return written
+
+
 def main(params: Params) -> None:
+    e, b = params.evaluate, params.business
     pipeline = package.load(paths.PIPELINE)
     meta = io.read_json(paths.MODEL_META)
     test = io.read_table(paths.SPLIT / "test.parquet")
     y = test[TARGET].to_numpy()
     scores = pipeline.predict_proba(feature_frame(test))[:, 1]
-    result = rounded(classification_metrics(y, scores, meta["threshold"]))
+    threshold = meta["threshold"]
+    result = rounded(classification_metrics(y, scores, threshold) | ranking_summary(y, scores))
     result["model"] = meta["model"]
     oracle = oracle_auc(test)
     if oracle is not None:
         result["oracle_roc_auc"] = round(oracle, 6)
         result["gap_to_oracle"] = round(oracle - result["roc_auc"], 6)
+    ci = bootstrap_intervals(y, scores, e.bootstrap_resamples, e.bootstrap_seed, e.confidence)
+    result["roc_auc_ci"], result["pr_auc_ci"] = rounded(ci["roc_auc"]), rounded(ci["pr_auc"])
+    result["bootstrap"] = {
+        "resamples": e.bootstrap_resamples,
+        "seed": e.bootstrap_seed,
+        "confidence": e.confidence,
+    }
+
+    base = io.read_table(paths.BASELINES / "test_scores.parquet")
+    if not base["customer_key"].equals(test["customer_key"]):
+        raise RuntimeError("baseline scores are not aligned with the test split")
+    baseline_scores = {name: base[name].to_numpy() for name in ("rules", "logreg")}
+    thresholds = io.read_json(paths.BASELINES / "thresholds.json")
+    result["baselines"] = business.baseline_summary(y, baseline_scores, thresholds, b)
+    result["business"] = {
+        "at_threshold": rounded(business.at_threshold(y, scores, threshold, b)),
+        "at_budget": rounded(business.at_budget(y, scores, b)),
+        "break_even_probability": round(business.break_even_probability(b), 6),
+    }
+    rules_caught = result["baselines"]["rules"]["at_budget"]["churners_caught"]
+    result["business"]["extra_churners_caught_vs_rules"] = round(
+        result["business"]["at_budget"]["churners_caught"] - rules_caught, 6
+    )
     io.write_json(result, paths.METRICS / "evaluate.json")
-    write_plots(y, scores, meta["threshold"], params.evaluate.calibration_bins)
+
+    slices = segment_metrics(
+        segment_columns(test, e.segments, e.tenure_band_days), y, scores, threshold
+    )
+    slices = {col: {v: rounded(m) for v, m in values.items()} for col, values in slices.items()}
+    io.write_json(slices, paths.METRICS / "segments.json")
+
+    write_plots(y, scores, threshold, e.calibration_bins)
+    business_plots(y, {"model": scores, **baseline_scores}, threshold, b)
     model = pipeline.named_steps["model"]
     if "features" in pipeline.named_steps:
         names = list(pipeline.named_steps["features"].get_feature_names_out())
         importance = REGISTRY[meta["model"]].importance(model, names)
-        plots.importance_png(
-            importance, params.evaluate.top_features, paths.PLOTS / "feature_importance.png"
-        )
+        plots.importance_png(importance, e.top_features, paths.PLOTS / "feature_importance.png")
+    dependence_figures = explanations(pipeline, test, scores, params)
+
+    quality = io.read_json(paths.METRICS / "data_quality.json")
+    figures = [(title, f"../plots/{name}") for title, name in FIGURES + dependence_figures]
+    card = model_card.model_card(result, slices, quality, b.model_dump(), figures)
+    io.write_text(card, paths.REPORTS / "model_card.md")
     log.info("test ROC-AUC %.4f (oracle %s)", result["roc_auc"], result.get("oracle_roc_auc"))

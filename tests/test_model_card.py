@@ -1,0 +1,93 @@
+"""The model card and the top-risk table show the numbers they are given."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from churnlab.model_card import model_card, top_risk_table
+
+METRICS = {
+    "model": "xgboost",
+    "n": 7500,
+    "positive_rate": 0.1772,
+    "roc_auc": 0.864701,
+    "pr_auc": 0.623856,
+    "roc_auc_ci": {"low": 0.854475, "high": 0.875395},
+    "pr_auc_ci": {"low": 0.596486, "high": 0.652741},
+    "bootstrap": {"resamples": 1000, "seed": 42, "confidence": 0.95},
+    "ks": 0.564,
+    "top_decile_lift": 3.97,
+    "top_decile_capture_rate": 0.397,
+    "precision": 0.57,
+    "recall": 0.6,
+    "f1": 0.58,
+    "threshold": 0.319,
+    "brier": 0.099,
+    "log_loss": 0.32,
+    "business": {
+        "at_threshold": {
+            "contacted": 1386,
+            "churners_caught": 798.0,
+            "expected_net_savings": 50400.0,
+        },
+        "at_budget": {
+            "contacted": 750,
+            "churners_caught": 528.0,
+            "capture_rate": 0.397,
+            "expected_net_savings": 41700.0,
+        },
+        "break_even_probability": 0.333333,
+        "extra_churners_caught_vs_rules": 148.056,
+    },
+    "baselines": {
+        "rules": {
+            "roc_auc": 0.772,
+            "pr_auc": 0.387,
+            "at_budget": {"churners_caught": 379.9, "expected_net_savings": 19491.6},
+        },
+    },
+}
+BUSINESS = {
+    "retained_customer_value": 500.0,
+    "offer_cost": 50.0,
+    "offer_acceptance_rate": 0.3,
+    "contact_budget_share": 0.1,
+}
+SEGMENTS = {
+    "plan": {
+        "basic": {"n": 3683, "churn_rate": 0.185, "roc_auc": 0.8606, "pr_auc": 0.62, "recall": None}
+    }
+}
+
+
+def test_model_card_has_the_figures_and_plots():
+    card = model_card(
+        METRICS,
+        SEGMENTS,
+        {"rows_out": 50000, "rows_in": 51037},
+        BUSINESS,
+        [("ROC curve", "../plots/roc.png")],
+    )
+    assert "| ROC-AUC | 0.8647 | 95% CI [0.8545, 0.8754] |" in card
+    assert "catches **148.1 more churners** than the current rules" in card
+    assert "expected net savings **50,400**" in card
+    assert "| plan | basic | 3,683 | 0.185 | 0.8606 | 0.6200 | – |" in card
+    assert "| rules | 0.7720 | 0.3870 | 379.9 | 19,492 |" in card
+    assert "below the break-even probability" in card
+    assert "![ROC curve](../plots/roc.png)" in card
+    for section in ("Intended use", "Data and its quality", "Limitations", "Slices"):
+        assert f"## {section}" in card
+
+
+def test_top_risk_table_rows():
+    table = pd.DataFrame(
+        {
+            "rank": [1],
+            "customer_key": ["abc"],
+            "churn_score": [0.9123],
+            "churned": [1],
+            "reasons": ["satisfaction (+1.20)"],
+        }
+    )
+    text = top_risk_table(table)
+    assert "| 1 | `abc` | 0.912 | yes | satisfaction (+1.20) |" in text
