@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 
+from churnlab.deploy_cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from churnlab.errors import UserError
 from churnlab.params import load_params
 
@@ -27,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     for stage in STAGES:
         sub.add_parser(stage, help=f"run the {stage} stage")
     sub.add_parser("check-params", help="validate params.yaml and exit")
+    add_deploy_commands(sub)
     return parser
 
 
@@ -37,6 +39,8 @@ def run(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     params = load_params(args.params)
+    if args.command in DEPLOY_COMMANDS:
+        return run_deploy_command(args, params)
     if args.command == "check-params":
         print(f"{args.params}: ok")
         return 0

@@ -135,6 +135,50 @@ class EvaluateParams(Strict):
     top_features: int = Field(20, gt=0)
 
 
+class TierParams(Strict):
+    """Risk tiers: a customer is in the highest tier whose lower bound its probability reaches."""
+
+    name: str
+    min_probability: float = Field(ge=0, le=1)
+
+
+class ServeParams(Strict):
+    max_batch: int = Field(10_000, gt=0)
+    max_body_bytes: int = Field(20_000_000, gt=0)
+    top_reasons: int = Field(3, ge=0, le=20)
+    chunk_rows: int = Field(100_000, gt=0)
+    tiers: list[TierParams] = Field(
+        default_factory=lambda: [
+            TierParams(name="low", min_probability=0.0),
+            TierParams(name="medium", min_probability=0.2),
+            TierParams(name="high", min_probability=0.5),
+        ]
+    )
+
+    @model_validator(mode="after")
+    def _tiers_ordered(self) -> ServeParams:
+        bounds = [t.min_probability for t in self.tiers]
+        if not bounds or bounds[0] != 0.0 or bounds != sorted(set(bounds)):
+            raise ValueError(
+                f"tiers must start at min_probability 0 and increase strictly, got {bounds}"
+            )
+        return self
+
+
+class DriftParams(Strict):
+    bins: int = Field(10, ge=2, le=100)
+    psi_threshold: float = Field(0.2, gt=0)
+    p_value: float = Field(0.001, gt=0, lt=1)
+    prediction_psi_threshold: float = Field(0.1, gt=0)
+    max_drifted_features: int = Field(0, ge=0)
+
+
+class RegistryParams(Strict):
+    min_roc_auc: float = Field(0.80, ge=0, le=1)
+    baseline_margin: float = Field(0.01, ge=-1, le=1)
+    stage: str = "prod"
+
+
 class Params(Strict):
     data: DataParams = DataParams()
     synthetic: SyntheticParams = SyntheticParams()
@@ -143,6 +187,9 @@ class Params(Strict):
     featurize: FeaturizeParams = FeaturizeParams()
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
+    serve: ServeParams = ServeParams()
+    drift: DriftParams = DriftParams()
+    registry: RegistryParams = RegistryParams()
 
 
 def _describe(error: dict) -> str:
