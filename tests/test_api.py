@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from conftest import REPO_ROOT, small_params
-from serving_support import free_port, request, server, to_json_rows
 
 from churnlab import explain, io, package
 from churnlab.features import feature_frame
+from conftest import REPO_ROOT, small_params
+from serving_support import free_port, request, server, to_json_rows
 
 MAX_BATCH = 50
 MAX_BODY = 200_000
@@ -171,3 +171,62 @@ def test_committed_openapi_document_has_the_served_shape(url):
     fields = {k: set(v["properties"]) for k, v in committed["components"]["schemas"].items()}
     served_fields = {k: set(v["properties"]) for k, v in served["components"]["schemas"].items()}
     assert fields["Customer"] == served_fields["Customer"]
+
+
+# Packages the serving image leaves out: importing one while serving would fail in the image.
+NOT_IN_IMAGE = ("matplotlib", "duckdb", "dvc", "dvclive", "gto", "pytest")
+BLOCKER = f"""
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {NOT_IN_IMAGE!r}:
+            raise ImportError(f"{{name}} is not in the serving image")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    text = (REPO_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def test_dockerfile_is_minimal_and_non_root():
+    instructions = dockerfile()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert any(op == "HEALTHCHECK" and "/health" in arg for op, arg in instructions)
+    copied = [arg.split()[:-1] for op, arg in instructions if op == "COPY"]
+    sources = [s for group in copied for s in group]
+    assert sources == [
+        "requirements-serve.txt",
+        "pyproject.toml",
+        "README.md",
+        "src",
+        "params.yaml",
+        "models/pipeline.skops",
+        "models/metadata.json",
+    ]
+    pins = set((REPO_ROOT / "requirements.txt").read_text().split())
+    serve_pins = [
+        line
+        for line in (REPO_ROOT / "requirements-serve.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert set(serve_pins) <= pins  # the image runs the versions the tests ran
+
+
+def test_dockerfile_cmd_starts_the_api(app_dir, test_rows, tmp_path):
+    """Run the image's CMD (host and port moved to a free loopback port) with the packages the
+    image leaves out made unimportable."""
+    cmd = json.loads(dict(dockerfile())["CMD"])
+    port = free_port()
+    cmd[cmd.index("--host") + 1] = "127.0.0.1"
+    cmd[cmd.index("--port") + 1] = str(port)
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+    env = {"PYTHONPATH": str(tmp_path), "CHURNLAB_GIT_REVISION": "abc123"}
+    with server(cmd, app_dir, port, env=env) as base:
+        status, answer = request(f"{base}/predict", {"customers": [one(test_rows)]})
+        assert status == 200 and 0 <= answer["predictions"][0]["churn_probability"] <= 1
+        assert request(f"{base}/metadata")[1]["git_revision"] == "abc123"

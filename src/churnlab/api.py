@@ -7,7 +7,6 @@ set every route but ``/health`` needs the header ``X-API-Key``. Unexpected error
 here and answered with a plain 500: no traceback leaves the server.
 """
 
-
 import hmac
 import logging
 import os

@@ -83,7 +83,8 @@ def score_file(scorer: Scorer, source: Path | str, target: Path | str) -> dict[s
                 if ID_COLUMN in chunk:
                     result.insert(0, ID_COLUMN, chunk[ID_COLUMN].astype("str").to_numpy())
                 table = pa.Table.from_pandas(result.reset_index(drop=True), preserve_index=False)
-                writer = _write(writer, table, tmp, out_format)
+                writer = writer or _Writer(tmp, out_format, table.schema)
+                writer.write(table)
                 bad = int(result["error"].notna().sum())
                 counts["rows"] += len(chunk)
                 counts["rejected"] += bad
@@ -98,13 +99,19 @@ def score_file(scorer: Scorer, source: Path | str, target: Path | str) -> dict[s
     return counts
 
 
-def _write(writer, table: pa.Table, tmp: Path, out_format: str):
-    if writer is None:
-        schema = table.schema
+class _Writer:
+    """Parquet or CSV writer that casts every chunk to the first chunk's schema (a column
+    that is all null in one chunk would otherwise have another type)."""
+
+    def __init__(self, tmp: Path, out_format: str, schema: pa.Schema):
+        self.schema = schema
         if out_format == "parquet":
-            writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            self.writer = pq.ParquetWriter(tmp, schema, compression="zstd")
         else:
-            writer = pacsv.CSVWriter(tmp, schema)
-    # Every chunk must have the first chunk's schema (an all-null column would differ).
-    writer.write_table(table.cast(writer.schema))
-    return writer
+            self.writer = pacsv.CSVWriter(tmp, schema)
+
+    def write(self, table: pa.Table) -> None:
+        self.writer.write_table(table.cast(self.schema))
+
+    def close(self) -> None:
+        self.writer.close()

@@ -135,33 +135,25 @@ class EvaluateParams(Strict):
     top_features: int = Field(20, gt=0)
 
 
-class TierParams(Strict):
-    """Risk tiers: a customer is in the highest tier whose lower bound its probability reaches."""
-
-    name: str
-    min_probability: float = Field(ge=0, le=1)
-
-
 class ServeParams(Strict):
     max_batch: int = Field(10_000, gt=0)
     max_body_bytes: int = Field(20_000_000, gt=0)
     top_reasons: int = Field(3, ge=0, le=20)
     chunk_rows: int = Field(100_000, gt=0)
-    tiers: list[TierParams] = Field(
-        default_factory=lambda: [
-            TierParams(name="low", min_probability=0.0),
-            TierParams(name="medium", min_probability=0.2),
-            TierParams(name="high", min_probability=0.5),
-        ]
-    )
+    # Risk tiers: tier_names[i + 1] starts at probability tier_bounds[i].
+    tier_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high"])
+    tier_bounds: list[float] = Field(default_factory=lambda: [0.2, 0.5])
 
     @model_validator(mode="after")
     def _tiers_ordered(self) -> ServeParams:
-        bounds = [t.min_probability for t in self.tiers]
-        if not bounds or bounds[0] != 0.0 or bounds != sorted(set(bounds)):
+        bounds = self.tier_bounds
+        if len(self.tier_names) != len(bounds) + 1:
             raise ValueError(
-                f"tiers must start at min_probability 0 and increase strictly, got {bounds}"
+                f"tier_names needs one more entry than tier_bounds, got {len(self.tier_names)} "
+                f"names and {len(bounds)} bounds"
             )
+        if bounds != sorted(set(bounds)) or any(not 0 < b < 1 for b in bounds):
+            raise ValueError(f"tier_bounds must increase strictly inside (0, 1), got {bounds}")
         return self
 
 

@@ -68,9 +68,7 @@ def register(params: Params, metrics_path: Path, name: str, version: str | None)
     repo = Path(".").resolve()
     message = f"roc_auc {metrics['roc_auc']:.4f}, gate {params.registry.model_dump()}"
     try:
-        tag = api.register(
-            repo, name, "HEAD", version=version, message=message, bump_minor=version is None
-        )
+        tag = api.register(repo, name, "HEAD", version=version, message=message)
         assigned = api.assign(
             repo, name, params.registry.stage, version=tag.version, message=message
         )

@@ -42,7 +42,9 @@ def input_schema(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
                 entry["kind"] = "category"
                 entry["categories"] = sorted(values.unique().tolist())
             else:
+                # Free text may always be left out: no text is the empty string in training.
                 entry["kind"] = "text"
+                entry["required"] = False
         columns[str(name)] = entry
     return columns
 

@@ -52,9 +52,8 @@ def top_reason_arrays(contribs: pd.DataFrame, k: int) -> tuple[np.ndarray, np.nd
 
 
 def risk_tiers(probability: np.ndarray, serve: ServeParams) -> np.ndarray:
-    bounds = np.asarray([t.min_probability for t in serve.tiers])
-    labels = np.asarray([t.name for t in serve.tiers], dtype=object)
-    return labels[np.searchsorted(bounds, probability, side="right") - 1]
+    labels = np.asarray(serve.tier_names, dtype=object)
+    return labels[np.searchsorted(np.asarray(serve.tier_bounds), probability, side="right")]
 
 
 @dataclass
