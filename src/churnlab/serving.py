@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import xgboost as xgb
 from sklearn.pipeline import Pipeline
 
 from churnlab import explain, io, package, paths
@@ -100,7 +101,11 @@ class Scorer:
             X = steps["features"].transform(frame[order])
         else:
             X = frame
-        probability = steps["model"].predict_proba(X)[:, 1].astype("float64")
+        model = steps["model"]
+        # XGBoost converts to float32 anyway; handing it the array skips its slow per-column
+        # pandas conversion (same values, a third of the time for small batches).
+        inputs = X.to_numpy(dtype="float32") if isinstance(model, xgb.XGBClassifier) else X
+        probability = model.predict_proba(inputs)[:, 1].astype("float64")
         out = pd.DataFrame(
             {
                 "churn_probability": probability,
