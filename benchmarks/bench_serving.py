@@ -27,9 +27,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
-from serving_support import free_port, server, to_json_rows  # noqa: E402
-
 from churnlab import io  # noqa: E402
+from serving_support import free_port, server, to_json_rows  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "benchmarks/results/serving.json"
