@@ -70,8 +70,8 @@ def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 def _install_handlers(app: FastAPI, max_body: int) -> None:
     @app.middleware("http")
     async def limit_body(request: Request, call_next):
-        # Content-Length is checked before the body is read; a chunked body is read at most
-        # up to the limit plus one byte.
+        # Content-Length is checked before the body is read. A chunked upload (no
+        # Content-Length) is not capped here: put a proxy limit in front for that case.
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > max_body:
             return JSONResponse(
