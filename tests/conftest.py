@@ -149,3 +149,18 @@ def fitted_featurizer(split_parts, featurize_params):
     train = feature_frame(split_parts["train"])
     featurizer = build_featurizer(train, featurize_params, SNAPSHOT_DATE)
     return featurizer.fit(train, split_parts["train"][TARGET])
+
+
+@pytest.fixture(scope="session")
+def trained_run(featurized_run, tmp_path_factory) -> Path:
+    """A copy of ``featurized_run`` in which the real train stage has run (small XGBoost)."""
+    import shutil
+
+    from churnlab.stages import train
+
+    root = tmp_path_factory.mktemp("trained") / "repo"
+    shutil.copytree(featurized_run, root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        train.main(small_params())
+    return root

@@ -11,6 +11,7 @@ import importlib
 import logging
 import sys
 
+from churnlab.deploy_cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from churnlab.errors import UserError
 from churnlab.params import load_params
 
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="embed the PNGs as relative links (CML uploads them) or only name them "
         "(attached as workflow artifacts); default: %(default)s",
     )
+    add_deploy_commands(sub)
     return parser
 
 
@@ -57,6 +59,8 @@ def run(argv: list[str] | None = None) -> int:
         print(path)
         return 0
     params = load_params(args.params)
+    if args.command in DEPLOY_COMMANDS:
+        return run_deploy_command(args, params)
     if args.command == "check-params":
         print(f"{args.params}: ok")
         return 0

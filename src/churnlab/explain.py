@@ -59,6 +59,11 @@ def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame
         if "features" in pipeline.named_steps
         else frame
     )
+    return model_contributions(model, X)
+
+
+def model_contributions(model, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """As :func:`contributions` for model inputs ``X`` already transformed by the featurizer."""
     if isinstance(model, xgb.XGBClassifier):
         return _xgboost(model, X)
     if isinstance(model, LogisticRegression):

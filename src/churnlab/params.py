@@ -171,6 +171,42 @@ class BusinessParams(Strict):
     contact_budget_share: float = Field(0.1, gt=0, le=1)
 
 
+class ServeParams(Strict):
+    max_batch: int = Field(10_000, gt=0)
+    max_body_bytes: int = Field(20_000_000, gt=0)
+    top_reasons: int = Field(3, ge=0, le=20)
+    chunk_rows: int = Field(100_000, gt=0)
+    # Risk tiers: tier_names[i + 1] starts at probability tier_bounds[i].
+    tier_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high"])
+    tier_bounds: list[float] = Field(default_factory=lambda: [0.2, 0.5])
+
+    @model_validator(mode="after")
+    def _tiers_ordered(self) -> ServeParams:
+        bounds = self.tier_bounds
+        if len(self.tier_names) != len(bounds) + 1:
+            raise ValueError(
+                f"tier_names needs one more entry than tier_bounds, got {len(self.tier_names)} "
+                f"names and {len(bounds)} bounds"
+            )
+        if bounds != sorted(set(bounds)) or any(not 0 < b < 1 for b in bounds):
+            raise ValueError(f"tier_bounds must increase strictly inside (0, 1), got {bounds}")
+        return self
+
+
+class DriftParams(Strict):
+    bins: int = Field(10, ge=2, le=100)
+    psi_threshold: float = Field(0.2, gt=0)
+    p_value: float = Field(0.001, gt=0, lt=1)
+    prediction_psi_threshold: float = Field(0.1, gt=0)
+    max_drifted_features: int = Field(0, ge=0)
+
+
+class RegistryParams(Strict):
+    min_roc_auc: float = Field(0.80, ge=0, le=1)
+    baseline_margin: float = Field(0.01, ge=-1, le=1)
+    stage: str = "prod"
+
+
 class Params(Strict):
     data: DataParams = DataParams()
     synthetic: SyntheticParams = SyntheticParams()
@@ -180,6 +216,9 @@ class Params(Strict):
     train: TrainParams = TrainParams()
     evaluate: EvaluateParams = EvaluateParams()
     business: BusinessParams = BusinessParams()
+    serve: ServeParams = ServeParams()
+    drift: DriftParams = DriftParams()
+    registry: RegistryParams = RegistryParams()
 
 
 def _describe(error: dict) -> str:

@@ -25,8 +25,10 @@ DAY = np.timedelta64(1, "D")
 SECONDS_PER_DAY = 86_400
 
 REGIONS = np.array(["North", "South", "East", "West", "Central"])
-PLANS = np.array(["basic", "standard", "premium"])
-PLAN_FEE = np.array([19.0, 39.0, 69.0])
+# "unlimited" is drawn only by the ``new_plan`` drift scenario (a plan launched later).
+PLANS = np.array(["basic", "standard", "premium", "unlimited"])
+PLAN_FEE = np.array([19.0, 39.0, 69.0, 99.0])
+DRIFTS = ("none", "price_change", "new_plan")
 CONTRACTS = np.array(["month-to-month", "one-year", "two-year"])
 PAYMENT_METHODS = np.array(["credit card", "bank transfer", "electronic check", "mailed check"])
 
@@ -181,6 +183,25 @@ def _latent(rng: np.random.Generator, n: int, history_days: int) -> dict[str, np
         "payment_risk": np.where(rng.random(n) < 0.1, 0.25, 0.02),
         "history_start": -np.minimum(tenure, history_days),
     }
+
+
+def _inject_drift(lat: dict[str, np.ndarray], drift: str, seed: int) -> None:
+    """Change the population in place, as a later month might (no effect for ``none``).
+
+    ``price_change``: every fee rises by 25 %. ``new_plan``: 30 % of customers move to a new,
+    dearer plan. Drawn from a separate generator so the default data never changes.
+    """
+    if drift == "none":
+        return
+    if drift not in DRIFTS:
+        raise ValueError(f"unknown drift {drift!r}; expected one of {DRIFTS}")
+    rng = np.random.default_rng([seed, 7])
+    if drift == "price_change":
+        lat["fee"] = lat["fee"] * 1.25
+    elif drift == "new_plan":
+        moved = rng.random(len(lat["fee"])) < 0.3
+        lat["fee"] = np.where(moved, lat["fee"] / PLAN_FEE[lat["plan"]] * PLAN_FEE[3], lat["fee"])
+        lat["plan"] = np.where(moved, 3, lat["plan"])
 
 
 def _simulate_logins(rng, lat, history_days) -> tuple[np.ndarray, np.ndarray]:
@@ -383,11 +404,16 @@ def generate(
     snapshot_date: dt.date,
     churn_window_days: int,
     history_days: int = 180,
+    drift: str = "none",
 ) -> RawData:
-    """Generate the raw tables and the hidden truth for ``n_customers`` customers."""
+    """Generate the raw tables and the hidden truth for ``n_customers`` customers.
+
+    ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
+    """
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
     lat = _latent(rng, n_customers, history_days)
+    _inject_drift(lat, drift, seed)
     ids = np.char.add("CU", np.char.zfill(np.arange(1, n_customers + 1).astype(str), 8))
 
     login_owner, login_day = _simulate_logins(rng, lat, history_days)

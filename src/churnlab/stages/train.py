@@ -6,6 +6,8 @@ validation metrics, best iteration), the training curves (dvclive) and ``metrics
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 
 import numpy as np
@@ -17,6 +19,7 @@ from churnlab.features import feature_frame
 from churnlab.metrics import classification_metrics, max_f1_threshold, rounded
 from churnlab.models import REGISTRY
 from churnlab.params import Params
+from churnlab.schema import input_schema
 from churnlab.snapshot import TARGET
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,28 @@ def inputs(params: Params, name: str, uses_features: bool) -> tuple[pd.DataFrame
     return feature_frame(frame), frame[TARGET].to_numpy()
 
 
+def file_sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def provenance(params: Params) -> dict:
+    """What the model was trained on, as content hashes (the git revision is stamped at
+    registration: a DVC output that changed with every commit could never be up to date)."""
+    sections = {k: params.model_dump(mode="json")[k] for k in ("data", "featurize", "train")}
+    canonical = json.dumps(sections, sort_keys=True).encode("utf-8")
+    return {
+        "data_sha256": {
+            name: file_sha256(paths.SPLIT / f"{name}.parquet") for name in ("train", "valid")
+        },
+        "params_sha256": hashlib.sha256(canonical).hexdigest(),
+        "training_date": str(params.data.snapshot_date),
+    }
+
+
 def main(params: Params) -> None:
     p = params.train
     spec = REGISTRY[p.model]
@@ -74,7 +99,14 @@ def main(params: Params) -> None:
         "n_features": X.shape[1],
         "best_iteration": best_iteration,
     }
-    io.write_json({**summary, "snapshot_date": str(params.data.snapshot_date)}, paths.MODEL_META)
+    train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
+    metadata = {
+        **summary,
+        **provenance(params),
+        "snapshot_date": str(params.data.snapshot_date),
+        "input_schema": input_schema(train_rows),
+    }
+    io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
     log_curves(model)
     log.info("valid ROC-AUC %.4f, threshold %.4f", valid_metrics["roc_auc"], threshold)

@@ -1,0 +1,33 @@
+# The churn API: `docker build --build-arg GIT_REVISION=$(git rev-parse HEAD) -t churnlab .`
+# after `dvc repro` (or `dvc pull`) has produced models/; `docker run -p 8000:8000 churnlab`.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# XGBoost needs the OpenMP runtime.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY requirements-serve.txt ./
+RUN pip install -r requirements-serve.txt
+COPY pyproject.toml README.md ./
+COPY src ./src
+RUN pip install --no-deps . && rm -rf src
+COPY params.yaml ./
+COPY models/pipeline.skops models/metadata.json ./models/
+
+ARG GIT_REVISION=unknown
+ENV CHURNLAB_GIT_REVISION=${GIT_REVISION}
+
+RUN useradd --create-home --uid 10001 churnlab
+USER churnlab
+
+EXPOSE 8000
+HEALTHCHECK --interval=30s --timeout=3s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)"]
+CMD ["churnlab", "serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,232 @@
+"""The REST API through a real uvicorn process (``churnlab serve``) on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from churnlab import explain, io, package
+from churnlab.features import feature_frame
+from conftest import REPO_ROOT, small_params
+from serving_support import free_port, request, server, to_json_rows
+
+MAX_BATCH = 50
+MAX_BODY = 200_000
+API_KEY = "test-key-123"
+
+
+@pytest.fixture(scope="module")
+def app_dir(trained_run, tmp_path_factory) -> Path:
+    """What the container holds: models/ and a params.yaml with small serving limits."""
+    root = tmp_path_factory.mktemp("app")
+    shutil.copytree(trained_run / "models", root / "models")
+    params = small_params().model_dump(mode="json")
+    params["serve"].update(max_batch=MAX_BATCH, max_body_bytes=MAX_BODY)
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    return root
+
+
+def serve_cmd(port: int) -> list[str]:
+    return ["churnlab", "--params", "params.yaml", "serve", "--port", str(port)]
+
+
+@pytest.fixture(scope="module")
+def url(app_dir):
+    port = free_port()
+    with server(serve_cmd(port), app_dir, port) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def test_rows(trained_run):
+    return io.read_table(trained_run / "data/split/test.parquet").head(40)
+
+
+def offline(app_dir: Path, frame):
+    pipeline = package.load(app_dir / "models/pipeline.skops")
+    return pipeline, pipeline.predict_proba(feature_frame(frame))[:, 1]
+
+
+def test_predictions_equal_offline_pipeline(url, app_dir, test_rows):
+    body = {"customers": to_json_rows(test_rows.drop(columns=["churned"]))}
+    status, answer = request(f"{url}/predict", body)
+    assert status == 200, answer
+    pipeline, expected = offline(app_dir, test_rows)
+    got = np.array([p["churn_probability"] for p in answer["predictions"]])
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+    meta = json.loads((app_dir / "models/metadata.json").read_text())
+    assert [p["churn"] for p in answer["predictions"]] == list(expected >= meta["threshold"])
+    keys = [p["customer_key"] for p in answer["predictions"]]
+    assert keys == test_rows["customer_key"].tolist()
+    contribs, _ = explain.contributions(pipeline, feature_frame(test_rows))
+    assert [p["reasons"] for p in answer["predictions"]] == explain.top_reasons(contribs, 3)
+    assert {p["risk_tier"] for p in answer["predictions"]} <= {"low", "medium", "high"}
+
+
+def test_missing_optional_field_and_unseen_category_as_in_training(url, app_dir, test_rows):
+    rows = test_rows.drop(columns=["churned"]).head(3).copy()
+    rows["region"] = "Atlantis"
+    rows["age"] = np.nan
+    body = {"customers": to_json_rows(rows)}
+    assert all("age" not in c for c in body["customers"])
+    status, answer = request(f"{url}/predict", body)
+    assert status == 200, answer
+    _, expected = offline(app_dir, rows)
+    got = [p["churn_probability"] for p in answer["predictions"]]
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
+
+
+def one(test_rows) -> dict:
+    return to_json_rows(test_rows.drop(columns=["churned"]).head(1))[0]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"logins_30d": "many"}, "logins_30d"),
+        ({"region": 3}, "region"),
+        ({"shoe_size": 42}, "shoe_size"),
+        ({"signup_date": "not a date"}, "signup_date"),
+    ],
+)
+def test_bad_fields_get_422_naming_them(url, test_rows, change, field):
+    customer = {**one(test_rows), **change}
+    status, answer = request(f"{url}/predict", {"customers": [customer]})
+    assert status == 422
+    assert field in answer["detail"]
+    assert any(e["field"] == f"customers.0.{field}" for e in answer["errors"])
+
+
+def test_missing_required_field_gets_422(url, test_rows):
+    customer = one(test_rows)
+    del customer["logins_30d"]
+    status, answer = request(f"{url}/predict", {"customers": [customer]})
+    assert status == 422 and "logins_30d" in answer["detail"]
+
+
+def test_malformed_json_gets_422_without_traceback(url):
+    status, answer = request(f"{url}/predict", raw=b'{"customers": [')
+    assert status == 422
+    assert "Traceback" not in json.dumps(answer)
+
+
+def test_batch_over_limit_gets_413(url, test_rows):
+    status, answer = request(f"{url}/predict", {"customers": [one(test_rows)] * (MAX_BATCH + 1)})
+    assert status == 413 and "serve.max_batch" in answer["detail"]
+
+
+def test_oversized_body_gets_413(url):
+    status, answer = request(f"{url}/predict", raw=b" " * (MAX_BODY + 1))
+    assert status == 413 and "exceeds the limit" in answer["detail"]
+
+
+def test_health_and_metadata(url, app_dir):
+    assert request(f"{url}/health") == (200, {"status": "ok"})
+    status, meta = request(f"{url}/metadata")
+    assert status == 200
+    stored = json.loads((app_dir / "models/metadata.json").read_text())
+    assert meta["threshold"] == stored["threshold"]
+    assert meta["input_schema"] == stored["input_schema"]
+    assert re.fullmatch(r"sha256:[0-9a-f]{12}", meta["version"])
+    assert meta["training_date"] == stored["snapshot_date"]
+
+
+def test_api_key_required_when_set(app_dir, test_rows):
+    port = free_port()
+    with server(serve_cmd(port), app_dir, port, env={"CHURNLAB_API_KEY": API_KEY}) as base:
+        body = {"customers": [one(test_rows)]}
+        assert request(f"{base}/predict", body)[0] == 401
+        assert request(f"{base}/predict", body, {"X-API-Key": "wrong"})[0] == 401
+        assert request(f"{base}/metadata")[0] == 401
+        assert request(f"{base}/predict", body, {"X-API-Key": API_KEY})[0] == 200
+        assert request(f"{base}/health")[0] == 200
+
+
+def test_openapi_export_matches_served_document(url, app_dir):
+    from churnlab.cli import run
+
+    target = app_dir / "openapi.json"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(app_dir)
+        assert run(["--params", "params.yaml", "openapi", str(target)]) == 0
+    status, served = request(f"{url}/openapi.json")
+    assert status == 200
+    assert json.loads(target.read_text()) == served
+    customer = served["components"]["schemas"]["Customer"]
+    assert customer["additionalProperties"] is False
+    assert "logins_30d" in customer["required"]
+
+
+def test_committed_openapi_document_has_the_served_shape(url):
+    """docs/openapi.json comes from the full model; fields and routes must match any build."""
+    committed = json.loads((REPO_ROOT / "docs/openapi.json").read_text())
+    served = request(f"{url}/openapi.json")[1]
+    assert committed["paths"].keys() == served["paths"].keys()
+    fields = {k: set(v["properties"]) for k, v in committed["components"]["schemas"].items()}
+    served_fields = {k: set(v["properties"]) for k, v in served["components"]["schemas"].items()}
+    assert fields["Customer"] == served_fields["Customer"]
+
+
+# Packages the serving image leaves out: importing one while serving would fail in the image.
+NOT_IN_IMAGE = ("matplotlib", "duckdb", "dvc", "dvclive", "gto", "pytest")
+BLOCKER = f"""
+import sys
+class _Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {NOT_IN_IMAGE!r}:
+            raise ImportError(f"{{name}} is not in the serving image")
+sys.meta_path.insert(0, _Block())
+"""
+
+
+def dockerfile() -> list[tuple[str, str]]:
+    text = (REPO_ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]
+
+
+def test_dockerfile_is_minimal_and_non_root():
+    instructions = dockerfile()
+    assert instructions[0] == ("FROM", "python:3.11-slim")
+    users = [arg for op, arg in instructions if op == "USER"]
+    assert users and users[-1] not in ("root", "0")
+    assert any(op == "HEALTHCHECK" and "/health" in arg for op, arg in instructions)
+    copied = [arg.split()[:-1] for op, arg in instructions if op == "COPY"]
+    sources = [s for group in copied for s in group]
+    assert sources == [
+        "requirements-serve.txt",
+        "pyproject.toml",
+        "README.md",
+        "src",
+        "params.yaml",
+        "models/pipeline.skops",
+        "models/metadata.json",
+    ]
+    pins = set((REPO_ROOT / "requirements.txt").read_text().split())
+    serve_pins = [
+        line
+        for line in (REPO_ROOT / "requirements-serve.txt").read_text().splitlines()
+        if line and not line.startswith("#")
+    ]
+    assert set(serve_pins) <= pins  # the image runs the versions the tests ran
+
+
+def test_dockerfile_cmd_starts_the_api(app_dir, test_rows, tmp_path):
+    """Run the image's CMD (host and port moved to a free loopback port) with the packages the
+    image leaves out made unimportable."""
+    cmd = json.loads(dict(dockerfile())["CMD"])
+    port = free_port()
+    cmd[cmd.index("--host") + 1] = "127.0.0.1"
+    cmd[cmd.index("--port") + 1] = str(port)
+    (tmp_path / "sitecustomize.py").write_text(BLOCKER)
+    env = {"PYTHONPATH": str(tmp_path), "CHURNLAB_GIT_REVISION": "abc123"}
+    with server(cmd, app_dir, port, env=env) as base:
+        status, answer = request(f"{base}/predict", {"customers": [one(test_rows)]})
+        assert status == 200 and 0 <= answer["predictions"][0]["churn_probability"] <= 1
+        assert request(f"{base}/metadata")[1]["git_revision"] == "abc123"
