@@ -10,7 +10,7 @@ from churnlab import io, package
 from churnlab.batch import score_file
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
-from churnlab.schema import input_schema, validate_frame
+from churnlab.input_schema import input_schema, validate_frame
 from churnlab.serving import Scorer, top_reason_arrays
 from conftest import small_params
 

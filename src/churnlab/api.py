@@ -21,8 +21,8 @@ from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, create_model
 
 from churnlab import paths
+from churnlab.input_schema import ID_COLUMN, request_model
 from churnlab.params import Params, load_params
-from churnlab.schema import ID_COLUMN, request_model
 from churnlab.serving import Scorer, reasons_of
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from churnlab import io
 from churnlab.errors import UserError
-from churnlab.schema import ID_COLUMN, check_columns
+from churnlab.input_schema import ID_COLUMN, check_columns
 from churnlab.serving import Scorer
 
 log = logging.getLogger(__name__)

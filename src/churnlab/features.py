@@ -9,6 +9,7 @@ TF-IDF on the ticket text. The same fitted object serves training, batch scoring
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from churnlab.errors import UserError
 from churnlab.params import FeaturizeParams
 
 NON_FEATURES = ("customer_key", "churned")
+log = logging.getLogger(__name__)
 
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
@@ -152,10 +154,49 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
         return np.asarray([w.replace(" ", "_") for w in words], dtype=object)
 
 
-def column_groups(frame: pd.DataFrame, p: FeaturizeParams) -> dict[str, list[str]]:
-    """Assign each input column to one transformer group, by params first, then by dtype."""
+def _params_for(frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None) -> FeaturizeParams:
+    """Featurize params restricted to the columns a user table has.
+
+    The featurize section names synthetic columns. For user data (a schema whose source is
+    not synthetic) named columns the table lacks are skipped with a logged note; for the
+    synthetic source they stay errors, which catches typos in params.yaml.
+    """
+    if not schema or schema.get("source", "synthetic") == "synthetic":
+        return p
+    has = set(frame.columns)
+    skipped = sorted(
+        ({*p.log_columns, *p.ordinal, *p.date_columns} - has)
+        | {name for name, pair in p.ratios.items() if not set(pair) <= has}
+    )
+    if skipped:
+        log.info("featurize: skipping params for columns this data lacks: %s", skipped)
+    return p.model_copy(
+        update={
+            "log_columns": [c for c in p.log_columns if c in has],
+            "ordinal": {c: o for c, o in p.ordinal.items() if c in has},
+            "date_columns": [c for c in p.date_columns if c in has],
+            "ratios": {n: pair for n, pair in p.ratios.items() if set(pair) <= has},
+        }
+    )
+
+
+def ordinal_orders(p: FeaturizeParams, schema: dict | None) -> dict[str, list[str]]:
+    orders = dict(p.ordinal)
+    for column, entry in ((schema or {}).get("columns") or {}).items():
+        if entry.get("type") == "ordinal":
+            orders.setdefault(column, list(entry["order"]))
+    return orders
+
+
+def column_groups(
+    frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None = None
+) -> dict[str, list[str]]:
+    """Assign each input column to one transformer group: params, then schema, then dtype."""
+    p = _params_for(frame, p, schema)
     columns = [c for c in frame.columns if c not in NON_FEATURES]
-    declared = set(p.log_columns) | set(p.ordinal) | set(p.date_columns)
+    typed = {c: e["type"] for c, e in ((schema or {}).get("columns") or {}).items() if c in columns}
+    orders = ordinal_orders(p, schema)
+    declared = set(p.log_columns) | set(orders) | set(p.date_columns)
     for name in sorted(declared | {c for pair in p.ratios.values() for c in pair}):
         if name not in frame:
             raise UserError(
@@ -163,9 +204,13 @@ def column_groups(frame: pd.DataFrame, p: FeaturizeParams) -> dict[str, list[str
                 f"data lacks; available: {columns}"
             )
     ratio_names = list(p.ratios)
-    text = ["ticket_text"] if p.text.enabled and "ticket_text" in frame else []
-    dates = [c for c in columns if c in p.date_columns]
-    rest = [c for c in columns if c not in declared and c != "ticket_text"]
+    text_columns = [c for c in columns if typed.get(c) == "text" and c not in declared]
+    if "ticket_text" in frame and "ticket_text" not in typed:
+        text_columns.append("ticket_text")
+    text = text_columns if p.text.enabled else []
+    dates = [c for c in columns if c in p.date_columns or (typed.get(c) == "datetime")]
+    declared |= set(dates)
+    rest = [c for c in columns if c not in declared and c not in text_columns]
     numeric = [c for c in rest if pd.api.types.is_numeric_dtype(frame[c])] + ratio_names
     categorical = [
         c
@@ -176,7 +221,7 @@ def column_groups(frame: pd.DataFrame, p: FeaturizeParams) -> dict[str, list[str
     return {
         "numeric": numeric,
         "log": list(p.log_columns),
-        "ordinal": list(p.ordinal),
+        "ordinal": list(orders),
         "categorical": categorical,
         "date": dates,
         "text": text,
@@ -194,9 +239,13 @@ def _numeric_steps(scale: bool, log: bool = False) -> Pipeline:
     return Pipeline(steps)
 
 
-def build_featurizer(frame: pd.DataFrame, p: FeaturizeParams, snapshot: dt.date) -> Pipeline:
+def build_featurizer(
+    frame: pd.DataFrame, p: FeaturizeParams, snapshot: dt.date, schema: dict | None = None
+) -> Pipeline:
     """An unfitted featurizer for frames shaped like ``frame`` (a prepared customer table)."""
-    groups = column_groups(frame, p)
+    groups = column_groups(frame, p, schema)
+    orders = ordinal_orders(p, schema)
+    p = _params_for(frame, p, schema)
     transformers = [
         ("num", _numeric_steps(p.scale), groups["numeric"]),
         ("log", _numeric_steps(p.scale, log=True), groups["log"]),
@@ -208,7 +257,7 @@ def build_featurizer(frame: pd.DataFrame, p: FeaturizeParams, snapshot: dt.date)
                     (
                         "encode",
                         OrdinalEncoder(
-                            categories=[p.ordinal[c] for c in groups["ordinal"]],
+                            categories=[orders[c] for c in groups["ordinal"]],
                             handle_unknown="use_encoded_value",
                             unknown_value=-1,
                         ),

@@ -25,10 +25,56 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class ColumnSpec(Strict):
+    """A per-column type override for user data; ``order`` is required for ``ordinal``."""
+
+    type: Literal["numeric", "categorical", "ordinal", "text", "datetime", "drop"]
+    order: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _order_for_ordinal(self) -> ColumnSpec:
+        if self.type == "ordinal" and len(self.order) < 2:
+            raise ValueError("an ordinal column needs an order of at least two values")
+        return self
+
+
+class QualityParams(Strict):
+    """Data-quality gate thresholds; prepare fails before writing anything when one is broken."""
+
+    min_rows: int = Field(100, gt=0)
+    max_target_missing_share: float = Field(0.05, ge=0, le=1)
+    min_class_count: int = Field(20, gt=0)
+    leakage_auc: float = Field(0.99, gt=0.5, le=1)
+
+
 class DataParams(Strict):
-    source: Literal["synthetic"] = "synthetic"
+    source: Literal["synthetic", "csv", "parquet", "sql"] = "synthetic"
     snapshot_date: dt.date = Field(default=dt.date(2026, 6, 30), strict=False)
     churn_window_days: int = Field(60, gt=0, le=365)
+    # User data (source csv / parquet / sql): a file path or a SQLAlchemy-style URL.
+    path: str = ""
+    query: str = ""
+    table: str = ""
+    target: str = ""
+    # YAML 1.1 reads an unquoted Yes as true, so booleans are accepted (and matched to yes/no).
+    positive: str | bool | int | float = ""
+    id: str = ""
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    quality: QualityParams = QualityParams()
+
+    @model_validator(mode="after")
+    def _user_source_complete(self) -> DataParams:
+        if self.source == "synthetic":
+            return self
+        if not self.path:
+            raise ValueError(f"data.source {self.source} needs data.path")
+        if not self.target:
+            raise ValueError(f"data.source {self.source} needs data.target (the label column)")
+        if str(self.positive).strip() == "":
+            raise ValueError(f"data.source {self.source} needs data.positive (the churn value)")
+        if self.source == "sql" and not (self.query or self.table):
+            raise ValueError("data.source sql needs data.query or data.table")
+        return self
 
 
 class SyntheticParams(Strict):

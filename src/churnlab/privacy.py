@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 
 import pandas as pd
 
@@ -39,3 +40,45 @@ def pseudonymise(ids: pd.Series, salt: bytes) -> pd.Series:
 def drop_direct_identifiers(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     present = [c for c in DIRECT_IDENTIFIERS if c in frame]
     return frame.drop(columns=present), present
+
+
+# Column-name tokens of direct identifiers in user data. A name alone is not enough (Telco's
+# "PhoneService" is Yes/No): the column must also hold many distinct values.
+IDENTIFIER_TOKENS = {
+    "name", "firstname", "lastname", "fullname", "surname", "email", "mail", "phone",
+    "mobile", "telephone", "address", "street", "ssn",
+}  # fmt: skip
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+_PHONE = r"^\+?[\d\s().-]{7,20}$"
+_ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
+
+
+def _tokens(column: str) -> set[str]:
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", column)
+    words = [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+    return set(words) | {"".join(words)}
+
+
+def find_direct_identifiers(frame: pd.DataFrame) -> dict[str, str]:
+    """Columns holding names, emails, phones or addresses → why each was detected."""
+    found = {}
+    for column in frame.columns:
+        values = frame[column].dropna()
+        if values.empty or not (
+            pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)
+        ):
+            continue
+        # A sample is enough to judge a share of values, and fast on millions of rows.
+        text = values.iloc[:20_000].astype(str).str.strip()
+        distinct = text.nunique() / max(len(text), 1)
+        if text.str.match(_EMAIL).mean() >= 0.5:
+            found[column] = "values look like email addresses"
+        elif (
+            text.str.match(_PHONE).mean() >= 0.8
+            and text.str.count(r"\d").min() >= 7
+            and not text.str.match(_ISO_DATE).mean() > 0.5
+        ):
+            found[column] = "values look like phone numbers"
+        elif _tokens(column) & IDENTIFIER_TOKENS and distinct > 0.5:
+            found[column] = "name says direct identifier and values are mostly distinct"
+    return found

@@ -1,152 +1,213 @@
-"""The input schema of the model: which prepared columns a request may send, and their checks.
+"""Schema inference for user tables: types, the label, dropped columns and leakage.
 
-The schema is taken from the train split when the model is trained and stored in
-``models/metadata.json``, so the API's request model, the batch scorer's validation and the
-documentation all come from the data the model saw. A column is *required* when it was never
-missing in train; any other column may be omitted or null and is imputed by the featurizer as in
-training. Unseen categories are accepted (the one-hot encoder groups them as infrequent).
-
-One validator, :func:`validate_frame`, serves both the API (after pydantic has checked the JSON
-types) and the batch scorer (vectorised, one error message per bad row).
+``infer`` turns a raw frame into typed columns (numeric, categorical, ordinal, text,
+datetime) and records every decision with its reason; the result is written to
+``data/prepared/schema.json``, which featurize (and serving) read.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+import re
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from sklearn.metrics import roc_auc_score
 
 from churnlab.errors import UserError
+from churnlab.params import ColumnSpec
 
-ID_COLUMN = "customer_key"
-# Columns with more distinct values than this in train are free text, not categories.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|^\d{1,2}/\d{1,2}/\d{4}")
 MAX_CATEGORIES = 50
+TEXT_MIN_MEAN_LENGTH = 30
+# Words in a column name that say it was recorded with or after the churn event.
+REVEALING_WORDS = ("churn", "attrit")
 
 
-def input_schema(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """``{column: {kind, required, categories?}}`` for the model inputs of a train frame."""
-    columns: dict[str, dict[str, Any]] = {}
-    for name in train.columns:
-        series = train[name]
-        entry: dict[str, Any] = {"required": bool(series.notna().all())}
-        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-            entry["kind"] = "number"
-        elif pd.api.types.is_datetime64_any_dtype(series):
-            entry["kind"] = "datetime"
-        else:
-            values = series.dropna().astype(str)
-            if values.nunique() <= MAX_CATEGORIES:
-                entry["kind"] = "category"
-                entry["categories"] = sorted(values.unique().tolist())
-            else:
-                # Free text may always be left out: no text is the empty string in training.
-                entry["kind"] = "text"
-                entry["required"] = False
-        columns[str(name)] = entry
-    return columns
+def _norm(value: object) -> str:
+    return " ".join(str(value).split()).lower()
 
 
-_PYTHON_TYPES = {
-    "number": StrictFloat | StrictInt,
-    "category": StrictStr,
-    "text": StrictStr,
-    # ISO 8601 strings ("2024-05-01" or "2024-05-01T10:00:00") are parsed.
-    "datetime": dt.datetime,
-}
+def label(raw: pd.Series, target: str, positive: object) -> pd.Series:
+    """0/1 label (NaN where missing); ``positive`` matches whatever its spelling."""
+    present = raw.dropna()
+    present = present[present.astype(str).str.strip() != ""]
+    values = sorted({_norm(v) for v in present})
+    wanted = _norm(positive)
+    # 1 / 1.0 / true compare equal whatever the dtype the reader chose; a YAML boolean may
+    # have been written as Yes / No.
+    aliases = {wanted}
+    if wanted in ("1", "1.0", "true"):
+        aliases |= {"1", "1.0", "true"} | ({"yes", "y"} if isinstance(positive, bool) else set())
+    elif wanted in ("0", "0.0", "false"):
+        aliases |= {"0", "0.0", "false"} | ({"no", "n"} if isinstance(positive, bool) else set())
+    if not aliases & set(values):
+        raise UserError(
+            f"data.positive {positive!r} is not a value of target {target!r}; found {values[:20]}"
+        )
+    if len(values) > 2:
+        raise UserError(
+            f"target {target!r} has {len(values)} values {values[:20]}; data.positive "
+            f"{positive!r} must split it into two classes (churn vs the rest) — map it to "
+            "two values first"
+        )
+    normed = raw.map(_norm, na_action="ignore")
+    y = normed.isin(aliases).astype("float64")
+    return y.mask(raw.isna() | (normed == ""), np.nan)
 
 
-def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
-    """A pydantic model of one customer: unknown fields are refused, types checked strictly."""
-    fields: dict[str, Any] = {
-        ID_COLUMN: (StrictStr | None, Field(None, description="optional id, passed through"))
-    }
-    for name, entry in schema.items():
-        description = f"{entry['kind']}"
-        if entry.get("categories"):
-            description += f"; categories seen in training: {', '.join(entry['categories'])}"
-        kind = _PYTHON_TYPES[entry["kind"]]
-        if entry["required"]:
-            fields[name] = (Annotated[kind, Field(description=description)], ...)
-        else:
-            fields[name] = (
-                Annotated[kind | None, Field(description=description + "; optional")],
-                None,
-            )
-    return create_model(
-        "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
-    )
+def _distinct(values: pd.Series, limit: int | None = None) -> pd.Series:
+    """The distinct non-blank values as stripped strings: type checks run on these only,
+    which keeps inference fast on millions of rows with few distinct values."""
+    unique = pd.Series(values.dropna().unique()[:limit], dtype="object").astype(str).str.strip()
+    return unique[unique != ""]
 
 
-def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(values as float64, mask of entries present but not a finite number)."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("float64"), pd.Series(False, index=values.index)
-    converted = pd.to_numeric(values, errors="coerce").astype("float64")
-    bad = values.notna() & ~np.isfinite(converted.fillna(0.0))
-    bad |= values.notna() & converted.isna()
-    return converted.where(~bad), bad
+def _as_numeric(text: pd.Series) -> pd.Series | None:
+    """Numbers stored as text (blanks → missing; unambiguous decimal commas), else None."""
+    filled = _distinct(text)
+    if filled.empty:
+        return None
+    comma = False
+    if not filled.str.match(_NUMBER).all():
+        # A decimal comma is unambiguous when every value is an integer or d,d (no dots, no
+        # thousands grouping) and at least one has the comma.
+        has_comma = filled.str.match(_DECIMAL_COMMA)
+        if not ((has_comma | filled.str.match(r"^[+-]?\d+$")).all() and has_comma.any()):
+            return None
+        comma = True
+    stripped = text.astype("string").str.strip()
+    stripped = stripped.where(stripped != "")
+    if comma:
+        stripped = stripped.str.replace(",", ".", regex=False)
+    return pd.to_numeric(stripped, errors="coerce").astype("float64")
 
 
-def _datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("datetime64[us]"), pd.Series(False, index=values.index)
-    converted = pd.to_datetime(values, errors="coerce", format="ISO8601")
-    bad = values.notna() & converted.isna()
-    return converted.astype("datetime64[us]"), bad
+def _as_datetime(text: pd.Series) -> pd.Series | None:
+    filled = _distinct(text, 5000)
+    if filled.empty or not filled.str.match(_DATE).mean() >= 0.95:
+        return None
+    stripped = text.astype("string").str.strip()
+    when = pd.to_datetime(stripped.where(stripped != ""), errors="coerce")
+    return when if when.notna().sum() >= 0.95 * stripped.notna().sum() else None
 
 
-def _text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_numeric_dtype(values) and not values.isna().all():
-        return values.astype("object").where(False), values.notna()
-    return values.astype("str"), pd.Series(False, index=values.index)
+def _single_column_auc(values: pd.Series, y: pd.Series) -> float:
+    """How well this column alone separates the classes (0.5 = not at all, 1 = perfectly)."""
+    if pd.api.types.is_numeric_dtype(values):
+        score = values.astype("float64")
+        score = score.fillna(score.median() if score.notna().any() else 0.0)
+    else:  # the class rate per value, in sample: an upper bound, fine for a red flag
+        key = values.astype("string").fillna("<missing>")
+        score = y.groupby(key).transform("mean")
+    if score.nunique() < 2:
+        return 0.5
+    auc = roc_auc_score(y, score)
+    return max(auc, 1 - auc)
 
 
-_CONVERTERS = {"number": _numeric, "datetime": _datetime, "category": _text, "text": _text}
-
-
-def check_columns(columns: list[str], schema: dict[str, dict[str, Any]]) -> None:
-    """A file or request whose columns do not fit the schema at all is refused as a whole."""
-    allowed = set(schema) | {ID_COLUMN, "churned"}
-    unknown = [c for c in columns if c not in allowed]
+def infer(
+    frame: pd.DataFrame,
+    y: pd.Series,
+    target: str,
+    overrides: dict[str, ColumnSpec],
+    leakage_auc: float,
+    positive: object = "",
+) -> tuple[pd.DataFrame, dict]:
+    """Typed feature columns and the schema: ``{column: {"type", "reason"?, "order"?}}``."""
+    unknown = sorted(set(overrides) - set(frame.columns))
     if unknown:
-        raise UserError(f"unknown columns {unknown}; the model accepts {sorted(schema)}")
-    missing = [c for c, e in schema.items() if e["required"] and c not in columns]
-    if missing:
-        raise UserError(f"required columns are missing: {missing}")
+        raise UserError(
+            f"params.yaml: data.columns names {unknown}, which the source lacks; "
+            f"available: {list(frame.columns)}"
+        )
+    out, schema = {}, {}
+    n = len(frame)
+    reveal = [_norm(target).replace(" ", "").replace("_", ""), *REVEALING_WORDS]
+    word = _norm(positive).replace(" ", "")
+    if word.isalpha() and len(word) >= 4 and word not in ("true", "false"):
+        reveal.append(word)  # e.g. "attrited"; not yes/1, which many names contain
+    for column in frame.columns:
+        values = frame[column]
+        spec = overrides.get(column)
+        name = _norm(column).replace(" ", "").replace("_", "")
+        revealing = [w for w in reveal if w in name]
+        if spec is None and revealing:
+            schema[column] = {
+                "type": "drop",
+                "reason": f"leakage: the name reveals the target ({revealing[0]!r})",
+            }
+            continue
+        entry = _infer_column(values, spec, n)
+        converted = entry.pop("_values", None)
+        # In-sample class rates of a many-valued column separate the classes trivially, so
+        # only numeric and few-valued columns get the single-column check.
+        few_values = entry["type"] in ("categorical", "ordinal") and (
+            converted.nunique() <= MAX_CATEGORIES
+        )
+        if spec is None and (entry["type"] == "numeric" or few_values):
+            auc = _single_column_auc(converted, y)
+            if auc >= leakage_auc:
+                entry = {
+                    "type": "drop",
+                    "reason": f"leakage: alone separates the classes (ROC-AUC {auc:.3f})",
+                }
+        schema[column] = entry
+        if entry["type"] != "drop":
+            out[column] = converted
+    return pd.DataFrame(out, index=frame.index), schema
 
 
-def validate_frame(
-    frame: pd.DataFrame, schema: dict[str, dict[str, Any]]
-) -> tuple[pd.DataFrame, pd.Series]:
-    """(model input frame with training dtypes, per-row error message or None).
+def _infer_column(values: pd.Series, spec: ColumnSpec | None, n: int) -> dict:
+    if spec is not None:
+        return _apply_override(values, spec)
+    filled = values.dropna()
+    if _distinct(filled).empty:
+        return {"type": "drop", "reason": "empty"}
+    if filled.nunique() <= 1:
+        return {"type": "drop", "reason": "constant"}
+    if pd.api.types.is_bool_dtype(values):
+        return {"type": "numeric", "_values": values.astype("float64")}
+    if pd.api.types.is_numeric_dtype(values):
+        return {"type": "numeric", "_values": values.astype("float64")}
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return {"type": "datetime", "_values": pd.to_datetime(values)}
+    numeric = _as_numeric(values)
+    if numeric is not None:
+        return {"type": "numeric", "_values": numeric}
+    when = _as_datetime(values)
+    if when is not None:
+        return {"type": "datetime", "_values": when}
+    text = values.astype("str").where(values.notna())
+    distinct = filled.nunique()
+    if distinct == len(filled) and len(filled) > MAX_CATEGORIES:
+        if text.str.len().mean() >= TEXT_MIN_MEAN_LENGTH and text.str.contains(" ").mean() > 0.5:
+            return {"type": "text", "_values": text.fillna("")}
+        return {"type": "drop", "reason": "identifier-like: a distinct value per row"}
+    if distinct > MAX_CATEGORIES and text.str.len().mean() >= TEXT_MIN_MEAN_LENGTH:
+        return {"type": "text", "_values": text.fillna("")}
+    return {"type": "categorical", "_values": text.str.strip()}
 
-    Optional columns that are absent are added as missing values; a row is bad when a required
-    value is missing or a value does not have its column's type.
-    """
-    check_columns(list(frame.columns), schema)
-    errors = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-    out = {}
-    for name, entry in schema.items():
-        if name not in frame:
-            values = pd.Series([None] * len(frame), index=frame.index, dtype="object")
-        else:
-            values = frame[name]
-        converted, bad = _CONVERTERS[entry["kind"]](values)
-        if entry["required"]:
-            missing = values.isna() & ~bad
-            errors = _note(errors, missing, f"{name}: required value missing")
-        errors = _note(errors, bad, f"{name}: expected {entry['kind']}")
-        out[name] = converted
-    return pd.DataFrame(out, index=frame.index), errors
 
-
-def _note(errors: pd.Series, mask: pd.Series, message: str) -> pd.Series:
-    if not mask.any():
-        return errors
-    current = errors[mask]
-    errors = errors.copy()
-    errors[mask] = np.where(current.isna(), message, current.astype(str) + "; " + message)
-    return errors
+def _apply_override(values: pd.Series, spec: ColumnSpec) -> dict:
+    kind = spec.type
+    if kind == "drop":
+        return {"type": "drop", "reason": "data.columns says drop"}
+    if kind == "numeric":
+        numeric = (
+            _as_numeric(values.astype("string"))
+            if not pd.api.types.is_numeric_dtype(values)
+            else values.astype("float64")
+        )
+        if numeric is None:
+            numeric = pd.to_numeric(values, errors="coerce").astype("float64")
+        return {"type": "numeric", "_values": numeric}
+    if kind == "datetime":
+        return {"type": "datetime", "_values": pd.to_datetime(values, errors="coerce")}
+    text = values.astype("str").where(values.notna()).str.strip()
+    if kind == "text":
+        return {"type": "text", "_values": text.fillna("")}
+    if kind == "ordinal":
+        return {"type": "ordinal", "order": list(spec.order), "_values": text}
+    return {"type": "categorical", "_values": text}

@@ -21,8 +21,8 @@ from sklearn.pipeline import Pipeline
 
 from churnlab import explain, io, package, paths
 from churnlab.errors import UserError
+from churnlab.input_schema import validate_frame
 from churnlab.params import ServeParams
-from churnlab.schema import validate_frame
 
 
 def git_revision(where: Path) -> str | None:
@@ -92,7 +92,7 @@ class Scorer:
         return float(self.metadata["threshold"])
 
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Score rows already validated by :func:`churnlab.schema.validate_frame`."""
+        """Score rows already validated by :func:`churnlab.input_schema.validate_frame`."""
         steps = self.pipeline.named_steps
         if "features" in steps:
             # The column transformer selects by position as fitted: restore the train order

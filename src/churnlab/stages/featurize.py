@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 def main(params: Params) -> None:
     parts = {name: io.read_table(paths.SPLIT / f"{name}.parquet") for name in paths.SPLIT_NAMES}
     train = feature_frame(parts["train"])
-    featurizer = build_featurizer(train, params.featurize, params.data.snapshot_date)
+    # The schema prepare inferred (absent in repositories prepared before it existed).
+    schema = io.read_json(paths.SCHEMA) if paths.SCHEMA.exists() else None
+    featurizer = build_featurizer(train, params.featurize, params.data.snapshot_date, schema)
     featurizer.fit(train, parts["train"][TARGET])
     for name, frame in parts.items():
         matrix = featurizer.transform(feature_frame(frame)).astype("float32")

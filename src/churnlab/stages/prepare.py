@@ -13,7 +13,7 @@ import logging
 import duckdb
 import pandas as pd
 
-from churnlab import cleaning, io, paths, privacy, synth
+from churnlab import cleaning, io, paths, privacy, quality, sources, synth, userdata
 from churnlab.errors import UserError
 from churnlab.params import Params
 from churnlab.snapshot import TARGET, Windows, build_snapshot
@@ -131,7 +131,47 @@ def count_event_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return counts
 
 
+def _synthetic_markdown(q: dict) -> str:
+    lines = [
+        "# Data-quality report",
+        "",
+        "Source: synthetic",
+        "",
+        "| figure | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {q[k]} |" for k in sorted(q)]
+    return "\n".join(lines) + "\n"
+
+
+def main_user(params: Params) -> None:
+    """CSV, Parquet or SQL: read, gate, then write everything (nothing before the gate)."""
+    d = params.data
+    if not privacy.os.environ.get(privacy.SALT_ENV):
+        log.warning("%s is not set: customer keys use the public demo salt", privacy.SALT_ENV)
+    raw = sources.read_source(d)
+    result = userdata.prepare_user_table(raw, d, privacy.salt_from_env())
+    source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
+    io.write_json(source, paths.RAW / "source.json")
+    # An empty truth table: a truth file left by an earlier synthetic run must not be read.
+    empty = pd.DataFrame({"customer_key": pd.Series([], dtype="string"), "churn_probability": []})
+    io.write_table(empty, paths.TRUTH)
+    io.write_json(result.schema, paths.SCHEMA)
+    io.write_table(result.table, paths.PREPARED)
+    io.write_json(result.quality, paths.METRICS / "data_quality.json")
+    io.write_text(quality.markdown(result.quality, d.source), paths.QUALITY_REPORT)
+    log.info(
+        "prepared %d customers x %d features, label rate %.3f",
+        len(result.table),
+        result.table.shape[1] - 2,
+        result.quality["label_rate"],
+    )
+
+
 def main(params: Params) -> None:
+    if params.data.source != "synthetic":
+        main_user(params)
+        return
     if params.data.source == "synthetic":
         write_synthetic_raw(params)
     con = open_raw()
@@ -154,15 +194,17 @@ def main(params: Params) -> None:
     prepared, dropped = privacy.drop_direct_identifiers(prepared)
     salt = privacy.salt_from_env()
     prepared.insert(0, "customer_key", privacy.pseudonymise(prepared.pop("customer_id"), salt))
-    quality = quality_report(
+    dq = quality_report(
         len(raw_customers), int((~active).sum()), prepared, report, count_event_duplicates(con)
     )
-    quality["identifiers_dropped"] = dropped
+    dq["identifiers_dropped"] = dropped
     if params.data.source == "synthetic":
         truth = io.read_table(paths.RAW / "truth.parquet")
         truth["customer_key"] = privacy.pseudonymise(truth.pop("customer_id"), salt)
         truth = truth[truth["customer_key"].isin(prepared["customer_key"])]
         io.write_table(truth.sort_values("customer_key", ignore_index=True), paths.TRUTH)
+    io.write_json({"source": "synthetic", "target": TARGET, "columns": {}}, paths.SCHEMA)
     io.write_table(prepared, paths.PREPARED)
-    io.write_json(quality, paths.METRICS / "data_quality.json")
-    log.info("prepared %d customers, label rate %.3f", len(prepared), quality["label_rate"])
+    io.write_json(dq, paths.METRICS / "data_quality.json")
+    io.write_text(_synthetic_markdown(dq), paths.QUALITY_REPORT)
+    log.info("prepared %d customers, label rate %.3f", len(prepared), dq["label_rate"])

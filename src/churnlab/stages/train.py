@@ -16,10 +16,10 @@ from sklearn.pipeline import Pipeline
 
 from churnlab import io, package, paths
 from churnlab.features import feature_frame
+from churnlab.input_schema import input_schema
 from churnlab.metrics import classification_metrics, max_f1_threshold, rounded
 from churnlab.models import REGISTRY
 from churnlab.params import Params
-from churnlab.schema import input_schema
 from churnlab.snapshot import TARGET
 
 log = logging.getLogger(__name__)

@@ -1,0 +1,160 @@
+"""The prepare stage on a user CSV: schema, leakage, privacy, the gate, and the pipeline after."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab import io, privacy
+from churnlab.errors import UserError
+from churnlab.stages import evaluate, featurize, prepare, split, train
+from conftest import SALT, small_params
+
+N = 600
+
+
+def churn_table(n: int = N, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    fee = rng.uniform(10, 120, n)
+    tenure = rng.integers(0, 72, n)
+    plan = rng.choice(["basic", "standard", "premium"], n)
+    logit = -1.0 + 0.02 * (fee - 60) - 0.05 * (tenure - 30) + (plan == "basic") * 0.8
+    churn = rng.random(n) < 1 / (1 + np.exp(-logit))
+    words = np.array(["slow", "billing", "great", "outage", "refund", "support", "price"])
+    return pd.DataFrame(
+        {
+            "CustomerRef": [f"K-{i:05d}" for i in range(n)],
+            "full_name": [f"Person Number{i} Smith" for i in range(n)],
+            "contact": [f"user{i}@example.com" for i in range(n)],
+            "tel": [f"+44 20 7946 {i:04d}" for i in range(n)],
+            "fee": [f"{v:.2f}".replace(".", ",") for v in fee],  # decimal commas
+            "tenure": [str(t) if i % 50 else " " for i, t in enumerate(tenure)],  # blanks
+            "plan": plan,
+            "signup": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D"),
+            "notes": [" ".join(rng.choice(words, 8)) + f" case {i}" for i in range(n)],
+            "region": "EU",  # constant
+            "cancelled_flag": churn.astype(int),  # leaks the label
+            "churn_reason": np.where(churn, "price", ""),  # name reveals the target
+            "Status": np.where(churn, " attrited ", "Existing"),
+        }
+    )
+
+
+def user_params(path: Path, **data):
+    base = {
+        "source": "csv",
+        "path": str(path),
+        "target": "Status",
+        "positive": "Attrited",
+        "id": "CustomerRef",
+        "columns": {"plan": {"type": "ordinal", "order": ["basic", "standard", "premium"]}},
+        "snapshot_date": "2026-06-30",
+    }
+    return small_params(data={**base, **data})
+
+
+@pytest.fixture(scope="module")
+def user_run(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
+    root = tmp_path_factory.mktemp("user")
+    table = churn_table()
+    table.to_csv(root / "in.csv", sep=";", index=False)
+    params = user_params(root / "in.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv(privacy.SALT_ENV, SALT.decode())
+        prepare.main(small_params())  # a synthetic run first: its truth must not leak
+        for stage in (prepare, split, featurize, train, evaluate):
+            stage.main(params)
+    return root, table
+
+
+def test_schema_inferred_and_overridden(user_run):
+    root, _ = user_run
+    columns = io.read_json(root / "data/prepared/schema.json")["columns"]
+    assert columns["fee"]["type"] == "numeric"
+    assert columns["tenure"]["type"] == "numeric"
+    assert columns["plan"] == {"order": ["basic", "standard", "premium"], "type": "ordinal"}
+    assert columns["signup"]["type"] == "datetime"
+    assert columns["notes"]["type"] == "text"
+    assert columns["region"] == {"reason": "constant", "type": "drop"}
+    assert columns["cancelled_flag"]["reason"].startswith("leakage: alone separates")
+    assert columns["churn_reason"]["reason"].startswith("leakage: the name")
+    prepared = pd.read_parquet(root / "data/prepared/customers.parquet")
+    assert prepared["fee"].between(10, 120).all()  # "45,30" read as 45.3
+    assert prepared["tenure"].isna().sum() == N // 50
+    assert set(prepared["churned"].unique()) == {0, 1}
+
+
+def test_featurizer_follows_the_schema(user_run):
+    root, _ = user_run
+    names = list(pd.read_parquet(root / "data/features/train.parquet").columns)
+    assert any(n.startswith("date__signup_days_before_snapshot") for n in names)
+    assert any(n.startswith("ord__plan") for n in names)
+    assert any(n.startswith("text__") for n in names)
+    assert not any("monthly_fee" in n for n in names)  # synthetic featurize params skipped
+
+
+def test_evaluate_has_no_oracle_after_a_synthetic_run(user_run):
+    root, _ = user_run
+    result = io.read_json(root / "metrics/evaluate.json")
+    assert "oracle_roc_auc" not in result
+    assert result["roc_auc"] > 0.7
+    assert pd.read_parquet(root / "data/prepared/truth.parquet").empty
+
+
+def test_no_raw_identifier_reaches_any_output(user_run):
+    root, table = user_run
+    secrets = [table[c].iloc[7] for c in ("CustomerRef", "full_name", "contact", "tel")]
+    checked = 0
+    for folder in ("data/prepared", "data/split", "data/features", "models", "metrics", "plots"):
+        for file in (root / folder).rglob("*"):
+            if file.is_file():
+                data = file.read_bytes()
+                checked += 1
+                for secret in secrets:
+                    assert secret.encode() not in data, (secret, file)
+    assert checked > 10
+    assert SALT not in (root / "metrics/data_quality.json").read_bytes()
+    report = (root / "reports/data_quality.md").read_text()
+    for column in ("full_name", "contact", "tel", "CustomerRef", "cancelled_flag"):
+        assert f"`{column}`" in report
+
+
+def test_quality_report_figures(user_run):
+    root, table = user_run
+    q = io.read_json(root / "metrics/data_quality.json")
+    assert q["rows_in"] == q["rows_out"] == N
+    assert sum(int(v) for v in q["class_counts"].values()) == N
+    assert q["label_rate"] == pytest.approx((table["Status"].str.strip() != "Existing").mean())
+    assert set(q["privacy"]) == {"full_name", "contact", "tel", "CustomerRef"}
+
+
+def _bad_run(root: Path, table: pd.DataFrame, **data) -> str:
+    (root / "bad.csv").write_text(table.to_csv(index=False))
+    outputs = [root / "data/prepared/customers.parquet", root / "metrics/data_quality.json"]
+    before = [p.read_bytes() for p in outputs]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        with pytest.raises(UserError) as info:
+            prepare.main(user_params(root / "bad.csv", **data))
+    assert [p.read_bytes() for p in outputs] == before  # nothing overwritten
+    return str(info.value)
+
+
+def test_bad_inputs_fail_clearly_and_keep_outputs(user_run):
+    root, table = user_run
+    message = _bad_run(root, table.drop(columns=["Status"]))
+    assert "data.target 'Status' is not a column" in message and "'fee'" in message
+    three = table.assign(Status=np.resize(["A", "B", "C"], N))
+    assert "['a', 'b', 'c']" in _bad_run(root, three, positive="A")
+    assert "min_rows" in _bad_run(root, table.head(50))
+    missing = table.assign(Status=table["Status"].where(np.arange(N) % 5 != 0))
+    assert "max_target_missing_share" in _bad_run(root, missing)
+    one_class = table.assign(Status="Existing")
+    assert "is not a value of target" in _bad_run(root, one_class)
+    rare = table.assign(Status=np.where(np.arange(N) < 5, "Attrited", "Existing"))
+    assert "min_class_count" in _bad_run(root, rare)
+    assert "not unique" in _bad_run(root, table.assign(CustomerRef="same"))
