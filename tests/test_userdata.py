@@ -10,7 +10,7 @@ import pytest
 
 from churnlab import io, privacy
 from churnlab.errors import UserError
-from churnlab.stages import evaluate, featurize, prepare, split, train
+from churnlab.stages import baselines, evaluate, featurize, prepare, split, train
 from conftest import SALT, small_params
 
 N = 600
@@ -66,7 +66,7 @@ def user_run(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
         mp.chdir(root)
         mp.setenv(privacy.SALT_ENV, SALT.decode())
         prepare.main(small_params())  # a synthetic run first: its truth must not leak
-        for stage in (prepare, split, featurize, train, evaluate):
+        for stage in (prepare, split, featurize, train, baselines, evaluate):
             stage.main(params)
     return root, table
 

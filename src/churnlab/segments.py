@@ -7,6 +7,7 @@ A change that helps on average can hurt one slice; writing the same metrics per 
 from __future__ import annotations
 
 import itertools
+import logging
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ from churnlab.errors import UserError
 from churnlab.metrics import ks_statistic, top_share_metrics
 
 TENURE_BAND = "tenure_band"
+
+log = logging.getLogger(__name__)
 
 
 def tenure_bands(tenure_days: pd.Series, edges: list[int]) -> pd.Series:
@@ -27,14 +30,22 @@ def tenure_bands(tenure_days: pd.Series, edges: list[int]) -> pd.Series:
     return cut.astype("string")
 
 
-def segment_columns(frame: pd.DataFrame, names: list[str], tenure_edges: list[int]) -> pd.DataFrame:
-    """The segment label of each customer for each requested column."""
+def segment_columns(
+    frame: pd.DataFrame, names: list[str], tenure_edges: list[int], skip_missing: bool = False
+) -> pd.DataFrame:
+    """The segment label of each customer for each requested column.
+
+    ``skip_missing`` (user data, whose columns the params cannot know) leaves out named
+    columns the table lacks, with a logged note; for the synthetic data they are errors.
+    """
     out = {}
     for name in names:
         if name == TENURE_BAND and TENURE_BAND not in frame and "tenure_days" in frame:
             out[name] = tenure_bands(frame["tenure_days"], tenure_edges)
         elif name in frame:
             out[name] = frame[name].astype("string")
+        elif skip_missing:
+            log.info("evaluate.segments: the data has no column %r; slice skipped", name)
         else:
             raise UserError(
                 f"params.yaml: evaluate.segments names column {name!r}, which the test data "

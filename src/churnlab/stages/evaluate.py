@@ -192,7 +192,12 @@ def main(params: Params) -> None:
     io.write_json(result, paths.METRICS / "evaluate.json")
 
     slices = segment_metrics(
-        segment_columns(test, e.segments, e.tenure_band_days), y, scores, threshold
+        segment_columns(
+            test, e.segments, e.tenure_band_days, skip_missing=params.data.source != "synthetic"
+        ),
+        y,
+        scores,
+        threshold,
     )
     slices = {col: {v: rounded(m) for v, m in values.items()} for col, values in slices.items()}
     io.write_json(slices, paths.METRICS / "segments.json")
