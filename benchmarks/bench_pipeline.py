@@ -40,7 +40,7 @@ import yaml
 log = logging.getLogger("bench_pipeline")
 
 REPO = Path(__file__).resolve().parents[1]
-STAGES = ("prepare", "split", "featurize", "train", "evaluate")
+FALLBACK_STAGES = ("prepare", "split", "featurize", "train", "evaluate")
 DEFAULT_SIZES = (10_000, 100_000, 1_000_000)
 DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "pipeline.json"
 MIB = 1024 * 1024
@@ -337,9 +337,47 @@ def snapshot_repository(dest: Path) -> str:
     return digest.hexdigest()
 
 
+def pipeline_stages(dvc_yaml: Path) -> list[str]:
+    """The ``churnlab <stage>`` stages of dvc.yaml in dependency order (file order on ties).
+
+    A stage comes after every stage whose output it depends on (a dep equal to or inside an
+    out). The pipeline grows stages over time; reading them here keeps the benchmark whole.
+    """
+    if not dvc_yaml.exists():
+        return list(FALLBACK_STAGES)
+    stages = yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")).get("stages", {})
+
+    def paths(entries) -> list[str]:
+        return [next(iter(e)) if isinstance(e, dict) else str(e) for e in entries or []]
+
+    outs = {
+        name: paths(spec.get("outs")) + paths(spec.get("metrics")) + paths(spec.get("plots"))
+        for name, spec in stages.items()
+    }
+    needs = {
+        name: {
+            other
+            for dep in paths(spec.get("deps"))
+            for other, produced in outs.items()
+            if other != name
+            and any(dep == o or dep.startswith(o.rstrip("/") + "/") for o in produced)
+        }
+        for name, spec in stages.items()
+    }
+    order: list[str] = []
+    while len(order) < len(stages):
+        ready = [n for n in stages if n not in order and needs[n] <= set(order)]
+        if not ready:
+            raise RuntimeError(f"{dvc_yaml}: circular stage dependencies")
+        order.append(ready[0])
+    commands = {name: str(spec.get("cmd", "")).split() for name, spec in stages.items()}
+    return [n for n in order if commands[n][:1] == ["churnlab"] and commands[n][-1:] == [n]]
+
+
 @dataclass
 class Settings:
     snapshot: Path
+    stages: list[str]
     env: dict[str, str]
     interval: float
     timeout: float | None
@@ -415,7 +453,7 @@ def run_size(n_customers: int, settings: Settings, workdir: Path) -> dict:
     write_params(workdir, settings.snapshot, n_customers)
     stage_log = workdir / "stages.log"
     result: dict = {"n_customers": n_customers, "stages": [], "ok": True}
-    for stage in STAGES:
+    for stage in settings.stages:
         log.info("n=%d: running %s", n_customers, stage)
         m = measure(
             ["churnlab", "--params", "params.yaml", stage],
@@ -660,16 +698,16 @@ def summarize_targets(runs: list[dict], dvc: dict) -> dict:
     return out
 
 
-def print_table(runs: list[dict], dvc: dict) -> None:
+def print_table(runs: list[dict], dvc: dict, stages: list[str]) -> None:
     header = (
         f"{'customers':>10} "
-        + " ".join(f"{s:>9}" for s in STAGES)
+        + " ".join(f"{s:>9}" for s in stages)
         + f" {'total s':>8} {'peak MiB':>9} {'roc_auc':>8} {'oracle':>8} {'train/fit':>9}"
     )
     print(header)
     for run in runs:
         seconds = {s["stage"]: s["seconds"] for s in run["stages"]}
-        cells = [f"{seconds[s]:9.2f}" if s in seconds else f"{'-':>9}" for s in STAGES]
+        cells = [f"{seconds[s]:9.2f}" if s in seconds else f"{'-':>9}" for s in stages]
         metrics = run.get("metrics", {})
 
         def fmt(value, spec):
@@ -778,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_benchmark(args: argparse.Namespace, sizes: list[int], snapshot: Path, digest: str) -> int:
     settings = Settings(
         snapshot,
+        pipeline_stages(snapshot / "dvc.yaml"),
         subprocess_env(snapshot),
         args.poll_interval,
         args.timeout or None,
@@ -792,6 +831,7 @@ def run_benchmark(args: argparse.Namespace, sizes: list[int], snapshot: Path, di
             "peak_memory": MEMORY_METHOD.format(interval=args.poll_interval),
             "stage_command": "churnlab --params params.yaml <stage>, one subprocess "
             "per stage, cwd = a fresh temporary directory",
+            "stages": settings.stages,
             "bare_fit": "xgboost.XGBClassifier with train.xgboost params, early "
             "stopping and eval_set [(train), (valid)] as the train stage; "
             "fit_seconds is the median of bare_fit_repeats fits in one fresh process and "
@@ -835,7 +875,7 @@ def run_benchmark(args: argparse.Namespace, sizes: list[int], snapshot: Path, di
             results["dvc"]["default"]["machine_state"] = machine_state
     results["targets_summary"] = summarize_targets(results["runs"], results["dvc"])
     write_results(args.output, results)
-    print_table(results["runs"], results["dvc"])
+    print_table(results["runs"], results["dvc"], settings.stages)
     log.info("wrote %s", args.output)
     return 0 if all(r["ok"] for r in results["runs"]) else 1
 
