@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
+from churnlab import models
 from churnlab.features import feature_frame
-from churnlab.models import REGISTRY, RuleBasedModel
+from churnlab.models import REGISTRY, RuleBasedModel, train_curve_sample
 from churnlab.params import TrainParams
 from churnlab.snapshot import TARGET
 from conftest import small_params
@@ -94,6 +95,39 @@ def test_xgboost_early_stopping_on_an_easy_problem():
     history = model.evals_result()
     assert set(history) == {"validation_0", "validation_1"}
     assert len(history["validation_1"]["logloss"]) <= model.best_iteration + 1 + 5
+
+
+def test_train_curve_sample_is_a_seeded_subset_in_order():
+    X = pd.DataFrame({"a": np.arange(1000)})
+    y = np.arange(1000) % 2
+    X_small, y_small = train_curve_sample(X, y, seed=3, rows=100)
+    again, _ = train_curve_sample(X, y, seed=3, rows=100)
+    assert len(X_small) == 100 and X_small.index.equals(again.index)
+    assert X_small["a"].is_monotonic_increasing
+    assert np.array_equal(y_small, y[X_small["a"].to_numpy()])
+    assert train_curve_sample(X, y, seed=3, rows=5000)[0] is X
+
+
+def test_train_curve_sample_does_not_change_the_model(monkeypatch):
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(900, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + rng.normal(scale=0.5, size=900) > 0).astype(int).to_numpy()
+    p = TrainParams.model_validate(
+        {"xgboost": {"n_estimators": 300, "early_stopping_rounds": 10, "n_jobs": 1}}
+    )
+    spec = REGISTRY["xgboost"]
+
+    def fit():
+        return spec.fit(spec.make(p, y[:600]), X[:600], y[:600], X[600:], y[600:])
+
+    full = fit()
+    monkeypatch.setattr(models, "TRAIN_CURVE_ROWS", 100)
+    sampled = fit()
+    assert sampled.best_iteration == full.best_iteration
+    assert np.array_equal(sampled.predict_proba(X[600:]), full.predict_proba(X[600:]))
+    # The train curve really was computed on the sample: it differs from the full-train one.
+    assert sampled.evals_result()["validation_0"] != full.evals_result()["validation_0"]
+    assert sampled.evals_result()["validation_1"] == full.evals_result()["validation_1"]
 
 
 def test_xgboost_uses_params():

@@ -133,8 +133,25 @@ def _make_rules(p: TrainParams, y: np.ndarray):
     return RuleBasedModel(r.recency_days, r.min_satisfaction, r.max_tenure_days)
 
 
+# The train-side learning curve is only a picture; scoring all of a 700k-row train set after
+# every round cost 270 of the 412 s the train stage took on 1M customers (measured). A fixed
+# subsample draws the same curve. Early stopping reads the last eval set (validation), so
+# the fitted model does not depend on this.
+TRAIN_CURVE_ROWS = 50_000
+
+
+def train_curve_sample(X, y, seed: int, rows: int | None = None):
+    """At most ``rows`` training rows (a seeded draw, original order) for the train curve."""
+    rows = TRAIN_CURVE_ROWS if rows is None else rows
+    if len(y) <= rows:
+        return X, y
+    keep = np.sort(np.random.default_rng(seed).choice(len(y), size=rows, replace=False))
+    return X.iloc[keep], y[keep]
+
+
 def _fit_xgboost(model, X, y, X_valid, y_valid):
-    return model.fit(X, y, eval_set=[(X, y), (X_valid, y_valid)], verbose=False)
+    X_curve, y_curve = train_curve_sample(X, y, model.random_state)
+    return model.fit(X, y, eval_set=[(X_curve, y_curve), (X_valid, y_valid)], verbose=False)
 
 
 def _fit_plain(model, X, y, X_valid, y_valid):
