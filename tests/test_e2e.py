@@ -17,12 +17,14 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 N_CUSTOMERS = 3000
+EXPLAIN_ROWS = 150
 
 pytestmark = pytest.mark.e2e
 
@@ -74,6 +76,7 @@ def repo(tmp_path_factory) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
     set_param(root, "synthetic.n_customers", N_CUSTOMERS)
+    set_param(root, "evaluate.explain_rows", EXPLAIN_ROWS)  # fewer than the test customers
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "small copy"], root)
@@ -185,6 +188,10 @@ def test_evaluation_report_outputs(repo: Path) -> None:
         assert (repo / f"plots/{name}.png").stat().st_size > 0, name
         assert f"](../plots/{name}.png)" in card, name
     assert (repo / "plots/dependence/dependence_1.png").exists()
+    # SHAP plots use the sample of evaluate.explain_rows customers; the top-risk table all.
+    assert len(pd.read_csv(repo / "plots/dependence/dependence_1.csv")) == EXPLAIN_ROWS
+    top = pd.read_csv(repo / "reports/top_risk_customers.csv")
+    assert len(top) == 20 and (top["reasons"] != "none").any()
     assert "| 1 | `" in (repo / "reports/top_risk_customers.md").read_text()
 
 

@@ -75,3 +75,14 @@ def test_text_terms_get_a_readable_label():
 
     assert label("text__want_my") == 'ticket text "want my"'
     assert label("num__age") == "age"
+
+
+def test_explained_rows_are_all_customers_or_a_seeded_sorted_sample():
+    from churnlab.stages.evaluate import explained_rows
+
+    assert np.array_equal(explained_rows(50, 100, seed=1), np.arange(50))
+    sample = explained_rows(1000, 100, seed=1)
+    assert len(sample) == 100 and len(np.unique(sample)) == 100
+    assert np.all(np.diff(sample) > 0) and sample.max() < 1000
+    assert np.array_equal(sample, explained_rows(1000, 100, seed=1))
+    assert not np.array_equal(sample, explained_rows(1000, 100, seed=2))

@@ -190,6 +190,10 @@ class EvaluateParams(Strict):
     dependence_features: int = Field(4, ge=0, le=12)
     top_customers: int = Field(20, ge=0, le=1000)
     reasons_per_customer: int = Field(3, gt=0, le=10)
+    # SHAP importance and dependence plots use a seeded sample of at most this many test
+    # customers (exact TreeSHAP on 150k customers took most of evaluate at 1M customers).
+    explain_rows: int = Field(20_000, ge=100)
+    explain_seed: int = Field(42, ge=0)
 
     @model_validator(mode="after")
     def _bands_increasing(self) -> EvaluateParams:

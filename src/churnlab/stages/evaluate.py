@@ -103,40 +103,54 @@ def business_plots(y, scores_by_model: dict, threshold: float, b) -> None:
     ep.score_distribution_png(hist, threshold, out / "score_distribution.png")
 
 
+def explained_rows(n: int, limit: int, seed: int) -> np.ndarray:
+    """Positions of the test customers whose SHAP values feed the global plots: all of them,
+    or a seeded sample of ``limit`` (sorted) when there are more."""
+    if n <= limit:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
+
+
 def explanations(pipeline, test: pd.DataFrame, scores, params: Params) -> list[str]:
     """SHAP importance and dependence plots, and the highest-risk customers' top reasons."""
     e = params.evaluate
     frame = feature_frame(test)
-    contribs, _ = explain.contributions(pipeline, frame)
+    sample = explained_rows(len(frame), e.explain_rows, e.explain_seed)
+    top = np.argsort(-scores, kind="stable")[: e.top_customers]
+    rows = np.union1d(sample, top)  # the top-risk customers always get their reasons
+    log.info("SHAP values for %d of %d test customers", len(rows), len(frame))
+    steps = pipeline.named_steps
+    transformed = steps["features"].transform(frame.iloc[rows]) if "features" in steps else None
+    X = transformed if transformed is not None else frame.iloc[rows]
+    contribs_rows, _ = explain.model_contributions(steps["model"], X)
+    contribs = contribs_rows.iloc[np.searchsorted(rows, sample)]
     importance = explain.global_importance(contribs, e.top_features)
     io.write_csv(
         importance[["feature", "mean_abs_contribution"]], paths.PLOTS / "shap_importance.csv"
     )
-    model_name = type(pipeline.named_steps["model"]).__name__
+    model_name = type(steps["model"]).__name__
     ep.shap_importance_png(
         importance,
         f"Feature importance: mean |SHAP| ({model_name}, test)",
         paths.PLOTS / "shap_importance.png",
     )
-    transformed = (
-        pipeline.named_steps["features"].transform(frame)
-        if "features" in pipeline.named_steps
-        else None
+    sample_frame = frame.iloc[sample]
+    sample_transformed = (
+        transformed.iloc[np.searchsorted(rows, sample)] if transformed is not None else None
     )
     written = []
     folder = paths.PLOTS / "dependence"
     for stale in folder.glob("dependence_*"):
         stale.unlink()  # fewer top features than last run: drop the old ones
     for rank, column in enumerate(importance["column"].head(e.dependence_features), start=1):
-        dep = explain.dependence(contribs, column, frame, transformed)
+        dep = explain.dependence(contribs, column, sample_frame, sample_transformed)
         if dep["value"].isna().all():
             continue
         name = f"dependence_{rank}"
         io.write_csv(dep, folder / f"{name}.csv")
         ep.dependence_png(dep, explain.label(column), folder / f"{name}.png")
         written.append((f"Dependence: {explain.label(column)}", f"dependence/{name}.png"))
-    top = np.argsort(-scores, kind="stable")[: e.top_customers]
-    named = contribs.iloc[top].rename(columns=explain.label)
+    named = contribs_rows.iloc[np.searchsorted(rows, top)].rename(columns=explain.label)
     reasons = explain.top_reasons(named, e.reasons_per_customer)
     table = pd.DataFrame(
         {
