@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sklearn.pipeline import Pipeline
 
 from churnlab import explain, io, package, paths
 from churnlab.errors import UserError
+from churnlab.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.input_schema import validate_frame
 from churnlab.params import ServeParams
 
@@ -43,8 +45,12 @@ def top_reason_arrays(contribs: pd.DataFrame, k: int) -> tuple[np.ndarray, np.nd
 
     Entries that do not raise the risk (contribution ≤ 0) are empty names and NaN.
     """
-    values = contribs.to_numpy(dtype="float64")
     names = np.asarray([explain.readable(c) for c in contribs.columns], dtype=object)
+    return top_reasons_of(contribs.to_numpy(dtype="float64"), names, k)
+
+
+def top_reasons_of(values: np.ndarray, names: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
+    """:func:`top_reason_arrays` on a contribution matrix with its readable column names."""
     k = min(k, values.shape[1])
     order = np.argsort(-values, axis=1, kind="stable")[:, :k]
     top = np.take_along_axis(values, order, axis=1)
@@ -57,11 +63,31 @@ def risk_tiers(probability: np.ndarray, serve: ServeParams) -> np.ndarray:
     return labels[np.searchsorted(np.asarray(serve.tier_bounds), probability, side="right")]
 
 
+# Requests up to this many customers run XGBoost on one thread (see Scorer._xgboost_small).
+SMALL_BATCH = 64
+
+
 @dataclass
 class Scorer:
     pipeline: Pipeline
     metadata: dict[str, Any]
     serve: ServeParams
+    fast: CompiledFeaturizer | None = field(default=None, repr=False)
+    _small_booster: xgb.Booster | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        steps = self.pipeline.named_steps
+        if self.fast is None and "features" in steps:
+            self.fast = compile_featurizer(steps["features"])
+
+    @cached_property
+    def feature_names(self) -> list[str]:
+        steps = self.pipeline.named_steps
+        return list(steps["features"].get_feature_names_out()) if "features" in steps else []
+
+    @cached_property
+    def _readable_names(self) -> np.ndarray:
+        return np.asarray([explain.readable(c) for c in self.feature_names], dtype=object)
 
     @classmethod
     def load(cls, model_dir: Path | str, serve: ServeParams) -> Scorer:
@@ -91,37 +117,95 @@ class Scorer:
     def threshold(self) -> float:
         return float(self.metadata["threshold"])
 
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's input matrix for validated prepared rows (the fitted featurizer)."""
+        steps = self.pipeline.named_steps
+        if "features" not in steps:
+            return frame
+        # The column transformer selects by position as fitted: restore the train order
+        # (the schema in metadata.json is stored with sorted keys).
+        return steps["features"].transform(frame[list(steps["features"].feature_names_in_)])
+
+    def _xgboost_small(self, model: xgb.XGBClassifier) -> xgb.Booster:
+        # One thread for small requests: waking XGBoost's thread pool cost ~20 ms per call
+        # on 2 cores (measured), far more than the trees themselves. Same values.
+        if self._small_booster is None:
+            self._small_booster = model.get_booster().copy()
+            self._small_booster.set_param({"nthread": 1})
+        return self._small_booster
+
+    def predict(self, X) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """(probability, reason names, reason contributions) for model inputs ``X``."""
+        model = self.pipeline.named_steps["model"]
+        k = self.serve.top_reasons
+        if isinstance(model, xgb.XGBClassifier):
+            return self._predict_xgboost(model, X, k)
+        if not hasattr(X, "columns"):  # the fast path's matrix
+            X = pd.DataFrame(X, columns=self.feature_names)
+        probability = model.predict_proba(X)[:, 1].astype("float64")
+        if not k:
+            return probability, None, None
+        contribs, _ = explain.model_contributions(model, X)
+        return (probability, *top_reason_arrays(contribs, k))
+
+    def _predict_xgboost(self, model: xgb.XGBClassifier, X, k: int):
+        names = list(X.columns) if hasattr(X, "columns") else self.feature_names
+        # XGBoost converts to float32 anyway; handing it the array skips its slow per-column
+        # pandas conversion (same values).
+        values = np.asarray(X, dtype="float32")
+        best = getattr(model, "best_iteration", None)
+        rounds = (0, best + 1) if best is not None else (0, 0)
+        if len(values) <= SMALL_BATCH:
+            booster = self._xgboost_small(model)
+            probability = booster.inplace_predict(values, iteration_range=rounds)
+        else:
+            booster = model.get_booster()
+            probability = model.predict_proba(values)[:, 1]
+        probability = np.asarray(probability, dtype="float64")
+        if not k:
+            return probability, None, None
+        matrix = xgb.DMatrix(values, nthread=1 if len(values) <= SMALL_BATCH else -1)
+        contribs = booster.predict(
+            matrix,
+            pred_contribs=True,
+            approx_contribs=self.serve.contributions == "approx",
+            iteration_range=rounds,
+            validate_features=False,
+        )
+        readable = (
+            self._readable_names
+            if names == self.feature_names
+            else np.asarray([explain.readable(c) for c in names], dtype=object)
+        )
+        return (probability, *top_reasons_of(contribs[:, :-1].astype("float64"), readable, k))
+
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score rows already validated by :func:`churnlab.input_schema.validate_frame`."""
-        steps = self.pipeline.named_steps
-        if "features" in steps:
-            # The column transformer selects by position as fitted: restore the train order
-            # (the schema in metadata.json is stored with sorted keys).
-            order = list(steps["features"].feature_names_in_)
-            X = steps["features"].transform(frame[order])
-        else:
-            X = frame
-        model = steps["model"]
-        # XGBoost converts to float32 anyway; handing it the array skips its slow per-column
-        # pandas conversion (same values, a third of the time for small batches).
-        inputs = X.to_numpy(dtype="float32") if isinstance(model, xgb.XGBClassifier) else X
-        probability = model.predict_proba(inputs)[:, 1].astype("float64")
-        out = pd.DataFrame(
-            {
-                "churn_probability": probability,
-                "churn": probability >= self.threshold,
-                "risk_tier": risk_tiers(probability, self.serve),
-            },
-            index=frame.index,
-        )
-        k = self.serve.top_reasons
-        if k:
-            contribs, _ = explain.model_contributions(steps["model"], X)
-            names, values = top_reason_arrays(contribs, k)
+        return self._frame(self.predict(self.features(frame)), frame.index)
+
+    def score_columns(self, columns: dict[str, np.ndarray], n: int) -> dict | None:
+        """Score ``n`` rows given as column arrays whose types are already checked (the API's
+        pydantic model): the output columns as arrays (building a DataFrame would cost more
+        than scoring one customer), or None when this featurizer has no fast path."""
+        if self.fast is None:
+            return None
+        return self._columns(self.predict(self.fast.transform(columns)))
+
+    def _columns(self, predicted) -> dict[str, np.ndarray]:
+        probability, names, values = predicted
+        out = {
+            "churn_probability": probability,
+            "churn": probability >= self.threshold,
+            "risk_tier": risk_tiers(probability, self.serve),
+        }
+        if names is not None:
             for i in range(names.shape[1]):
                 out[f"reason_{i + 1}"] = names[:, i]
                 out[f"reason_{i + 1}_contribution"] = values[:, i]
         return out
+
+    def _frame(self, predicted, index) -> pd.DataFrame:
+        return pd.DataFrame(self._columns(predicted), index=index)
 
     def output_dtypes(self) -> dict[str, str]:
         dtypes = {"churn_probability": "float64", "churn": "boolean", "risk_tier": "str"}
