@@ -39,8 +39,11 @@ def _timestamps(values: pd.Series, what: str) -> pd.Series:
     else:
         text = values.astype("string").str.strip()
         text = text.where(text != "")
-        when = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+        when = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         bad = text.notna() & when.isna()
+        if bad.any():  # other spellings, parsed one by one (slow, so only where needed)
+            when[bad] = pd.to_datetime(text[bad], errors="coerce", utc=True, format="mixed")
+            bad = text.notna() & when.isna()
         if bad.any():
             raise UserError(
                 f"{what}: {int(bad.sum())} value(s) are not dates, e.g. {text[bad].iloc[0]!r}"
