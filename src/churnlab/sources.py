@@ -40,13 +40,8 @@ def read_file(
         raise UserError(f"{key} {path!r} is empty")
     con = _connect()
     try:
-        if kind == "csv":
-            header = con.read_csv(str(file), header=True, sample_size=2048).columns
-            text = {c: "VARCHAR" for c in as_text if c in header}
-            relation = con.read_csv(str(file), header=True, sample_size=-1, dtype=text or None)
-        else:
-            relation = con.read_parquet(str(file))
-        frame = relation.df()
+        reader = _read_csv if kind == "csv" else _read_parquet
+        frame = reader(con, file, as_text)
     except (duckdb.Error, UnicodeDecodeError) as exc:
         first = str(exc).splitlines()[0]
         raise UserError(f"{key} {path!r} is not a readable {kind} file: {first}") from None
@@ -55,6 +50,22 @@ def read_file(
     if frame.empty:
         raise UserError(f"{key} {path!r} has no data rows")
     return frame
+
+
+def _read_csv(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str, ...]):
+    """Types sniffed from a sample of rows (fast); when a later row does not fit them (a
+    number column with text further down), read again with types sniffed from every row."""
+    header = con.read_csv(str(file), header=True, sample_size=2048).columns
+    text = {c: "VARCHAR" for c in as_text if c in header} or None
+    try:
+        return con.read_csv(str(file), header=True, dtype=text).df()
+    except duckdb.Error as exc:
+        log.info("re-reading %s with a full type scan: %s", file, str(exc).splitlines()[0])
+    return con.read_csv(str(file), header=True, sample_size=-1, dtype=text).df()
+
+
+def _read_parquet(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str, ...]):
+    return con.read_parquet(str(file)).df()  # parquet columns are typed: nothing to sniff
 
 
 def _sql_text(query: str, table: str) -> str:
