@@ -63,8 +63,9 @@ def event_frame(raw: pd.DataFrame, p: DataParams) -> pd.DataFrame:
     """The log as ``customer_id, ts, amount, is_activity, is_failed, text, event_no``."""
     e, where = p.events, "the event log " + p.events.path
     ids = _column(raw, e.customer_id, "data.events.customer_id", where)
-    out = pd.DataFrame({"customer_id": ids.astype("string").str.strip()})
-    out["ts"] = _timestamps(_column(raw, e.timestamp, "data.events.timestamp", where), where)
+    out = pd.DataFrame({"customer_id": ids.astype("str").str.strip()})
+    when = _column(raw, e.timestamp, "data.events.timestamp", where)
+    out["ts"] = _timestamps(when, f"data.events.timestamp {e.timestamp!r} in {where}")
     if e.amount:
         amount = _column(raw, e.amount, "data.events.amount", where)
         out["amount"] = pd.to_numeric(amount, errors="coerce").astype("float64")
@@ -78,7 +79,7 @@ def event_frame(raw: pd.DataFrame, p: DataParams) -> pd.DataFrame:
             out["is_activity"] = kind.isin(e.activity_types).fillna(False).astype(bool)
         out["is_failed"] = kind.isin(e.failed_types).fillna(False).astype(bool)
     if e.text:
-        text = _column(raw, e.text, "data.events.text", where).astype("string").str.strip()
+        text = _column(raw, e.text, "data.events.text", where).astype("str").str.strip()
         out["text"] = text.where(text != "")
     out = out[out["customer_id"].notna() & out["ts"].notna()].drop_duplicates()
     out["event_no"] = np.arange(len(out), dtype="int64")  # a stable tie-break for text order
@@ -92,11 +93,12 @@ def register_views(con: duckdb.DuckDBPyConnection, events: pd.DataFrame, p: Data
         "CREATE VIEW logins_raw AS SELECT customer_id, ts AS login_at FROM events_in "
         "WHERE is_activity"
     )
-    if p.events.amount:
+    if p.events.amount or p.events.failed_types:
+        amount = "amount" if p.events.amount else "NULL::DOUBLE"
         con.execute(
-            "CREATE VIEW payments_raw AS SELECT customer_id, ts AS paid_at, amount, "
+            f"CREATE VIEW payments_raw AS SELECT customer_id, ts AS paid_at, {amount} AS amount, "
             "CASE WHEN is_failed THEN 'failed' ELSE 'ok' END AS status FROM events_in "
-            "WHERE amount IS NOT NULL OR is_failed"
+            f"WHERE {amount} IS NOT NULL OR is_failed"
         )
     else:
         con.execute(f"CREATE VIEW payments_raw AS {_NO_PAYMENTS} WHERE false")
@@ -120,23 +122,25 @@ def customer_frame(raw: pd.DataFrame, p: DataParams, snapshot: dt.date) -> pd.Da
         ("closed", c.closed, "closed_at"),
     ):
         if column:
-            _column(frame, column, f"data.customers.{key}", where)
+            values = _column(frame, column, f"data.customers.{key}", where)
+            frame[column] = _timestamps(values, f"data.customers.{key} {column!r} in {where}")
             names[column] = new
     _column(frame, p.id, "data.id", where)
     clash = sorted(set(names.values()) & (set(frame) - set(names)))
     if clash:
         raise UserError(f"{where} has column(s) {clash}, names prepare gives to mapped columns")
     frame = frame.rename(columns=names)
-    frame["customer_id"] = frame["customer_id"].astype("string").str.strip()
+    frame["customer_id"] = frame["customer_id"].astype("str").str.strip()
+    missing = frame["customer_id"].isna() | (frame["customer_id"] == "")
+    if missing.any():
+        log.warning("%d customers without an id in %s are left out", int(missing.sum()), where)
+        frame = frame[~missing]
     repeated = int(frame["customer_id"].duplicated().sum())
     if repeated:
         raise UserError(
             f"data.id {p.id!r} is not unique: {repeated} repeated value(s); the customers "
             "table must have one row per customer"
         )
-    for column in ("signup_date", "closed_at"):
-        if column in frame:
-            frame[column] = _timestamps(frame[column], f"{where}, column {column}")
     if "closed_at" not in frame:
         frame["closed_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     snap = pd.Timestamp(snapshot)
@@ -170,7 +174,7 @@ def _unmapped_features(p: DataParams, w: Windows) -> list[str]:
     drop = []
     if not p.events.amount:
         drop += [f"spend_{w.short_days}d", f"spend_{w.long_days}d", "spend_trend"]
-    if not (p.events.amount or p.events.failed_types):
+    if not p.events.failed_types:
         drop.append(f"failed_payments_{w.long_days}d")
     if not p.events.text:
         drop += [f"tickets_{w.long_days}d", "tickets_total", "ticket_text"]
