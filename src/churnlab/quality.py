@@ -37,9 +37,10 @@ def gate(n_rows: int, y: pd.Series, target: str, q: QualityParams) -> None:
 def _summary(values: pd.Series, kind: str) -> dict:
     out: dict = {"type": kind, "missing_share": round(float(values.isna().mean()), 6)}
     if kind == "numeric":
-        described = values.describe()
+        # Not describe(): its quartiles sort every column, and the report does not show them.
         for key in ("mean", "std", "min", "max"):
-            out[key] = None if pd.isna(described[key]) else round(float(described[key]), 6)
+            value = getattr(values, key)()
+            out[key] = None if pd.isna(value) else round(float(value), 6)
     elif kind in ("categorical", "ordinal"):
         counts = values.value_counts()
         out["distinct"] = len(counts)
