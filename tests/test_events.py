@@ -90,7 +90,7 @@ def log(raw_data) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def mapped(raw_data, log) -> pd.DataFrame:
     p = events_params().data
-    return events.snapshot_table(customers_of(raw_data), log, p, WINDOWS)
+    return events.snapshot_table(customers_of(raw_data), log, p, WINDOWS)[0]
 
 
 def test_same_snapshot_as_the_synthetic_path(mapped, snapshot_frame):
@@ -113,9 +113,10 @@ def test_post_snapshot_events_change_no_feature(raw_data, log, mapped):
         }
     )
     p = events_params().data
-    more = events.snapshot_table(
+    more, figures = events.snapshot_table(
         customers_of(raw_data), pd.concat([log, after], ignore_index=True), p, WINDOWS
     )
+    assert figures["rows_read"] == len(log) + len(after)
     features = [c for c in EVENT_FEATURES if c != TARGET]
     pd.testing.assert_frame_equal(more[features], mapped[features])
     assert not more["ticket_text"].str.contains("cancel now").any()
@@ -129,14 +130,14 @@ def test_post_snapshot_events_change_no_feature(raw_data, log, mapped):
 def test_closure_in_the_window_is_churn_even_with_activity(raw_data, log):
     customers = customers_of(raw_data)
     p = events_params().data
-    base = events.snapshot_table(customers, log, p, WINDOWS).set_index("customer_id")
+    base = events.snapshot_table(customers, log, p, WINDOWS)[0].set_index("customer_id")
     stayer = base.index[base[TARGET] == 0][0]
     closed = customers.assign(
         closed_at=customers["closed_at"].mask(
             customers["customer_id"] == stayer, SNAPSHOT + pd.Timedelta(days=10)
         )
     )
-    again = events.snapshot_table(closed, log, p, WINDOWS).set_index("customer_id")
+    again = events.snapshot_table(closed, log, p, WINDOWS)[0].set_index("customer_id")
     assert again.loc[stayer, TARGET] == 1
     assert (again.drop(index=stayer)[TARGET] == base.drop(index=stayer)[TARGET]).all()
 
@@ -146,7 +147,8 @@ def test_minimal_mapping_without_amount_type_or_text(raw_data, log):
         customers={"signup": "", "closed": ""},
         events={"amount": "", "type": "", "text": "", "activity_types": [], "failed_types": []},
     ).data
-    table = events.snapshot_table(customers_of(raw_data), log, p, WINDOWS)
+    customers = customers_of(raw_data).drop(columns=["signup_date", "closed_at"])
+    table = events.snapshot_table(customers, log, p, WINDOWS)[0]
     assert "spend_90d" not in table and "ticket_text" not in table
     assert "tenure_days" not in table
     assert {"logins_30d", "days_since_last_login", TARGET} <= set(table)
@@ -168,8 +170,11 @@ def stage_run(raw_data, log, tmp_path_factory) -> Path:
     return root
 
 
-def test_stage_prepares_the_snapshot(stage_run, snapshot_frame):
+def test_stage_prepares_the_snapshot(stage_run, snapshot_frame, log):
     prepared = pd.read_parquet(stage_run / "data/prepared/customers.parquet")
+    figures = io.read_json(stage_run / "metrics/data_quality.json")["events"]
+    assert figures["rows_read"] == len(log)
+    assert figures["rows_used"] == len(log.drop_duplicates())  # export duplicates once
     assert len(prepared) == len(snapshot_frame)
     assert prepared[TARGET].mean() == pytest.approx(snapshot_frame[TARGET].mean())
     assert prepared["spend_90d"].sum() == pytest.approx(snapshot_frame["spend_90d"].sum())
@@ -192,7 +197,8 @@ def test_csv_and_parquet_event_logs_read_the_same(raw_data, log, tmp_path):
     for kind, name in (("csv", "e.csv"), ("parquet", "e.parquet")):
         p = events_params(events={"source": kind, "path": str(tmp_path / name)}).data
         raw = sources.read_events(p)
-        tables.append(events.snapshot_table(customers_of(raw_data).iloc[:300], raw, p, WINDOWS))
+        customers = customers_of(raw_data).iloc[:300]
+        tables.append(events.snapshot_table(customers, raw, p, WINDOWS)[0])
     pd.testing.assert_frame_equal(tables[0], tables[1], check_dtype=False)
 
 

@@ -126,9 +126,12 @@ def customer_frame(raw: pd.DataFrame, p: DataParams, snapshot: dt.date) -> pd.Da
             frame[column] = _timestamps(values, f"data.customers.{key} {column!r} in {where}")
             names[column] = new
     _column(frame, p.id, "data.id", where)
-    clash = sorted(set(names.values()) & (set(frame) - set(names)))
+    clash = sorted({"customer_id", "signup_date", "closed_at"} & (set(frame) - set(names)))
     if clash:
-        raise UserError(f"{where} has column(s) {clash}, names prepare gives to mapped columns")
+        raise UserError(
+            f"{where} has column(s) {clash}, names prepare gives to data.id and the "
+            "data.customers columns: map them there (signup, closed) or rename them"
+        )
     frame = frame.rename(columns=names)
     frame["customer_id"] = frame["customer_id"].astype("str").str.strip()
     missing = frame["customer_id"].isna() | (frame["customer_id"] == "")
@@ -183,15 +186,26 @@ def _unmapped_features(p: DataParams, w: Windows) -> list[str]:
 
 def snapshot_table(
     customers: pd.DataFrame, events_raw: pd.DataFrame, p: DataParams, w: Windows
-) -> pd.DataFrame:
-    """One row per active customer: attributes, windowed event features and ``churned``."""
+) -> tuple[pd.DataFrame, dict]:
+    """One row per active customer (attributes, windowed event features and ``churned``),
+    and figures about the event log for the data-quality report."""
     events = event_frame(events_raw, p)
     _check_label_window(events, w)
     active = customer_frame(customers, p, w.snapshot)
-    unknown = int((~events["customer_id"].isin(active["customer_id"])).sum())
-    if unknown:
-        log.info("%d events belong to customers not active at the snapshot (ignored)", unknown)
-    clash = sorted(set(active) & set(generated_names(w)))
+    other = int((~events["customer_id"].isin(active["customer_id"])).sum())
+    if other:
+        log.info("%d events belong to customers not active at the snapshot (ignored)", other)
+    figures = {
+        "rows_read": len(events_raw),
+        "rows_used": len(events),  # without missing ids or times and exact duplicates
+        "rows_of_other_customers": other,
+        "first": str(events["ts"].min()),
+        "last": str(events["ts"].max()),
+        "customers_read": len(customers),
+        "customers_active_at_snapshot": len(active),
+    }
+    reserved = set(generated_names(w)) - ({"tenure_days"} if "signup_date" not in active else set())
+    clash = sorted(set(active) & reserved)
     if clash:
         raise UserError(
             f"the customers table {p.path} has column(s) {clash}, names of features computed "
@@ -204,7 +218,7 @@ def snapshot_table(
         table = build_snapshot(con, active, w)
     finally:
         con.close()
-    return table.drop(columns=_unmapped_features(p, w))
+    return table.drop(columns=_unmapped_features(p, w)), figures
 
 
 def generated_names(w: Windows) -> dict[str, str]:

@@ -159,12 +159,14 @@ def main_user(params: Params) -> None:
     if not privacy.os.environ.get(privacy.SALT_ENV):
         log.warning("%s is not set: customer keys use the public demo salt", privacy.SALT_ENV)
     raw = sources.read_source(d)
-    table_params = d
+    table_params, event_figures = d, None
     if d.events.path:  # a customers table and an event log: the point-in-time snapshot
         w = windows(params)
-        raw = events.snapshot_table(raw, sources.read_events(d), d, w)
+        raw, event_figures = events.snapshot_table(raw, sources.read_events(d), d, w)
         table_params = events.as_single_table(d, raw, w)
     result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env())
+    if event_figures:
+        result.quality["events"] = event_figures
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
     io.write_json(source, paths.RAW / "source.json")
     # An empty truth table: a truth file left by an earlier synthetic run must not be read.
