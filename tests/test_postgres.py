@@ -21,10 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab import io, privacy
+from churnlab import events, io, privacy
 from churnlab.errors import UserError
 from churnlab.stages import prepare
-from conftest import SALT
+from conftest import SALT, WINDOWS
+from test_events import customers_of, event_log, events_params
 from test_userdata import N, churn_table, user_params
 
 sqlalchemy = pytest.importorskip("sqlalchemy")
@@ -159,3 +160,28 @@ def test_sql_error_names_the_source_and_keeps_outputs(loaded):
     assert "SQL error" in message and "no_such_table" in message
     assert "not-a-secret" not in message
     assert (root / "data/prepared/customers.parquet").read_bytes() == before
+
+
+def test_customers_and_event_log_from_postgresql(loaded, raw_data, tmp_path):
+    url, _ = loaded
+    customers = customers_of(raw_data).iloc[:400]
+    log = event_log(raw_data)
+    log = log[log["cust"].isin(customers["customer_id"])]
+    engine = sqlalchemy.create_engine(url)
+    try:
+        customers.to_sql("crm_customers", engine, index=False)
+        log.to_sql("crm_events", engine, index=False, method="multi", chunksize=5000)
+    finally:
+        engine.dispose()
+    params = events_params(
+        source="sql", path=url, table="crm_customers", events={"path": url, "table": "crm_events"}
+    )
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        prepare.main(params)
+    prepared = pd.read_parquet(tmp_path / "data/prepared/customers.parquet")
+    expected = events.snapshot_table(customers, log, params.data, WINDOWS)[0]
+    assert len(prepared) == len(expected) > 300
+    assert prepared["churned"].sum() == expected["churned"].sum() > 0
+    assert prepared["logins_90d"].sum() == expected["logins_90d"].sum() > 0
+    assert prepared["spend_90d"].sum() == pytest.approx(expected["spend_90d"].sum())
