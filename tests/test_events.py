@@ -78,7 +78,8 @@ def customers_of(raw) -> pd.DataFrame:
 
 def events_params(**data):
     base = {"source": "parquet", "path": "customers.parquet", **MAPPING}
-    base["events"] = {**MAPPING["events"], "path": "events.parquet", **data.pop("events", {})}
+    events_file = {"path": "events.parquet", "source": "parquet"}
+    base["events"] = {**MAPPING["events"], **events_file, **data.pop("events", {})}
     return small_params(data={**base, **data})
 
 

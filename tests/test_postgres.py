@@ -120,7 +120,7 @@ def loaded(postgres_url, tmp_path_factory) -> tuple[str, Path]:
 
 
 def _sql_params(url: str, **data):
-    return user_params(Path("unused"), source="sql", path=url, **data)
+    return user_params(url, source="sql", **data)  # str(url) is the URL itself
 
 
 def test_prepare_reads_postgresql_like_the_csv(loaded):
@@ -174,7 +174,10 @@ def test_customers_and_event_log_from_postgresql(loaded, raw_data, tmp_path):
     finally:
         engine.dispose()
     params = events_params(
-        source="sql", path=url, table="crm_customers", events={"path": url, "table": "crm_events"}
+        source="sql",
+        path=url,
+        table="crm_customers",
+        events={"path": url, "table": "crm_events", "source": "sql"},
     )
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(tmp_path)
