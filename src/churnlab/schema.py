@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 from churnlab.errors import UserError
 from churnlab.params import ColumnSpec
@@ -37,7 +37,7 @@ def label(raw: pd.Series, target: str, positive: object) -> pd.Series:
     """0/1 label (NaN where missing); ``positive`` matches whatever its spelling."""
     present = raw.dropna()
     present = present[present.astype(str).str.strip() != ""]
-    values = sorted({_norm(v) for v in present})
+    values = sorted({_norm(v) for v in present.unique()})
     wanted = _norm(positive)
     # 1 / 1.0 / true compare equal whatever the dtype the reader chose; a YAML boolean may
     # have been written as Yes / No.
@@ -122,8 +122,18 @@ def _single_column_auc(values: pd.Series, y: pd.Series) -> float:
         score = y.groupby(key).transform("mean")
     if score.nunique() < 2:
         return 0.5
-    auc = roc_auc_score(y, score)
+    auc = rank_auc(y.to_numpy(), score.to_numpy())
     return max(auc, 1 - auc)
+
+
+def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC as the Mann-Whitney statistic (ties count half), equal to
+    ``sklearn.metrics.roc_auc_score`` and several times faster on a million rows."""
+    ranks = rankdata(score)
+    positive = y == 1
+    n_pos = int(positive.sum())
+    n_neg = len(y) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def infer(

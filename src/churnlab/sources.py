@@ -58,10 +58,15 @@ def _read_csv(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str, ..
     header = con.read_csv(str(file), header=True, sample_size=2048).columns
     text = {c: "VARCHAR" for c in as_text if c in header} or None
     try:
-        return con.read_csv(str(file), header=True, dtype=text).df()
+        return _frame(con.read_csv(str(file), header=True, dtype=text))
     except duckdb.Error as exc:
         log.info("re-reading %s with a full type scan: %s", file, str(exc).splitlines()[0])
-    return con.read_csv(str(file), header=True, sample_size=-1, dtype=text).df()
+    return _frame(con.read_csv(str(file), header=True, sample_size=-1, dtype=text))
+
+
+def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """Through Arrow (half the time of ``.df()`` on a million rows); dates as datetime64."""
+    return relation.to_arrow_table().to_pandas(date_as_object=False)
 
 
 def _read_parquet(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str, ...]):
