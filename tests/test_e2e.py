@@ -232,21 +232,21 @@ def test_bad_params_fail_before_work_and_keep_outputs(repo: Path) -> None:
 
 
 def test_imported_input_file_is_a_prepare_dependency(repo: Path, tmp_path: Path) -> None:
-    """A file brought into data/external with `dvc import-url` re-runs prepare when it
+    """A file brought into inputs/ with `dvc import-url` re-runs prepare when it
     changes (after `dvc update`); the README's way of tracking data outside the repo."""
     source = tmp_path / "customers.csv"
     source.write_text("id,churn\n1,Yes\n")
     try:
-        run(["dvc", "import-url", str(source), "data/external/customers.csv"], repo)
+        run(["dvc", "import-url", str(source), "inputs/customers.csv"], repo)
         status = run(["dvc", "status", "prepare"], repo).stdout
-        assert "data/external" in status and "modified" in status, status
+        assert "inputs" in status and "modified" in status, status
         run(["dvc", "commit", "-f", "prepare"], repo)  # accept it without running prepare
         source.write_text("id,churn\n1,Yes\n2,No\n")
-        run(["dvc", "update", "data/external/customers.csv.dvc"], repo)
-        assert "2,No" in (repo / "data/external/customers.csv").read_text()
-        assert "data/external" in run(["dvc", "status", "prepare"], repo).stdout
+        run(["dvc", "update", "inputs/customers.csv.dvc"], repo)
+        assert "2,No" in (repo / "inputs/customers.csv").read_text()
+        assert "inputs" in run(["dvc", "status", "prepare"], repo).stdout
     finally:
-        run(["dvc", "remove", "data/external/customers.csv.dvc"], repo, check=False)
-        (repo / "data/external/customers.csv").unlink(missing_ok=True)
-        run(["git", "checkout", "--", "."], repo)  # dvc.lock and data/external/.gitignore
+        run(["dvc", "remove", "inputs/customers.csv.dvc"], repo, check=False)
+        (repo / "inputs/customers.csv").unlink(missing_ok=True)
+        run(["git", "checkout", "--", "."], repo)  # dvc.lock and inputs/.gitignore
     assert "up to date" in run(["dvc", "status"], repo).stdout
