@@ -236,3 +236,24 @@ def test_bad_params_fail_before_work_and_keep_outputs(repo: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
     assert prepared.read_bytes() == before
     (repo / "params.yaml").write_text(params_before)
+
+
+def test_imported_input_file_is_a_prepare_dependency(repo: Path, tmp_path: Path) -> None:
+    """A file brought into inputs/ with `dvc import-url` re-runs prepare when it
+    changes (after `dvc update`); the README's way of tracking data outside the repo."""
+    source = tmp_path / "customers.csv"
+    source.write_text("id,churn\n1,Yes\n")
+    try:
+        run(["dvc", "import-url", str(source), "inputs/customers.csv"], repo)
+        status = run(["dvc", "status", "prepare"], repo).stdout
+        assert "inputs" in status and "modified" in status, status
+        run(["dvc", "commit", "-f", "prepare"], repo)  # accept it without running prepare
+        source.write_text("id,churn\n1,Yes\n2,No\n")
+        run(["dvc", "update", "inputs/customers.csv.dvc"], repo)
+        assert "2,No" in (repo / "inputs/customers.csv").read_text()
+        assert "inputs" in run(["dvc", "status", "prepare"], repo).stdout
+    finally:
+        run(["dvc", "remove", "inputs/customers.csv.dvc"], repo, check=False)
+        (repo / "inputs/customers.csv").unlink(missing_ok=True)
+        run(["git", "checkout", "--", "."], repo)  # dvc.lock and inputs/.gitignore
+    assert "up to date" in run(["dvc", "status"], repo).stdout

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from churnlab.errors import UserError
+from churnlab.params_events import CustomersParams, EventsParams
 
 PositiveInt = Field(gt=0)
 
@@ -61,13 +62,19 @@ class DataParams(Strict):
     id: str = ""
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     quality: QualityParams = QualityParams()
+    customers: CustomersParams = CustomersParams()
+    events: EventsParams = EventsParams()
 
     @model_validator(mode="after")
     def _user_source_complete(self) -> DataParams:
         if self.source == "synthetic":
+            if self.events.path:
+                raise ValueError("data.events needs a customers table: set data.source and path")
             return self
         if not self.path:
             raise ValueError(f"data.source {self.source} needs data.path")
+        if self.events.path:
+            return self._events_complete()
         if not self.target:
             raise ValueError(f"data.source {self.source} needs data.target (the label column)")
         if str(self.positive).strip() == "":
@@ -75,6 +82,25 @@ class DataParams(Strict):
         if self.source == "sql" and not (self.query or self.table):
             raise ValueError("data.source sql needs data.query or data.table")
         return self
+
+    def _events_complete(self) -> DataParams:
+        if not self.id:
+            raise ValueError("data.events needs data.id (the customer id column of data.path)")
+        if self.target or str(self.positive).strip():
+            raise ValueError(
+                "with data.events the label is churn after snapshot_date (closure or no "
+                "activity); leave data.target and data.positive empty"
+            )
+        if self.source == "sql" and not (self.query or self.table):
+            raise ValueError("data.source sql needs data.query or data.table")
+        if self.events_source == "sql" and not (self.events.query or self.events.table):
+            raise ValueError("SQL events need data.events.query or data.events.table")
+        return self
+
+    @property
+    def events_source(self) -> str:
+        """How to read the event log: its own ``source`` or the customers table's."""
+        return self.events.source or self.source
 
 
 class SyntheticParams(Strict):

@@ -32,7 +32,7 @@ def pseudonymise(ids: pd.Series, salt: bytes) -> pd.Series:
     key = hashlib.blake2b(salt, digest_size=32).digest()
     hashed = [
         hashlib.blake2b(str(v).encode("utf-8"), key=key, digest_size=8).hexdigest()
-        for v in ids.to_numpy()
+        for v in ids.tolist()  # plain Python values: iterating an Arrow array is slower
     ]
     return pd.Series(hashed, index=ids.index, dtype="string", name="customer_key")
 

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from scipy.stats import rankdata
 
 from churnlab.errors import UserError
 from churnlab.params import ColumnSpec
@@ -20,6 +20,10 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|^\d{1,2}/\d{1,2}/\d{4}")
 MAX_CATEGORIES = 50
+# The single-column leakage check looks at up to this many rows of each class (a seeded
+# sample): ROC-AUC does not depend on the class ratio, and at 100,000 rows per class its
+# standard error is about 0.001, far below the gap between real features and the threshold.
+LEAKAGE_ROWS_PER_CLASS = 100_000
 TEXT_MIN_MEAN_LENGTH = 30
 # Words in a column name that say it was recorded with or after the churn event.
 REVEALING_WORDS = ("churn", "attrit")
@@ -33,7 +37,7 @@ def label(raw: pd.Series, target: str, positive: object) -> pd.Series:
     """0/1 label (NaN where missing); ``positive`` matches whatever its spelling."""
     present = raw.dropna()
     present = present[present.astype(str).str.strip() != ""]
-    values = sorted({_norm(v) for v in present})
+    values = sorted({_norm(v) for v in present.unique()})
     wanted = _norm(positive)
     # 1 / 1.0 / true compare equal whatever the dtype the reader chose; a YAML boolean may
     # have been written as Yes / No.
@@ -52,7 +56,8 @@ def label(raw: pd.Series, target: str, positive: object) -> pd.Series:
             f"{positive!r} must split it into two classes (churn vs the rest) — map it to "
             "two values first"
         )
-    normed = raw.map(_norm, na_action="ignore")
+    # Normalise each distinct value once: millions of rows have a handful of spellings.
+    normed = raw.map({v: _norm(v) for v in raw.dropna().unique()})
     y = normed.isin(aliases).astype("float64")
     return y.mask(raw.isna() | (normed == ""), np.nan)
 
@@ -68,6 +73,9 @@ def _as_numeric(text: pd.Series) -> pd.Series | None:
     """Numbers stored as text (blanks → missing; unambiguous decimal commas), else None."""
     filled = _distinct(text)
     if filled.empty:
+        return None
+    head = filled.iloc[:1000]  # most text columns fail here, before the full check
+    if not head.str.match(r"^[+-]?(\d+([.,]\d*)?|\.\d+)([eE][+-]?\d+)?$").all():
         return None
     comma = False
     if not filled.str.match(_NUMBER).all():
@@ -93,6 +101,17 @@ def _as_datetime(text: pd.Series) -> pd.Series | None:
     return when if when.notna().sum() >= 0.95 * stripped.notna().sum() else None
 
 
+def leakage_sample(y: pd.Series, per_class: int = LEAKAGE_ROWS_PER_CLASS) -> np.ndarray:
+    """Sorted row positions: every row of a class up to ``per_class`` rows, else a seeded
+    sample of that many (deterministic, so the schema is too)."""
+    rng = np.random.default_rng(0)
+    keep = []
+    for value in np.unique(y.to_numpy()):
+        rows = np.flatnonzero(y.to_numpy() == value)
+        keep.append(rows if len(rows) <= per_class else rng.choice(rows, per_class, False))
+    return np.sort(np.concatenate(keep))
+
+
 def _single_column_auc(values: pd.Series, y: pd.Series) -> float:
     """How well this column alone separates the classes (0.5 = not at all, 1 = perfectly)."""
     if pd.api.types.is_numeric_dtype(values):
@@ -103,8 +122,18 @@ def _single_column_auc(values: pd.Series, y: pd.Series) -> float:
         score = y.groupby(key).transform("mean")
     if score.nunique() < 2:
         return 0.5
-    auc = roc_auc_score(y, score)
+    auc = rank_auc(y.to_numpy(), score.to_numpy())
     return max(auc, 1 - auc)
+
+
+def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC-AUC as the Mann-Whitney statistic (ties count half), equal to
+    ``sklearn.metrics.roc_auc_score`` and several times faster on a million rows."""
+    ranks = rankdata(score)
+    positive = y == 1
+    n_pos = int(positive.sum())
+    n_neg = len(y) - n_pos
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
 def infer(
@@ -124,6 +153,8 @@ def infer(
         )
     out, schema = {}, {}
     n = len(frame)
+    sample = leakage_sample(y) if n > 2 * LEAKAGE_ROWS_PER_CLASS else None
+    y_sample = y if sample is None else y.iloc[sample]
     reveal = [_norm(target).replace(" ", "").replace("_", ""), *REVEALING_WORDS]
     word = _norm(positive).replace(" ", "")
     if word.isalpha() and len(word) >= 4 and word not in ("true", "false"):
@@ -147,7 +178,8 @@ def infer(
             converted.nunique() <= MAX_CATEGORIES
         )
         if spec is None and (entry["type"] == "numeric" or few_values):
-            auc = _single_column_auc(converted, y)
+            column_sample = converted if sample is None else converted.iloc[sample]
+            auc = _single_column_auc(column_sample, y_sample)
             if auc >= leakage_auc:
                 entry = {
                     "type": "drop",
@@ -163,7 +195,9 @@ def _infer_column(values: pd.Series, spec: ColumnSpec | None, n: int) -> dict:
     if spec is not None:
         return _apply_override(values, spec)
     filled = values.dropna()
-    if _distinct(filled).empty:
+    typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values)
+    # Typed columns have no blank strings: skip turning a million numbers into text.
+    if filled.empty if typed else _distinct(filled, 1000).empty:
         return {"type": "drop", "reason": "empty"}
     if filled.nunique() <= 1:
         return {"type": "drop", "reason": "constant"}

@@ -120,6 +120,7 @@ def build_snapshot(
     )
     attributes = customers.drop(columns=["closed_at"]).set_index("customer_id")
     snapshot = attributes.join(events.set_index("customer_id"), how="inner").reset_index()
-    snapshot["tenure_days"] = (pd.Timestamp(snap) - snapshot["signup_date"]).dt.days
+    if "signup_date" in snapshot:  # user event logs may come without a signup date
+        snapshot["tenure_days"] = (pd.Timestamp(snap) - snapshot["signup_date"]).dt.days
     snapshot[TARGET] = snapshot[TARGET].astype("int8")
     return _rename_windows(snapshot, w).sort_values("customer_id", ignore_index=True)

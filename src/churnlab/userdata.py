@@ -36,7 +36,8 @@ def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepare
     y_all = schema.label(raw[p.target], p.target, p.positive)
     quality.gate(len(raw), y_all, p.target, p.quality)
     labelled = y_all.notna()
-    rows = raw[labelled].reset_index(drop=True)
+    # Filtering copies every column: skip it when nothing is unlabelled (the usual case).
+    rows = raw.reset_index(drop=True) if labelled.all() else raw[labelled].reset_index(drop=True)
     y = y_all[labelled].reset_index(drop=True).astype("int8")
     if p.id:
         ids = rows[p.id].astype("string").str.strip()

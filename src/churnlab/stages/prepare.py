@@ -13,7 +13,7 @@ import logging
 import duckdb
 import pandas as pd
 
-from churnlab import cleaning, io, paths, privacy, quality, sources, synth, userdata
+from churnlab import cleaning, events, io, paths, privacy, quality, sources, synth, userdata
 from churnlab.errors import UserError
 from churnlab.params import Params
 from churnlab.snapshot import TARGET, Windows, build_snapshot
@@ -144,13 +144,29 @@ def _synthetic_markdown(q: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def windows(params: Params) -> Windows:
+    return Windows(
+        params.data.snapshot_date,
+        params.data.churn_window_days,
+        params.prepare.short_window_days,
+        params.prepare.long_window_days,
+    )
+
+
 def main_user(params: Params) -> None:
     """CSV, Parquet or SQL: read, gate, then write everything (nothing before the gate)."""
     d = params.data
     if not privacy.os.environ.get(privacy.SALT_ENV):
         log.warning("%s is not set: customer keys use the public demo salt", privacy.SALT_ENV)
     raw = sources.read_source(d)
-    result = userdata.prepare_user_table(raw, d, privacy.salt_from_env())
+    table_params, event_figures = d, None
+    if d.events.path:  # a customers table and an event log: the point-in-time snapshot
+        w = windows(params)
+        raw, event_figures = events.snapshot_table(raw, sources.read_events(d), d, w)
+        table_params = events.as_single_table(d, raw, w)
+    result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env())
+    if event_figures:
+        result.quality["events"] = event_figures
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
     io.write_json(source, paths.RAW / "source.json")
     # An empty truth table: a truth file left by an earlier synthetic run must not be read.
@@ -179,18 +195,12 @@ def main(params: Params) -> None:
     customers, report = cleaning.clean_customers(raw_customers)
     snapshot_ts = pd.Timestamp(params.data.snapshot_date)
     active = cleaning.active_at(customers, snapshot_ts)
-    windows = Windows(
-        params.data.snapshot_date,
-        params.data.churn_window_days,
-        params.prepare.short_window_days,
-        params.prepare.long_window_days,
-    )
     log.info(
         "building the snapshot of %d active customers as of %s",
         int(active.sum()),
         params.data.snapshot_date,
     )
-    prepared = build_snapshot(con, customers[active], windows)
+    prepared = build_snapshot(con, customers[active], windows(params))
     prepared, dropped = privacy.drop_direct_identifiers(prepared)
     salt = privacy.salt_from_env()
     prepared.insert(0, "customer_key", privacy.pseudonymise(prepared.pop("customer_id"), salt))
