@@ -76,7 +76,7 @@ OPTIONS = {
     ),
     "isolation_forest": (
         {"outliers": {"isolation_forest": True, "isolation_trees": 20}},
-        lambda f: columns(f)["unusual"]["forest"].forest_.offset_,
+        lambda f: columns(f)["unusual"]["forest"].forest_.estimators_[0].tree_.threshold,
     ),
     "yeo_johnson": (
         {"transforms": {"skew": "yeo-johnson", "skew_threshold": 0.5}},
@@ -111,6 +111,7 @@ OPTIONS = {
         {"text": {**FEATURIZE["text"], "min_df": 2, "svd_components": 3}},
         lambda f: sorted(columns(f)["text"]["tfidf"].vectorizer_.vocabulary_),
     ),
+    "group_ratio": ({}, lambda f: f.named_steps["ratios"].group_medians_["fee_vs_plan"]["medians"]),
     "polynomial": (
         {"constructed": {"polynomial": ["age", "tenure_days"]}},
         lambda f: columns(f)["poly"]["scale"].mean_,
@@ -338,3 +339,17 @@ def test_featurize_stage_reports_counts_and_selection(featurized_run):
     assert sum(report["features_per_group"].values()) == report["n_features_before_selection"]
     md = (featurized_run / "reports/feature_selection.md").read_text()
     assert "Selection is off" in md
+
+
+def test_group_ratio_uses_train_medians_and_falls_back_for_unseen_groups():
+    from churnlab.features import RatioFeatures
+
+    train = pd.DataFrame(
+        {"fee": [10.0, 20.0, 30.0, 100.0, np.nan], "plan": ["a", "a", "a", "b", "b"]}
+    )
+    ratios = RatioFeatures(group_ratios={"fee_vs_plan": ["fee", "plan"]}).fit(train)
+    test = pd.DataFrame({"fee": [40.0, 50.0, 25.0], "plan": ["a", "b", "zzz"]})
+    out = ratios.transform(test)
+    # a: median 20; b: median 100 (the missing fee is ignored); unseen: overall median 25
+    np.testing.assert_allclose(out["fee_vs_plan"], [2.0, 0.5, 1.0])
+    assert list(ratios.get_feature_names_out()) == ["fee", "plan", "fee_vs_plan"]

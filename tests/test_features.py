@@ -69,7 +69,8 @@ def test_column_groups(train, featurize_params):
     main = ("numeric", "log", "ordinal", "categorical", "target", "date", "text")
     assigned = [c for name in main for c in groups[name]]
     assert len(assigned) == len(set(assigned)), "a column is in two groups"
-    products = set(featurize_params.constructed.products)
+    c = featurize_params.constructed
+    products = set(c.products) | set(c.group_ratios)
     assert set(assigned) == set(train.columns) | set(FEATURIZE["ratios"]) | products
     assert groups["bin"] == ["age", "tenure_days"]
     assert groups["target"] == [] and groups["dropped"] == []

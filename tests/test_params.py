@@ -18,7 +18,13 @@ PARAMS_YAML = REPO_ROOT / "params.yaml"
 def _leaves(mapping: dict, prefix: str = ""):
     for key, value in mapping.items():
         path = f"{prefix}{key}"
-        if isinstance(value, dict) and key not in ("ordinal", "ratios", "products", "bins"):
+        if isinstance(value, dict) and key not in (
+            "ordinal",
+            "ratios",
+            "products",
+            "bins",
+            "group_ratios",
+        ):
             yield from _leaves(value, path + ".")
         else:
             yield path, value

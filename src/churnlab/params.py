@@ -121,6 +121,9 @@ class TextParams(Strict):
     max_features: int = Field(100, gt=0)
     ngram_max: int = Field(2, ge=1, le=3)
     min_df: int = Field(5, gt=0)
+    # l2: each customer's TF-IDF row has unit length; none: raw sublinear counts x idf, so
+    # three complaints weigh more than one.
+    norm: Literal["l2", "none"] = "l2"
     # Truncated SVD of the TF-IDF matrix to this many dense components (0: keep the terms).
     svd_components: int = Field(0, ge=0)
 
@@ -213,6 +216,10 @@ class ConstructParams(Strict):
     # name: [left, right], the product of two numeric columns
     products: dict[str, Pair] = Field(
         default_factory=lambda: {"fee_x_failed_payments": ["monthly_fee", "failed_payments_90d"]}
+    )
+    # name: [column, group]: the column over its train median within the group's category
+    group_ratios: dict[str, Pair] = Field(
+        default_factory=lambda: {"fee_vs_plan": ["monthly_fee", "plan"]}
     )
     # Degree-2 terms (squares and pairwise products) of these columns; empty: off.
     polynomial: list[str] = Field(default_factory=list)

@@ -94,8 +94,12 @@ def build_featurizer(
         transformers.insert(2, ("unusual", _unusual(p), numbers))
     transformers = [t for t in transformers if t[2]]
     columns = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=True)
-    on = p.constructed.enabled
-    ratios = RatioFeatures(dict(p.ratios) if on else {}, dict(p.constructed.products) if on else {})
+    c = p.constructed
+    ratios = (
+        RatioFeatures(dict(p.ratios), dict(c.products), dict(c.group_ratios))
+        if c.enabled
+        else RatioFeatures({}, {}, {})
+    )
     steps = [("ratios", ratios), ("columns", columns)]
     s = p.selection
     if s.enabled:

@@ -25,20 +25,44 @@ def _number(frame: pd.DataFrame, column: str) -> pd.Series:
 
 
 class RatioFeatures(TransformerMixin, BaseEstimator):
-    """Append ``name = numerator / denominator`` (zero denominator: NaN) and products."""
+    """Append ratios (zero denominator: NaN), products and ratios to a group's train median.
+
+    ``group_ratios`` ``{name: [column, group]}``: the column over its train median within the
+    customer's group (e.g. the fee relative to the usual fee of the plan); a group unseen in
+    train uses the overall train median.
+    """
 
     def __init__(
         self,
         ratios: dict[str, tuple[str, str]] | None = None,
         products: dict[str, tuple[str, str]] | None = None,
+        group_ratios: dict[str, tuple[str, str]] | None = None,
     ):
         self.ratios = ratios
         self.products = products
+        self.group_ratios = group_ratios
 
     def fit(self, X: pd.DataFrame, y=None):
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.n_features_in_ = X.shape[1]
+        self.group_medians_ = {}
+        for name, (column, group) in sorted((self.group_ratios or {}).items()):
+            values = _number(X, column)
+            medians = values.groupby(X[group].astype("string"), dropna=True).median().dropna()
+            overall = values.median()
+            self.group_medians_[name] = {
+                "groups": [str(g) for g in medians.index],
+                "medians": [float(m) for m in medians],
+                "overall": float(overall) if pd.notna(overall) else 1.0,
+            }
         return self
+
+    def _group_ratio(self, X: pd.DataFrame, name: str, column: str, group: str) -> pd.Series:
+        learned = self.group_medians_[name]
+        lookup = dict(zip(learned["groups"], learned["medians"], strict=True))
+        median = X[group].astype("string").map(lookup).astype("float64")
+        median = median.fillna(learned["overall"])
+        return _number(X, column) / median.where(median != 0)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self)
@@ -48,10 +72,12 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
             out[name] = _number(out, numerator) / den.where(den != 0)
         for name, (left, right) in (self.products or {}).items():
             out[name] = _number(out, left) * _number(out, right)
+        for name, (column, group) in (self.group_ratios or {}).items():
+            out[name] = self._group_ratio(X, name, column, group)
         return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        added = [*(self.ratios or {}), *(self.products or {})]
+        added = [*(self.ratios or {}), *(self.products or {}), *(self.group_ratios or {})]
         return np.asarray([*self.feature_names_in_, *added], dtype=object)
 
 

@@ -26,7 +26,7 @@ def constructed(p: FeaturizeParams) -> dict[str, list[str]]:
     """The ratio and product columns the constructed family adds (none when it is off)."""
     if not p.constructed.enabled:
         return {}
-    return {**p.ratios, **p.constructed.products}
+    return {**p.ratios, **p.constructed.products, **p.constructed.group_ratios}
 
 
 def _params_for(frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None) -> FeaturizeParams:
@@ -34,20 +34,22 @@ def _params_for(frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None) ->
     if not schema or schema.get("source", "synthetic") == "synthetic":
         return p
     has = set(frame.columns)
-    products = p.constructed.products
+    products, groups = p.constructed.products, p.constructed.group_ratios
+    pairs = {**p.ratios, **products, **groups}
     skipped = sorted(
         (
             {*p.log_columns, *p.ordinal, *p.date_columns, *p.transforms.bins}
             | set(p.constructed.polynomial)
         )
         - has
-        | {name for name, pair in {**p.ratios, **products}.items() if not set(pair) <= has}
+        | {name for name, pair in pairs.items() if not set(pair) <= has}
     )
     if skipped:
         log.info("featurize: skipping params for columns this data lacks: %s", skipped)
     construct = p.constructed.model_copy(
         update={
             "products": {n: pair for n, pair in products.items() if set(pair) <= has},
+            "group_ratios": {n: pair for n, pair in groups.items() if set(pair) <= has},
             "polynomial": [c for c in p.constructed.polynomial if c in has],
         }
     )
@@ -77,7 +79,8 @@ def ordinal_orders(p: FeaturizeParams, schema: dict | None) -> dict[str, list[st
 def _check_named(frame: pd.DataFrame, p: FeaturizeParams, orders: dict, columns: list) -> None:
     named = {*p.log_columns, *orders, *p.date_columns, *p.transforms.bins}
     named |= set(p.constructed.polynomial) - set(constructed(p))
-    named |= {c for pair in (*p.ratios.values(), *p.constructed.products.values()) for c in pair}
+    pairs = (*p.ratios.values(), *p.constructed.products.values())
+    named |= {c for pair in (*pairs, *p.constructed.group_ratios.values()) for c in pair}
     for name in sorted(named):
         if name not in frame:
             raise UserError(

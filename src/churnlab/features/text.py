@@ -20,10 +20,13 @@ from churnlab.params import TextParams
 class DenseTfidf(TransformerMixin, BaseEstimator):
     """TF-IDF on one text column, returned dense so it fits a pandas-output pipeline."""
 
-    def __init__(self, max_features: int = 100, ngram_max: int = 2, min_df: int = 5):
+    def __init__(
+        self, max_features: int = 100, ngram_max: int = 2, min_df: int = 5, norm: str = "l2"
+    ):
         self.max_features = max_features
         self.ngram_max = ngram_max
         self.min_df = min_df
+        self.norm = norm
 
     def _text(self, X) -> pd.Series:
         column = X.iloc[:, 0] if hasattr(X, "iloc") else pd.Series(np.asarray(X)[:, 0])
@@ -36,6 +39,7 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
             ngram_range=(1, self.ngram_max),
             dtype=np.float32,
             sublinear_tf=True,
+            norm=None if self.norm == "none" else self.norm,
         )
         try:
             self.vectorizer_.fit(self._text(X))
@@ -69,7 +73,7 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
 
 def text_steps(p: TextParams, seed: int) -> DenseTfidf | Pipeline:
     """TF-IDF terms, or ``svd_components`` dense components of them."""
-    tfidf = DenseTfidf(p.max_features, p.ngram_max, p.min_df)
+    tfidf = DenseTfidf(p.max_features, p.ngram_max, p.min_df, p.norm)
     if not p.svd_components:
         return tfidf
     svd = TruncatedSVD(n_components=p.svd_components, random_state=seed)
