@@ -149,8 +149,8 @@ def test_each_option_is_fitted_on_train_alone(option, train_rows, test_rows):
     assert not _same(state(fitted(mixed, p)), before), option
 
 
-EVERYTHING = {
-    "missing": {"numeric": "iterative", "iterative_max_iter": 3},
+EVERYTHING = {  # iterative imputation is tested above; it is slow beside outlier flags
+    "missing": {"numeric": "knn"},
     "outliers": {"detect": "iqr", "flags": True, "isolation_forest": True, "isolation_trees": 20},
     "transforms": {"skew": "yeo-johnson", "scaler": "robust", "bins": {"age": 4}},
     "encoding": {"target_min_cardinality": 5},
