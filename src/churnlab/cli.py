@@ -28,6 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
     for stage in STAGES:
         sub.add_parser(stage, help=f"run the {stage} stage")
     sub.add_parser("check-params", help="validate params.yaml and exit")
+    ablation = sub.add_parser(
+        "ablation", help="retrain with one feature family off (studies/dvc.yaml runs each)"
+    )
+    ablation.add_argument(
+        "variant", help="full, raw_only, no_<family> or selection (see churnlab.features)"
+    )
+    sub.add_parser(
+        "ablation-report", help="collect the ablation runs into metrics/ablation.json + a plot"
+    )
     report = sub.add_parser(
         "report", help="markdown pull-request report: params, metrics and plots vs a base rev"
     )
@@ -63,6 +72,14 @@ def run(argv: list[str] | None = None) -> int:
         return run_deploy_command(args, params)
     if args.command == "check-params":
         print(f"{args.params}: ok")
+        return 0
+    if args.command in ("ablation", "ablation-report"):
+        from churnlab.stages import ablation
+
+        if args.command == "ablation":
+            ablation.main(params, args.variant)
+        else:
+            ablation.report(params)
         return 0
     module = importlib.import_module(f"churnlab.stages.{args.command}")
     module.main(params)

@@ -1,0 +1,126 @@
+"""Ablation study: retrain with each feature family switched off, and summarise.
+
+``churnlab ablation <variant>`` (one ``studies/dvc.yaml`` matrix item each) featurizes the
+current splits with the variant's params (``churnlab.features.families``), fits the model
+``train.model`` names through the model registry exactly as the train stage does, and writes
+``studies/ablation/<variant>.json``: test ROC-AUC and PR-AUC, feature count, fit times.
+``churnlab ablation-report`` collects them into ``metrics/ablation.json`` (each family's
+contribution = full ROC-AUC minus ROC-AUC with it off; the raw-columns baseline; what
+selection costs) and ``plots/ablation.png``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from matplotlib.figure import Figure
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from churnlab import io, paths
+from churnlab.errors import UserError
+from churnlab.features.families import FAMILIES, VARIANTS, variant
+from churnlab.models import REGISTRY
+from churnlab.params import Params
+from churnlab.snapshot import TARGET
+from churnlab.stages.featurize import featurize, read_splits
+
+log = logging.getLogger(__name__)
+
+STUDY = Path("studies/ablation")
+REPORT = paths.METRICS / "ablation.json"
+PLOT = paths.PLOTS / "ablation.png"
+
+
+def run_variant(params: Params, name: str) -> dict:
+    p = variant(params.featurize, name)
+    spec = REGISTRY[params.train.model]
+    if not spec.uses_features:
+        raise UserError(
+            f"ablation needs a model that uses features; train.model is {params.train.model}"
+        )
+    parts, schema = read_splits()
+    started = time.perf_counter()
+    done = featurize(parts, p, params.data.snapshot_date, schema)
+    featurize_seconds = time.perf_counter() - started
+    X = {k: m.drop(columns=[TARGET]) for k, m in done.matrices.items()}
+    y = {k: m[TARGET].to_numpy() for k, m in done.matrices.items()}
+    started = time.perf_counter()
+    model = spec.fit(
+        spec.make(params.train, y["train"]), X["train"], y["train"], X["valid"], y["valid"]
+    )
+    fit_seconds = time.perf_counter() - started
+    scores = model.predict_proba(X["test"])[:, 1]
+    return {
+        "variant": name,
+        "roc_auc": round(float(roc_auc_score(y["test"], scores)), 6),
+        "pr_auc": round(float(average_precision_score(y["test"], scores)), 6),
+        "n_features": int(X["train"].shape[1]),
+        "n_features_before_selection": done.report["n_features_before_selection"],
+        "featurize_seconds": round(featurize_seconds, 2),
+        "fit_seconds": round(fit_seconds, 2),
+    }
+
+
+def main(params: Params, name: str) -> None:
+    result = run_variant(params, name)
+    io.write_json(result, STUDY / f"{name}.json")
+    log.info(
+        "%s: test ROC-AUC %.4f with %d features", name, result["roc_auc"], result["n_features"]
+    )
+
+
+def _change(result: dict, full: dict) -> dict:
+    return {
+        **result,
+        "roc_auc_change": round(result["roc_auc"] - full["roc_auc"], 6),
+        "pr_auc_change": round(result["pr_auc"] - full["pr_auc"], 6),
+        "n_features_change": result["n_features"] - full["n_features"],
+    }
+
+
+def summarise(results: dict[str, dict], max_loss: float = 0.002) -> dict:
+    """``metrics/ablation.json`` from one result per variant (changes are variant − full)."""
+    full = results["full"]
+    families = {}
+    for family in FAMILIES:
+        off = _change(results[f"no_{family}"], full)
+        off["roc_auc_contribution"] = round(-off["roc_auc_change"], 6)
+        families[family] = off
+    raw = _change(results["raw_only"], full)
+    selected = _change(results["selection"], full)
+    reduction = 1 - selected["n_features"] / max(full["n_features"], 1)
+    selected["feature_reduction"] = round(reduction, 4)
+    selected["target_met"] = bool(reduction >= 0.5 and -selected["roc_auc_change"] <= max_loss)
+    return {
+        "full": full,
+        "raw_only": raw,
+        "full_minus_raw_roc_auc": round(full["roc_auc"] - raw["roc_auc"], 6),
+        "families": families,
+        "selection": selected,
+    }
+
+
+def plot(summary: dict, target: Path) -> None:
+    names = [*summary["families"], "all (vs raw only)"]
+    values = [summary["families"][f]["roc_auc_contribution"] for f in summary["families"]]
+    values.append(summary["full_minus_raw_roc_auc"])
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    colours = ["tab:blue" if v >= 0 else "tab:red" for v in values]
+    ax.barh(names[::-1], values[::-1], color=colours[::-1])
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel("test ROC-AUC lost when the family is switched off")
+    ax.set_title(f"Feature-family ablation (full ROC-AUC {summary['full']['roc_auc']:.4f})")
+    io.save_figure(fig, target)
+
+
+def report(params: Params) -> None:
+    missing = [v for v in VARIANTS if not (STUDY / f"{v}.json").exists()]
+    if missing:
+        raise UserError(f"ablation results missing for {missing}: run `dvc repro studies/dvc.yaml`")
+    results = {v: io.read_json(STUDY / f"{v}.json") for v in VARIANTS}
+    summary = summarise(results)
+    io.write_json(summary, REPORT)
+    plot(summary, PLOT)

@@ -1,0 +1,63 @@
+"""The ablation study: the summary's arithmetic, and the real ``dvc repro studies/dvc.yaml``
+in a temporary copy of the repository at a tiny size."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from churnlab.features.families import FAMILIES, VARIANTS
+from churnlab.stages.ablation import summarise
+from test_e2e import REPO, run, set_param, tracked_files
+
+
+def _result(name: str, roc: float, n: int) -> dict:
+    return {"variant": name, "roc_auc": roc, "pr_auc": roc - 0.2, "n_features": n}
+
+
+def test_summary_signs_and_selection_target():
+    results = {v: _result(v, 0.80, 100) for v in VARIANTS}
+    results["full"] = _result("full", 0.85, 100)
+    results["no_text"] = _result("no_text", 0.83, 60)
+    results["no_outliers"] = _result("no_outliers", 0.851, 100)
+    results["raw_only"] = _result("raw_only", 0.82, 20)
+    results["selection"] = _result("selection", 0.8485, 45)
+    summary = summarise(results)
+    assert set(summary["families"]) == set(FAMILIES)
+    assert summary["families"]["text"]["roc_auc_contribution"] == pytest.approx(0.02)
+    assert summary["families"]["text"]["n_features_change"] == -40
+    assert summary["families"]["outliers"]["roc_auc_contribution"] == pytest.approx(-0.001)
+    assert summary["full_minus_raw_roc_auc"] == pytest.approx(0.03)
+    assert summary["selection"]["feature_reduction"] == pytest.approx(0.55)
+    assert summary["selection"]["target_met"] is True
+    results["selection"] = _result("selection", 0.845, 45)  # loses 0.005 > 0.002
+    assert summarise(results)["selection"]["target_met"] is False
+
+
+@pytest.mark.e2e
+def test_ablation_pipeline_runs_outside_the_default_repro(tmp_path):
+    root = tmp_path / "repo"
+    for name in tracked_files():
+        if name.startswith(("metrics/", "plots/", "studies/ablation/")) or name.endswith(".lock"):
+            continue
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, root / name)
+    set_param(root, "synthetic.n_customers", 1500)
+    set_param(root, "train.xgboost.n_estimators", 200)
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "tiny copy"], root)
+    # The default `dvc repro` reads the root dvc.yaml only: no ablation stage in it.
+    assert "ablation" not in run(["dvc", "repro", "--dry"], root).stdout
+    run(["dvc", "repro", "studies/dvc.yaml"], root)
+    summary = json.loads((root / "metrics/ablation.json").read_text())
+    assert set(summary["families"]) == set(FAMILIES)
+    full = summary["full"]
+    assert 0.5 < full["roc_auc"] <= 1.0
+    assert summary["raw_only"]["n_features"] < full["n_features"]
+    assert summary["families"]["text"]["n_features_change"] < 0
+    assert summary["selection"]["n_features"] < full["n_features"]
+    assert (root / "plots/ablation.png").stat().st_size > 0
+    assert "up to date" in run(["dvc", "status", "studies/dvc.yaml"], root).stdout
