@@ -2,7 +2,9 @@
 
 Adding a model is one entry in ``REGISTRY``. Every model follows scikit-learn's classifier API
 (``fit`` / ``predict_proba``); ``uses_features`` says whether it takes the featurizer's matrix
-or the prepared customer columns directly (the rule-based baseline reads raw columns).
+or the prepared customer columns directly (the rule-based baseline reads raw columns);
+``complexity`` orders the models from simplest to most complex, which breaks leaderboard ties.
+The factories beyond the first three live in :mod:`churnlab.zoo`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
+from churnlab import zoo
+from churnlab.errors import UserError
 from churnlab.params import TrainParams
 
 
@@ -93,11 +101,7 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _positive_weight(y: np.ndarray, p: TrainParams) -> float:
-    if p.class_weight != "balanced":
-        return 1.0
-    positives = max(int(np.sum(y)), 1)
-    return (len(y) - positives) / positives
+_positive_weight = zoo.positive_weight
 
 
 def _make_xgboost(p: TrainParams, y: np.ndarray):
@@ -120,11 +124,98 @@ def _make_xgboost(p: TrainParams, y: np.ndarray):
 
 
 def _make_logreg(p: TrainParams, y: np.ndarray):
+    # scikit-learn 1.8+ spells the penalty as l1_ratio (0: L2, 1: L1, between: elastic net).
+    lr = p.logreg
+    l1_ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": lr.l1_ratio}[lr.penalty]
     return LogisticRegression(
-        C=p.logreg.C,
-        max_iter=p.logreg.max_iter,
+        C=lr.C,
+        l1_ratio=l1_ratio,
+        solver="lbfgs" if l1_ratio == 0 else "saga",
+        max_iter=lr.max_iter,
         random_state=p.seed,
-        class_weight="balanced" if p.class_weight == "balanced" else None,
+        class_weight=zoo.class_weight(p),
+    )
+
+
+def _make_tree(p: TrainParams, y: np.ndarray):
+    t = p.tree
+    return DecisionTreeClassifier(
+        max_depth=t.max_depth,
+        min_samples_leaf=t.min_samples_leaf,
+        class_weight=zoo.class_weight(p),
+        random_state=p.seed,
+    )
+
+
+def _make_forest(p: TrainParams, y: np.ndarray):
+    f = p.forest
+    return RandomForestClassifier(
+        n_estimators=f.n_estimators,
+        max_depth=f.max_depth,
+        min_samples_leaf=f.min_samples_leaf,
+        max_features=f.max_features,
+        class_weight=zoo.class_weight(p),
+        n_jobs=f.n_jobs,
+        random_state=p.seed,
+    )
+
+
+def _make_lightgbm(p: TrainParams, y: np.ndarray):
+    g = p.lightgbm
+    return zoo.LightGBMClassifier(
+        n_estimators=g.n_estimators,
+        learning_rate=g.learning_rate,
+        num_leaves=g.num_leaves,
+        min_child_samples=g.min_child_samples,
+        subsample=g.subsample,
+        colsample_bytree=g.colsample_bytree,
+        reg_lambda=g.reg_lambda,
+        scale_pos_weight=_positive_weight(y, p),
+        early_stopping_rounds=g.early_stopping_rounds,
+        n_jobs=g.n_jobs,
+        random_state=p.seed,
+    )
+
+
+def _make_catboost(p: TrainParams, y: np.ndarray):
+    c = p.catboost
+    return zoo.CatBoostChurnClassifier(
+        iterations=c.iterations,
+        learning_rate=c.learning_rate,
+        depth=c.depth,
+        l2_leaf_reg=c.l2_leaf_reg,
+        scale_pos_weight=_positive_weight(y, p),
+        early_stopping_rounds=c.early_stopping_rounds,
+        thread_count=c.thread_count,
+        random_state=p.seed,
+    )
+
+
+def _make_svm_linear(p: TrainParams, y: np.ndarray):
+    s = p.svm_linear
+    svm = LinearSVC(
+        C=s.C, max_iter=s.max_iter, class_weight=zoo.class_weight(p), random_state=p.seed
+    )
+    return zoo.MarginSigmoid(svm, max_rows=None, random_state=p.seed)
+
+
+def _make_svm_rbf(p: TrainParams, y: np.ndarray):
+    s = p.svm_rbf
+    svm = SVC(C=s.C, kernel="rbf", gamma=s.gamma, class_weight=zoo.class_weight(p))
+    return zoo.MarginSigmoid(svm, max_rows=s.max_rows, oversize=s.oversize, random_state=p.seed)
+
+
+def _make_mlp(p: TrainParams, y: np.ndarray):
+    m = p.mlp
+    return MLPClassifier(
+        hidden_layer_sizes=tuple(m.hidden_layer_sizes),
+        alpha=m.alpha,
+        learning_rate_init=m.learning_rate_init,
+        max_iter=m.max_iter,
+        batch_size=m.batch_size,
+        early_stopping=True,  # on a 10% slice of the training rows
+        n_iter_no_change=10,
+        random_state=p.seed,
     )
 
 
@@ -139,6 +230,20 @@ def _fit_xgboost(model, X, y, X_valid, y_valid):
 
 def _fit_plain(model, X, y, X_valid, y_valid):
     return model.fit(X, y)
+
+
+def _fit_native(model, X, y, X_valid, y_valid):
+    return model.fit(X, y, X_valid, y_valid)
+
+
+def _fit_mlp(model, X, y, X_valid, y_valid):
+    # MLPClassifier has no class_weight: balanced classes are sample weights.
+    weights = None
+    if getattr(model, "_balanced", False):
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        weights = compute_sample_weight("balanced", y)
+    return model.fit(X, y, sample_weight=weights) if weights is not None else model.fit(X, y)
 
 
 def _xgb_importance(model, names) -> pd.Series:
@@ -158,16 +263,69 @@ def _rules_importance(model, names) -> pd.Series:
     return pd.Series(dtype=float, name="none")
 
 
+def _sklearn_importance(model, names) -> pd.Series:
+    return pd.Series(model.feature_importances_, index=names, name="impurity_decrease")
+
+
+def _lightgbm_importance(model, names) -> pd.Series:
+    gain = model.booster_.feature_importance(importance_type="gain")
+    return pd.Series(gain, index=names, name="total_gain")
+
+
+def _catboost_importance(model, names) -> pd.Series:
+    values = model.booster_.get_feature_importance()
+    return pd.Series(values, index=names, name="prediction_values_change")
+
+
+def _svm_importance(model, names) -> pd.Series:
+    inner = model.estimator_
+    if hasattr(inner, "coef_"):
+        return pd.Series(np.abs(inner.coef_[0]), index=names, name="abs_coefficient")
+    return pd.Series(dtype=float, name="none")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     make: Callable[[TrainParams, np.ndarray], BaseEstimator]
     fit: Callable
     importance: Callable[[BaseEstimator, list[str]], pd.Series]
     uses_features: bool = True
+    complexity: int = 0  # leaderboard ties go to the lowest
+
+
+def _mlp_factory(p: TrainParams, y: np.ndarray):
+    model = _make_mlp(p, y)
+    model._balanced = p.class_weight == "balanced"
+    return model
 
 
 REGISTRY: dict[str, ModelSpec] = {
-    "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance),
-    "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance),
-    "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, uses_features=False),
+    "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, False, 0),
+    "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance, True, 1),
+    "svm_linear": ModelSpec(_make_svm_linear, _fit_plain, _svm_importance, True, 2),
+    "tree": ModelSpec(_make_tree, _fit_plain, _sklearn_importance, True, 3),
+    "svm_rbf": ModelSpec(_make_svm_rbf, _fit_plain, _svm_importance, True, 4),
+    "mlp": ModelSpec(_mlp_factory, _fit_mlp, _rules_importance, True, 5),
+    "forest": ModelSpec(_make_forest, _fit_plain, _sklearn_importance, True, 6),
+    "lightgbm": ModelSpec(_make_lightgbm, _fit_native, _lightgbm_importance, True, 7),
+    "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance, True, 8),
+    "catboost": ModelSpec(_make_catboost, _fit_native, _catboost_importance, True, 9),
 }
+
+
+def spec_for(name: str, source: str = "train.model") -> ModelSpec:
+    """The registry entry, or a UserError naming the key and the known models."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise UserError(f"{source}: unknown model {name!r}; known: {known}") from None
+
+
+def base_estimator(model):
+    """The fitted model inside a calibration wrapper (the model itself when not wrapped)."""
+    calibrated = getattr(model, "calibrated_classifiers_", None)
+    if calibrated:
+        inner = calibrated[0].estimator
+        return getattr(inner, "estimator", inner)  # FrozenEstimator keeps it as .estimator
+    return model

@@ -116,7 +116,10 @@ class Scorer:
         )
         k = self.serve.top_reasons
         if k:
-            contribs, _ = explain.model_contributions(steps["model"], X)
+            try:
+                contribs, _ = explain.model_contributions(steps["model"], X)
+            except NotImplementedError:  # a model without exact explanations: no reasons
+                return out
             names, values = top_reason_arrays(contribs, k)
             for i in range(names.shape[1]):
                 out[f"reason_{i + 1}"] = names[:, i]

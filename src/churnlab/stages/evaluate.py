@@ -24,7 +24,7 @@ from churnlab.metrics import (
     ranking_summary,
     rounded,
 )
-from churnlab.models import REGISTRY
+from churnlab.models import REGISTRY, base_estimator
 from churnlab.params import Params
 from churnlab.segments import segment_columns, segment_metrics
 from churnlab.snapshot import TARGET
@@ -204,12 +204,17 @@ def main(params: Params) -> None:
 
     write_plots(y, scores, threshold, e.calibration_bins)
     business_plots(y, {"model": scores, **baseline_scores}, threshold, b)
-    model = pipeline.named_steps["model"]
+    model = base_estimator(pipeline.named_steps["model"])  # importance of the uncalibrated one
     if "features" in pipeline.named_steps:
         names = list(pipeline.named_steps["features"].get_feature_names_out())
         importance = REGISTRY[meta["model"]].importance(model, names)
-        plots.importance_png(importance, e.top_features, paths.PLOTS / "feature_importance.png")
-    dependence_figures = explanations(pipeline, test, scores, params)
+        if not importance.empty:
+            plots.importance_png(importance, e.top_features, paths.PLOTS / "feature_importance.png")
+    try:
+        dependence_figures = explanations(pipeline, test, scores, params)
+    except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
+        log.warning("no SHAP explanations: %s", exc)
+        dependence_figures = []
 
     quality = io.read_json(paths.METRICS / "data_quality.json")
     figures = [(title, f"../plots/{name}") for title, name in FIGURES + dependence_figures]
