@@ -17,6 +17,19 @@ MODEL_WHY = {
     ),
     "logreg": "Logistic regression on the featurized matrix: simple, linear and fully explainable.",
     "rules": "Today's business rules (points per risk signal), kept as the reference.",
+    "tree": "A single decision tree on the featurized matrix: readable, but a weak ranker.",
+    "forest": "A random forest on the featurized matrix (bagged deep trees).",
+    "lightgbm": (
+        "Gradient-boosted trees (LightGBM, leaf-wise growth) with early stopping on the "
+        "validation split, chosen by the cross-validated leaderboard."
+    ),
+    "catboost": (
+        "Gradient-boosted symmetric trees (CatBoost) with early stopping on the validation "
+        "split, chosen by the cross-validated leaderboard."
+    ),
+    "svm_linear": "A linear support vector machine; probabilities from a sigmoid of its margin.",
+    "svm_rbf": "An RBF-kernel support vector machine (fitted on a sample past its size limit).",
+    "mlp": "A multilayer perceptron on the featurized matrix.",
 }
 
 
