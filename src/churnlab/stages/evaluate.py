@@ -112,7 +112,7 @@ def explanations(pipeline, test: pd.DataFrame, scores, params: Params) -> list[s
     io.write_csv(
         importance[["feature", "mean_abs_contribution"]], paths.PLOTS / "shap_importance.csv"
     )
-    model_name = type(pipeline.named_steps["model"]).__name__
+    model_name = type(base_estimator(pipeline.named_steps["model"])).__name__
     ep.shap_importance_png(
         importance,
         f"Feature importance: mean |SHAP| ({model_name}, test)",
