@@ -4,7 +4,8 @@ Adding a model is one entry in ``REGISTRY``. Every model follows scikit-learn's 
 (``fit`` / ``predict_proba``); ``uses_features`` says whether it takes the featurizer's matrix
 or the prepared customer columns directly (the rule-based baseline reads raw columns);
 ``complexity`` orders the models from simplest to most complex, which breaks leaderboard ties.
-The factories beyond the first three live in :mod:`churnlab.zoo`.
+The factories beyond the first three live in :mod:`churnlab.zoo_factories`, their wrappers
+in :mod:`churnlab.zoo`.
 """
 
 from __future__ import annotations
@@ -17,14 +18,11 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.neural_network import MLPClassifier
-from sklearn.svm import SVC, LinearSVC
-from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab import zoo
+from churnlab import zoo_factories as zf
 from churnlab.errors import UserError
 from churnlab.params import TrainParams
 
@@ -137,88 +135,6 @@ def _make_logreg(p: TrainParams, y: np.ndarray):
     )
 
 
-def _make_tree(p: TrainParams, y: np.ndarray):
-    t = p.tree
-    return DecisionTreeClassifier(
-        max_depth=t.max_depth,
-        min_samples_leaf=t.min_samples_leaf,
-        class_weight=zoo.class_weight(p),
-        random_state=p.seed,
-    )
-
-
-def _make_forest(p: TrainParams, y: np.ndarray):
-    f = p.forest
-    return RandomForestClassifier(
-        n_estimators=f.n_estimators,
-        max_depth=f.max_depth,
-        min_samples_leaf=f.min_samples_leaf,
-        max_features=f.max_features,
-        class_weight=zoo.class_weight(p),
-        n_jobs=f.n_jobs,
-        random_state=p.seed,
-    )
-
-
-def _make_lightgbm(p: TrainParams, y: np.ndarray):
-    g = p.lightgbm
-    return zoo.LightGBMClassifier(
-        n_estimators=g.n_estimators,
-        learning_rate=g.learning_rate,
-        num_leaves=g.num_leaves,
-        min_child_samples=g.min_child_samples,
-        subsample=g.subsample,
-        colsample_bytree=g.colsample_bytree,
-        reg_lambda=g.reg_lambda,
-        scale_pos_weight=_positive_weight(y, p),
-        early_stopping_rounds=g.early_stopping_rounds,
-        n_jobs=g.n_jobs,
-        random_state=p.seed,
-    )
-
-
-def _make_catboost(p: TrainParams, y: np.ndarray):
-    c = p.catboost
-    return zoo.CatBoostChurnClassifier(
-        iterations=c.iterations,
-        learning_rate=c.learning_rate,
-        depth=c.depth,
-        l2_leaf_reg=c.l2_leaf_reg,
-        scale_pos_weight=_positive_weight(y, p),
-        early_stopping_rounds=c.early_stopping_rounds,
-        thread_count=c.thread_count,
-        random_state=p.seed,
-    )
-
-
-def _make_svm_linear(p: TrainParams, y: np.ndarray):
-    s = p.svm_linear
-    svm = LinearSVC(
-        C=s.C, max_iter=s.max_iter, class_weight=zoo.class_weight(p), random_state=p.seed
-    )
-    return zoo.MarginSigmoid(svm, max_rows=None, random_state=p.seed)
-
-
-def _make_svm_rbf(p: TrainParams, y: np.ndarray):
-    s = p.svm_rbf
-    svm = SVC(C=s.C, kernel="rbf", gamma=s.gamma, class_weight=zoo.class_weight(p))
-    return zoo.MarginSigmoid(svm, max_rows=s.max_rows, oversize=s.oversize, random_state=p.seed)
-
-
-def _make_mlp(p: TrainParams, y: np.ndarray):
-    m = p.mlp
-    return MLPClassifier(
-        hidden_layer_sizes=tuple(m.hidden_layer_sizes),
-        alpha=m.alpha,
-        learning_rate_init=m.learning_rate_init,
-        max_iter=m.max_iter,
-        batch_size=m.batch_size,
-        early_stopping=True,  # on a 10% slice of the training rows
-        n_iter_no_change=10,
-        random_state=p.seed,
-    )
-
-
 def _make_rules(p: TrainParams, y: np.ndarray):
     r = p.rules
     return RuleBasedModel(r.recency_days, r.min_satisfaction, r.max_tenure_days)
@@ -230,20 +146,6 @@ def _fit_xgboost(model, X, y, X_valid, y_valid):
 
 def _fit_plain(model, X, y, X_valid, y_valid):
     return model.fit(X, y)
-
-
-def _fit_native(model, X, y, X_valid, y_valid):
-    return model.fit(X, y, X_valid, y_valid)
-
-
-def _fit_mlp(model, X, y, X_valid, y_valid):
-    # MLPClassifier has no class_weight: balanced classes are sample weights.
-    weights = None
-    if getattr(model, "_balanced", False):
-        from sklearn.utils.class_weight import compute_sample_weight
-
-        weights = compute_sample_weight("balanced", y)
-    return model.fit(X, y, sample_weight=weights) if weights is not None else model.fit(X, y)
 
 
 def _xgb_importance(model, names) -> pd.Series:
@@ -293,23 +195,17 @@ class ModelSpec:
     complexity: int = 0  # leaderboard ties go to the lowest
 
 
-def _mlp_factory(p: TrainParams, y: np.ndarray):
-    model = _make_mlp(p, y)
-    model._balanced = p.class_weight == "balanced"
-    return model
-
-
 REGISTRY: dict[str, ModelSpec] = {
     "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, False, 0),
     "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance, True, 1),
-    "svm_linear": ModelSpec(_make_svm_linear, _fit_plain, _svm_importance, True, 2),
-    "tree": ModelSpec(_make_tree, _fit_plain, _sklearn_importance, True, 3),
-    "svm_rbf": ModelSpec(_make_svm_rbf, _fit_plain, _svm_importance, True, 4),
-    "mlp": ModelSpec(_mlp_factory, _fit_mlp, _rules_importance, True, 5),
-    "forest": ModelSpec(_make_forest, _fit_plain, _sklearn_importance, True, 6),
-    "lightgbm": ModelSpec(_make_lightgbm, _fit_native, _lightgbm_importance, True, 7),
+    "svm_linear": ModelSpec(zf.make_svm_linear, _fit_plain, _svm_importance, True, 2),
+    "tree": ModelSpec(zf.make_tree, _fit_plain, _sklearn_importance, True, 3),
+    "svm_rbf": ModelSpec(zf.make_svm_rbf, _fit_plain, _svm_importance, True, 4),
+    "mlp": ModelSpec(zf.make_mlp, zf.fit_mlp, _rules_importance, True, 5),
+    "forest": ModelSpec(zf.make_forest, _fit_plain, _sklearn_importance, True, 6),
+    "lightgbm": ModelSpec(zf.make_lightgbm, zf.fit_native, _lightgbm_importance, True, 7),
     "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance, True, 8),
-    "catboost": ModelSpec(_make_catboost, _fit_native, _catboost_importance, True, 9),
+    "catboost": ModelSpec(zf.make_catboost, zf.fit_native, _catboost_importance, True, 9),
 }
 
 
