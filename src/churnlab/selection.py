@@ -78,12 +78,18 @@ def _scalar(value) -> str:
 def set_yaml_value(text: str, path: list[str], value) -> str:
     """Set one scalar in block-style YAML text, keeping every other line as it is."""
     lines = text.splitlines(keepends=True)
-    start, end, indent = 0, len(lines), -1
+
+    def content(line: str) -> bool:
+        return bool(line.strip()) and not line.lstrip().startswith("#")
+
+    start, end = 0, len(lines)
     for depth, key in enumerate(path):
         pattern = re.compile(rf"^( *){re.escape(key)}:(\s|$)")
+        first = next((lines[i] for i in range(start, end) if content(lines[i])), "")
+        level = len(first) - len(first.lstrip(" "))  # keys of this mapping sit exactly here
         for i in range(start, end):
             match = pattern.match(lines[i])
-            if match and len(match.group(1)) > indent:
+            if match and len(match.group(1)) == level:
                 if depth == len(path) - 1:
                     comment = re.search(r"\s+#.*$", lines[i].rstrip("\n"))
                     tail = comment.group(0) if comment else ""
@@ -94,12 +100,10 @@ def set_yaml_value(text: str, path: list[str], value) -> str:
                 end = next(
                     (
                         j
-                        for j in range(start, len(lines))
-                        if lines[j].strip()
-                        and not lines[j].lstrip().startswith("#")
-                        and len(lines[j]) - len(lines[j].lstrip(" ")) <= indent
+                        for j in range(start, end)
+                        if content(lines[j]) and len(lines[j]) - len(lines[j].lstrip(" ")) <= indent
                     ),
-                    len(lines),
+                    end,
                 )
                 break
         else:
