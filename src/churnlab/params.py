@@ -162,10 +162,10 @@ class TreeParams(Strict):
 
 
 class ForestParams(Strict):
-    n_estimators: int = Field(200, gt=0)
-    max_depth: int = Field(12, gt=0, le=64)
+    n_estimators: int = Field(100, gt=0)
+    max_depth: int = Field(10, gt=0, le=64)
     min_samples_leaf: int = Field(20, gt=0)
-    max_features: float = Field(0.3, gt=0, le=1)
+    max_features: float = Field(0.2, gt=0, le=1)
     n_jobs: int = Field(2, gt=0)
 
 
