@@ -33,6 +33,14 @@ MODEL_WHY = {
 }
 
 
+THRESHOLD_HOW = {
+    "max_f1": "max F1",
+    "profit": "max expected net savings",
+    "budget": "contact budget",
+    "fixed": "fixed",
+}
+
+
 def _f(value, digits: int = 4) -> str:
     if value is None:
         return "–"
@@ -159,7 +167,8 @@ def model_card(
         f"churners accept; break-even churn probability "
         f"{_f(m['business']['break_even_probability'], 3)}.",
         "",
-        f"- **At the chosen threshold {_f(m['threshold'], 3)}** (max F1 on validation): "
+        f"- **At the chosen threshold {_f(m['threshold'], 3)}** "
+        f"({THRESHOLD_HOW.get(m.get('threshold_method', 'max_f1'), 'fixed')} on validation): "
         f"{at_t['contacted']:,} customers contacted, {at_t['churners_caught']:,.0f} churners "
         f"among them, expected net savings **{_money(at_t['expected_net_savings'])}**.",
         f"- **At the contact budget** ({business['contact_budget_share']:.0%} of customers = "

@@ -162,6 +162,8 @@ def main(params: Params) -> None:
     threshold = meta["threshold"]
     result = rounded(classification_metrics(y, scores, threshold) | ranking_summary(y, scores))
     result["model"] = meta["model"]
+    result["threshold_method"] = meta.get("decision", {}).get("method", "max_f1")
+    result["calibration"] = meta.get("calibration", {}).get("method", "none")
     oracle = oracle_auc(test)
     if oracle is not None:
         result["oracle_roc_auc"] = round(oracle, 6)
