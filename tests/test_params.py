@@ -27,7 +27,7 @@ def _leaves(mapping: dict, prefix: str = ""):
 def _get(params: Params, path: str):
     value = params
     for part in path.split("."):
-        value = getattr(value, part)
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
     return value
 
 

@@ -16,17 +16,52 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
 
 
+class LogOdds(ClassifierMixin, BaseEstimator):
+    """A fitted classifier seen through its log-odds (``decision_function``).
+
+    ``CalibratedClassifierCV`` fits its sigmoid on ``decision_function`` when there is one and
+    on the probability otherwise; a sigmoid of a linear function of a probability cannot even
+    express "leave it as it is", and on a model that was already well calibrated (XGBoost)
+    it made the Brier score worse. On the log-odds it is Platt scaling, identity included.
+    """
+
+    def __init__(self, estimator=None):
+        self.estimator = estimator
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+    @property
+    def classes_(self) -> np.ndarray:
+        return self.estimator.classes_
+
+    def fit(self, X, y):  # the model is fitted already; calibration freezes it
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.estimator.predict_proba(X)
+
+    def decision_function(self, X) -> np.ndarray:
+        p = np.clip(self.predict_proba(X)[:, 1].astype("float64"), 1e-12, 1 - 1e-12)
+        return np.log(p / (1 - p))
+
+    def predict(self, X) -> np.ndarray:
+        return self.estimator.predict(X)
+
+
 def calibrate(model, X_valid, y_valid, method: str):
     """``model`` wrapped in a calibrator fitted on validation (``method`` none: unchanged)."""
     if method == "none":
         return model
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_valid, y_valid)
+    frozen = FrozenEstimator(LogOdds(model))
+    return CalibratedClassifierCV(frozen, method=method).fit(X_valid, y_valid)
 
 
 def expected_calibration_error(y: np.ndarray, p: np.ndarray, n_bins: int = 10) -> float:

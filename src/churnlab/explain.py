@@ -76,9 +76,11 @@ def model_contributions(model, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarra
     if isinstance(model, (LightGBMClassifier, CatBoostChurnClassifier)):
         values = model.contributions(X)
         return pd.DataFrame(values[:, :-1], index=X.index, columns=X.columns), values[:, -1]
-    if isinstance(model, MarginSigmoid) and hasattr(model.estimator_, "coef_"):
-        inner = model.estimator_
-        values = X.to_numpy(dtype="float64") * (model.a_ * inner.coef_[0])
+    if isinstance(model, MarginSigmoid) and hasattr(model.estimator_[-1], "coef_"):
+        # log-odds = a * (w . standardised x + c) + b: each term a * w_j * z_j is exact.
+        scaler, inner = model.estimator_[0], model.estimator_[-1]
+        z = scaler.transform(X)
+        values = z * (model.a_ * inner.coef_[0])
         base = np.full(len(X), model.a_ * float(inner.intercept_[0]) + model.b_)
         return pd.DataFrame(values, index=X.index, columns=X.columns), base
     if isinstance(model, xgb.XGBClassifier):

@@ -23,6 +23,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from churnlab import zoo
 from churnlab import zoo_factories as zf
+from churnlab.calibration import LogOdds
 from churnlab.errors import UserError
 from churnlab.params import TrainParams
 
@@ -181,6 +182,7 @@ def _catboost_importance(model, names) -> pd.Series:
 
 def _svm_importance(model, names) -> pd.Series:
     inner = model.estimator_
+    inner = inner.steps[-1][1] if hasattr(inner, "steps") else inner  # after the scaler
     if hasattr(inner, "coef_"):
         return pd.Series(np.abs(inner.coef_[0]), index=names, name="abs_coefficient")
     return pd.Series(dtype=float, name="none")
@@ -222,6 +224,7 @@ def base_estimator(model):
     """The fitted model inside a calibration wrapper (the model itself when not wrapped)."""
     calibrated = getattr(model, "calibrated_classifiers_", None)
     if calibrated:
-        inner = calibrated[0].estimator
-        return getattr(inner, "estimator", inner)  # FrozenEstimator keeps it as .estimator
+        frozen = calibrated[0].estimator  # FrozenEstimator(LogOdds(model))
+        inner = getattr(frozen, "estimator", frozen)
+        return inner.estimator if isinstance(inner, LogOdds) else inner
     return model

@@ -28,7 +28,8 @@ def profit_threshold(y: np.ndarray, scores: np.ndarray, b: BusinessParams) -> fl
     # A cut can only fall after the last customer of a group of equal scores.
     last = np.r_[ranked[1:] != ranked[:-1], True]
     savings = business.net_savings(caught[last], contacted[last], b)
-    best = int(np.argmax(savings))  # first maximum: the highest threshold among ties
+    # The first maximum (up to float noise): among equally profitable cuts, fewer contacts.
+    best = int(np.flatnonzero(np.isclose(savings, savings.max(), rtol=1e-12, atol=1e-9))[0])
     if savings[best] <= 0:
         return float(np.nextafter(ranked[0], np.inf))  # contacting nobody is best
     return float(ranked[last][best])

@@ -174,7 +174,8 @@ class LightGBMClassifier(_NativeBoosted):
         kwargs = {}
         if X_valid is not None:
             kwargs = {
-                "eval_set": [(_matrix(X_valid), np.asarray(y_valid))],
+                "eval_X": _matrix(X_valid),
+                "eval_y": np.asarray(y_valid),
                 "eval_metric": ["binary_logloss", "auc"],
                 "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
             }

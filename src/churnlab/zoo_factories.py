@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC, LinearSVC
 from sklearn.tree import DecisionTreeClassifier
 
@@ -17,6 +19,12 @@ from churnlab import zoo
 from churnlab.params import TrainParams
 
 _positive_weight = zoo.positive_weight
+
+
+def _scaled(model) -> Pipeline:
+    """Standardise first: SVMs and the MLP need unit-scale inputs, and the featurizer leaves
+    some columns (date parts, days before the snapshot) in their own units."""
+    return Pipeline([("scale", StandardScaler()), ("model", model)])
 
 
 def make_tree(p: TrainParams, y: np.ndarray):
@@ -78,13 +86,15 @@ def make_svm_linear(p: TrainParams, y: np.ndarray):
     svm = LinearSVC(
         C=s.C, max_iter=s.max_iter, class_weight=zoo.class_weight(p), random_state=p.seed
     )
-    return zoo.MarginSigmoid(svm, max_rows=None, random_state=p.seed)
+    return zoo.MarginSigmoid(_scaled(svm), max_rows=None, random_state=p.seed)
 
 
 def make_svm_rbf(p: TrainParams, y: np.ndarray):
     s = p.svm_rbf
     svm = SVC(C=s.C, kernel="rbf", gamma=s.gamma, class_weight=zoo.class_weight(p))
-    return zoo.MarginSigmoid(svm, max_rows=s.max_rows, oversize=s.oversize, random_state=p.seed)
+    return zoo.MarginSigmoid(
+        _scaled(svm), max_rows=s.max_rows, oversize=s.oversize, random_state=p.seed
+    )
 
 
 def _mlp(p: TrainParams, y: np.ndarray):
@@ -112,10 +122,12 @@ def fit_mlp(model, X, y, X_valid, y_valid):
         from sklearn.utils.class_weight import compute_sample_weight
 
         weights = compute_sample_weight("balanced", y)
-    return model.fit(X, y, sample_weight=weights) if weights is not None else model.fit(X, y)
+    if weights is None:
+        return model.fit(X, y)
+    return model.fit(X, y, model__sample_weight=weights)
 
 
 def make_mlp(p: TrainParams, y: np.ndarray):
-    model = _mlp(p, y)
+    model = _scaled(_mlp(p, y))
     model._balanced = p.class_weight == "balanced"
     return model
