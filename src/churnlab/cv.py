@@ -92,20 +92,52 @@ def score_fold(name: str, p: TrainParams, X, y, X_valid, y_valid, train, held_ou
     }
 
 
+def single_threaded(p: TrainParams) -> TrainParams:
+    """The same params with every model on one thread (folds run in parallel instead)."""
+    return p.model_copy(
+        update={
+            "xgboost": p.xgboost.model_copy(update={"n_jobs": 1}),
+            "lightgbm": p.lightgbm.model_copy(update={"n_jobs": 1}),
+            "catboost": p.catboost.model_copy(update={"thread_count": 1}),
+            "forest": p.forest.model_copy(update={"n_jobs": 1}),
+        }
+    )
+
+
 def cross_validate(
     name: str,
     p: TrainParams,
     data: tuple,
     fold_splits: list[tuple[np.ndarray, np.ndarray]],
     after_fold: Callable[[int, list[dict]], None] | None = None,
+    n_jobs: int = 1,
 ) -> list[dict]:
-    """Per-fold results; ``after_fold(i, results)`` may stop early by raising (pruning)."""
+    """Per-fold results; ``after_fold(i, results)`` may stop early by raising (pruning).
+
+    With ``n_jobs > 1`` the folds run ``n_jobs`` at a time in worker processes, each model
+    single-threaded: on a shared machine that degrades gracefully, where multi-threaded
+    boosting (OpenMP) slows down many times over when the cores are busy. ``after_fold`` is
+    then called in fold order after each batch. The results do not depend on ``n_jobs``
+    except through the models' own threading (identical for all models here but LightGBM's
+    and XGBoost's histogram sums, which may differ in the last bits).
+    """
     X, y, X_valid, y_valid = data
-    results = []
-    for number, (train, held_out) in enumerate(fold_splits):
-        results.append(score_fold(name, p, X, y, X_valid, y_valid, train, held_out))
+    results: list[dict] = []
+    if n_jobs > 1:
+        from joblib import Parallel, delayed
+
+        p = single_threaded(p)
+        pool = Parallel(n_jobs=n_jobs)
+    for start in range(0, len(fold_splits), max(n_jobs, 1)):
+        batch = fold_splits[start : start + max(n_jobs, 1)]
+        if n_jobs > 1:
+            jobs = (delayed(score_fold)(name, p, X, y, X_valid, y_valid, *f) for f in batch)
+            results.extend(pool(jobs))
+        else:
+            results.extend(score_fold(name, p, X, y, X_valid, y_valid, *f) for f in batch)
         if after_fold is not None:
-            after_fold(number, results)
+            for number in range(start, start + len(batch)):
+                after_fold(number, results[: number + 1])
     return results
 
 

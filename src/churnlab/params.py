@@ -207,17 +207,17 @@ class SVMRBFParams(Strict):
 
     C: float = Field(1.0, gt=0)
     gamma: Literal["scale", "auto"] = "scale"
-    max_rows: int = Field(5000, ge=100)
+    max_rows: int = Field(3000, ge=100)
     oversize: Literal["subsample", "refuse"] = "subsample"
 
 
 class MLPParams(Strict):
     hidden_layer_sizes: list[Annotated[int, Field(gt=0)]] = Field(
-        default_factory=lambda: [64, 32], min_length=1, max_length=5
+        default_factory=lambda: [32], min_length=1, max_length=5
     )
     alpha: float = Field(0.001, ge=0)
     learning_rate_init: float = Field(0.001, gt=0, le=1)
-    max_iter: int = Field(200, gt=0)
+    max_iter: int = Field(100, gt=0)
     batch_size: int = Field(256, gt=0)
 
 
@@ -290,6 +290,8 @@ class CVParams(Strict):
 
     folds: int = Field(5, ge=2, le=20)
     seed: int = Field(42, ge=0)
+    # Folds fitted in parallel processes, each model single-threaded (also in the search).
+    n_jobs: int = Field(2, gt=0)
 
 
 class LeaderboardParams(Strict):

@@ -100,7 +100,7 @@ def run(params: Params, data: tuple):
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        results = cross_validate(s.model, p, data, fold_splits, report)
+        results = cross_validate(s.model, p, data, fold_splits, report, params.cv.n_jobs)
         for key in ("fit_s", "predict_s"):
             trial.set_user_attr(key, round(float(np.sum([r[key] for r in results])), 3))
         score = float(np.mean([r[metric] for r in results]))

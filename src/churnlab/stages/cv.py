@@ -40,7 +40,8 @@ def run(params: Params, model: str) -> dict:
     spec_for(model, "cv model")
     scheme, fold = load_folds()
     data = study_data(params, model)
-    results = cross_validate(model, params.train, data, list(splits(scheme, fold)))
+    fold_splits = list(splits(scheme, fold))
+    results = cross_validate(model, params.train, data, fold_splits, n_jobs=params.cv.n_jobs)
     out = {
         "model": model,
         "scheme": scheme,
