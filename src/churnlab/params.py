@@ -337,14 +337,14 @@ class SearchParams(Strict):
 
     model: ModelName = "xgboost"
     method: Literal["grid", "random", "tpe"] = "tpe"
-    n_trials: int = Field(20, gt=0, le=10_000)
-    timeout_s: float = Field(900.0, gt=0)
+    n_trials: int = Field(12, gt=0, le=10_000)
+    timeout_s: float = Field(1200.0, gt=0)
     folds: int = Field(3, ge=2, le=20)
     seed: int = Field(42, ge=0)
     # Median pruning: stop a trial whose running fold mean is below the median of earlier
     # trials at the same fold (after ``pruner_startup_trials`` complete trials).
     pruning: bool = True
-    pruner_startup_trials: int = Field(5, ge=0)
+    pruner_startup_trials: int = Field(4, ge=0)
     space: dict[str, SpaceParam] = Field(default_factory=lambda: dict(DEFAULT_SPACE))
 
 
