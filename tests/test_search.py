@@ -21,7 +21,8 @@ def tiny() -> tuple:
 
 def params_for(method: str, n_trials: int, space: dict, model: str = "logreg", **extra):
     return small_params(
-        search={"model": model, "method": method, "n_trials": n_trials, "space": space, **extra}
+        search={"model": model, "method": method, "n_trials": n_trials, "space": space, **extra},
+        cv={"n_jobs": 1},  # tiny folds: worker processes would cost more than they save
     )
 
 

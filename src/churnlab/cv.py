@@ -127,7 +127,9 @@ def cross_validate(
         from joblib import Parallel, delayed
 
         p = single_threaded(p)
-        pool = Parallel(n_jobs=n_jobs)
+        # max_nbytes=None: pickle the frames to the workers instead of memory-mapping them
+        # (the memmap bookkeeping of loky's resource tracker logged spurious KeyErrors).
+        pool = Parallel(n_jobs=n_jobs, max_nbytes=None)
     for start in range(0, len(fold_splits), max(n_jobs, 1)):
         batch = fold_splits[start : start + max(n_jobs, 1)]
         if n_jobs > 1:
