@@ -127,9 +127,7 @@ def cross_validate(
         from joblib import Parallel, delayed
 
         p = single_threaded(p)
-        # max_nbytes=None: pickle the frames to the workers instead of memory-mapping them
-        # (the memmap bookkeeping of loky's resource tracker logged spurious KeyErrors).
-        pool = Parallel(n_jobs=n_jobs, max_nbytes=None)
+        pool = Parallel(n_jobs=n_jobs)
     for start in range(0, len(fold_splits), max(n_jobs, 1)):
         batch = fold_splits[start : start + max(n_jobs, 1)]
         if n_jobs > 1:
