@@ -56,7 +56,13 @@ def small_params(**sections: dict) -> Params:
         },
         "synthetic": {"n_customers": N_CUSTOMERS, "seed": SEED},
         "featurize": FEATURIZE,
-        "train": {"xgboost": {"n_estimators": 200, "early_stopping_rounds": 10, "n_jobs": 1}},
+        "train": {
+            "xgboost": {"n_estimators": 200, "early_stopping_rounds": 10, "n_jobs": 1},
+            "lightgbm": {"n_estimators": 200, "early_stopping_rounds": 10, "n_jobs": 1},
+            "catboost": {"iterations": 200, "early_stopping_rounds": 10, "thread_count": 1},
+            "forest": {"n_estimators": 30, "n_jobs": 1},
+            "mlp": {"hidden_layer_sizes": [16], "max_iter": 60},
+        },
     }
     for name, values in sections.items():
         raw[name] = {**raw.get(name, {}), **values}

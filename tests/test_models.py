@@ -69,10 +69,15 @@ def test_importance_is_indexed_by_feature_name(fitted, data, name):
     names = list(data["train"]["features"].columns)
     importance = REGISTRY[name].importance(fitted[name], names)
     assert isinstance(importance, pd.Series)
-    if REGISTRY[name].uses_features:
+    if name in NO_IMPORTANCE:
+        assert importance.empty
+    elif REGISTRY[name].uses_features:
         assert list(importance.index) == names
         assert (importance >= 0).all()
         assert importance.max() > 0
+
+
+NO_IMPORTANCE = {"mlp", "svm_rbf"}  # no native importance; documented in models.py
 
 
 def test_xgboost_early_stopping_on_an_easy_problem():
@@ -201,3 +206,61 @@ def test_rules_use_the_window_columns_the_snapshot_produced():
     risky = frame.assign(failed_payments_60d=[2], tickets_60d=[3])
     model = RuleBasedModel()
     assert model._points(risky)[0] == model._points(frame)[0] + 2
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_class_weighting_switches_per_model(data, name):
+    """balanced: the minority class weighs as much as the majority, in each model's terms."""
+    y = data["train"]["y"]
+    balanced = REGISTRY[name].make(small_params(train={"class_weight": "balanced"}).train, y)
+    plain = REGISTRY[name].make(small_params().train, y)
+    if name == "rules":
+        return  # churn rate per point level: nothing to weight
+    if name in {"xgboost", "lightgbm", "catboost"}:
+        expected = (len(y) - y.sum()) / y.sum()
+        assert balanced.get_params()["scale_pos_weight"] == pytest.approx(expected)
+        assert plain.get_params()["scale_pos_weight"] == 1.0
+    elif name == "mlp":
+        assert balanced._balanced and not plain._balanced
+    elif name.startswith("svm"):
+        assert balanced.estimator.get_params()["model__class_weight"] == "balanced"
+        assert plain.estimator.get_params()["model__class_weight"] is None
+    else:
+        assert balanced.get_params()["class_weight"] == "balanced"
+        assert plain.get_params()["class_weight"] is None
+
+
+def test_unknown_model_name_fails_naming_the_key():
+    from churnlab.errors import UserError
+    from churnlab.models import spec_for
+
+    with pytest.raises(UserError, match=r"^cv model: unknown model 'prophet'; known: .*xgboost"):
+        spec_for("prophet", "cv model")
+
+
+def test_kernel_svm_refuses_or_subsamples_past_its_size(data, caplog):
+    from churnlab.errors import UserError
+
+    X, y = data["train"]["features"], data["train"]["y"]
+    limit = {"max_rows": 300}
+    refuse = small_params(train={"svm_rbf": {**limit, "oversize": "refuse"}}).train
+    with pytest.raises(UserError, match=r"train\.svm_rbf\.max_rows: an RBF SVM on"):
+        REGISTRY["svm_rbf"].make(refuse, y).fit(X, y)
+    sample = small_params(train={"svm_rbf": limit}).train
+    with caplog.at_level("WARNING"):
+        model = REGISTRY["svm_rbf"].make(sample, y).fit(X, y)
+    assert "exceed train.svm_rbf.max_rows=300" in caplog.text
+    assert model.estimator_[-1].support_vectors_.shape[0] <= 300
+
+
+@pytest.mark.parametrize("name", ["lightgbm", "catboost"])
+def test_boosted_models_stop_early_on_validation(name):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(600, 3)), columns=["a", "b", "c"])
+    y = (X["a"] + rng.normal(size=600) > 0).astype(int).to_numpy()  # noisy: overfits soon
+    section = "iterations" if name == "catboost" else "n_estimators"
+    settings = {section: 500, "early_stopping_rounds": 5, "learning_rate": 0.3}
+    p = small_params(train={name: settings}).train
+    spec = REGISTRY[name]
+    model = spec.fit(spec.make(p, y[:400]), X[:400], y[:400], X[400:], y[400:])
+    assert model.best_iteration < 499

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import skops.io as sio
 from sklearn.dummy import DummyClassifier
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from churnlab import package
@@ -97,11 +97,10 @@ def test_saved_file_has_no_wall_clock_dates(pipelines, tmp_path):
         assert "schema.json" in archive.namelist()
 
 
-def fitted_forest() -> RandomForestClassifier:
+def fitted_forest() -> KNeighborsClassifier:
+    """A scikit-learn estimator outside the allow-list (random forests are in the zoo now)."""
     rng = np.random.default_rng(0)
-    return RandomForestClassifier(n_estimators=2, random_state=0).fit(
-        rng.normal(size=(40, 3)), np.arange(40) % 2
-    )
+    return KNeighborsClassifier(n_neighbors=3).fit(rng.normal(size=(40, 3)), np.arange(40) % 2)
 
 
 @pytest.mark.parametrize("make", [Gadget, fitted_forest], ids=["test-module-class", "forest"])
@@ -117,9 +116,8 @@ def test_untrusted_type_inside_a_pipeline_is_refused(tmp_path, fitted_featurizer
     path.write_bytes(
         sio.dumps(Pipeline([("features", fitted_featurizer), ("model", fitted_forest())]))
     )
-    # Tree itself is trusted (the optional Isolation Forest feature is made of trees); the
-    # forest classifier and its decision trees are not.
-    with pytest.raises(UserError, match=r"RandomForestClassifier"):
+    # Random forests are in the zoo (trusted) now; a k-nearest-neighbours classifier is not.
+    with pytest.raises(UserError, match=r"KNeighborsClassifier"):
         package.load(path)
 
 
@@ -156,3 +154,32 @@ def test_non_zip_file_is_refused(tmp_path, content):
 def test_missing_file_is_a_user_error(tmp_path):
     with pytest.raises(UserError, match=r"missing\.skops is missing"):
         package.load(tmp_path / "missing.skops")
+
+
+@pytest.mark.parametrize(
+    ("name", "method"),
+    [
+        ("xgboost", "sigmoid"),
+        ("lightgbm", "isotonic"),
+        ("catboost", "sigmoid"),
+        ("rules", "isotonic"),
+    ],
+)
+def test_calibrated_pipeline_roundtrip(pipelines, split_parts, tmp_path, name, method):
+    """What train saves: the featurizer and the model frozen inside a calibrator."""
+    from churnlab.calibration import calibrate
+
+    model = pipelines[name].named_steps["model"]
+    valid = split_parts["valid"]
+    X_valid = feature_frame(valid)
+    if "features" in pipelines[name].named_steps:
+        X_valid = pipelines[name].named_steps["features"].transform(X_valid).astype("float32")
+    calibrated = calibrate(model, X_valid, valid[TARGET].to_numpy(), method)
+    steps = [*pipelines[name].steps[:-1], ("model", calibrated)]
+    path = tmp_path / "calibrated.skops"
+    package.save(Pipeline(steps), path)
+    loaded = package.load(path)
+    X = feature_frame(split_parts["test"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), Pipeline(steps).predict_proba(X))
+    package.save(Pipeline(steps), tmp_path / "again.skops")
+    assert (tmp_path / "again.skops").read_bytes() == path.read_bytes()

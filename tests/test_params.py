@@ -33,7 +33,7 @@ def _leaves(mapping: dict, prefix: str = ""):
 def _get(params: Params, path: str):
     value = params
     for part in path.split("."):
-        value = getattr(value, part)
+        value = value[part] if isinstance(value, dict) else getattr(value, part)
     return value
 
 
@@ -85,7 +85,16 @@ def _with(raw: dict, path: str, value) -> dict:
         ("train.xgboost.max_depth", True, "train.xgboost.max_depth"),
         ("synthetic.n_customers", -5, "synthetic.n_customers"),
         ("split.method", "random", "split.method"),
-        ("train.model", "catboost", "train.model"),
+        ("train.model", "prophet", "train.model"),
+        ("train.calibration", "platt", "train.calibration"),
+        ("train.threshold.method", "top_k", "train.threshold.method"),
+        ("leaderboard.models", ["xgboost", "prophet"], "leaderboard.models.1"),
+        ("search.method", "annealing", "search.method"),
+        ("search.space", {"max_depth": {"type": "int", "low": 6, "high": 2}}, "space.max_depth"),
+        ("search.space", {"max_depth": {"type": "integer", "low": 2}}, "space.max_depth.type"),
+        ("search.space", {"eta": {"type": "categorical"}}, "search.space.eta"),
+        ("search.space", {"max_dept": {"type": "int", "low": 2, "high": 6}}, "space.max_dept"),
+        ("train.svm_rbf.max_rows", 10, "train.svm_rbf.max_rows"),
         ("data.snapshot_date", "30/06/2026", "data.snapshot_date"),
         ("featurize.ratios", {"r": ["a"]}, "featurize.ratios.r"),
         ("prepare.short_window_days", 120, "prepare"),

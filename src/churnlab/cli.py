@@ -14,6 +14,7 @@ import sys
 from churnlab.deploy_cli import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
 from churnlab.errors import UserError
 from churnlab.params import load_params
+from churnlab.study_cli import STUDY_COMMANDS, add_study_commands, run_study_command
 
 STAGES = ("prepare", "split", "featurize", "train", "baselines", "evaluate")
 
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(attached as workflow artifacts); default: %(default)s",
     )
     add_deploy_commands(sub)
+    add_study_commands(sub)
     return parser
 
 
@@ -70,6 +72,8 @@ def run(argv: list[str] | None = None) -> int:
     params = load_params(args.params)
     if args.command in DEPLOY_COMMANDS:
         return run_deploy_command(args, params)
+    if args.command in STUDY_COMMANDS:
+        return run_study_command(args, params)
     if args.command == "check-params":
         print(f"{args.params}: ok")
         return 0

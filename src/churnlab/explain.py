@@ -6,9 +6,16 @@ the model's margin (log-odds of churn):
 - XGBoost: exact TreeSHAP from the booster (``pred_contribs=True``);
 - logistic regression: coefficient × feature value (exact for a linear model);
 - rule-based baseline: the margin gained over "no signal" is shared equally among the signals
-  the customer triggers.
+  the customer triggers;
+- LightGBM and CatBoost: their own exact TreeSHAP; linear SVM: coefficient × value, scaled by
+  the sigmoid that turns its margin into a probability.
 
-Other models have no exact method here and raise ``NotImplementedError`` naming the model.
+A calibrated model (``CalibratedClassifierCV``) is explained through the model it wraps: the
+contributions sum to the uncalibrated log-odds. Calibration is monotone, so the customers'
+order and the direction of every reason are the same.
+
+Other models (decision tree, random forest, RBF SVM, MLP) have no exact method here and raise
+``NotImplementedError`` naming the model.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import xgboost as xgb
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from churnlab.models import RuleBasedModel
+from churnlab.models import RuleBasedModel, base_estimator
+from churnlab.zoo import CatBoostChurnClassifier, LightGBMClassifier, MarginSigmoid
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -64,6 +72,17 @@ def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame
 
 def model_contributions(model, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
     """As :func:`contributions` for model inputs ``X`` already transformed by the featurizer."""
+    model = base_estimator(model)
+    if isinstance(model, (LightGBMClassifier, CatBoostChurnClassifier)):
+        values = model.contributions(X)
+        return pd.DataFrame(values[:, :-1], index=X.index, columns=X.columns), values[:, -1]
+    if isinstance(model, MarginSigmoid) and hasattr(model.estimator_[-1], "coef_"):
+        # log-odds = a * (w . standardised x + c) + b: each term a * w_j * z_j is exact.
+        scaler, inner = model.estimator_[0], model.estimator_[-1]
+        z = scaler.transform(X)
+        values = z * (model.a_ * inner.coef_[0])
+        base = np.full(len(X), model.a_ * float(inner.intercept_[0]) + model.b_)
+        return pd.DataFrame(values, index=X.index, columns=X.columns), base
     if isinstance(model, xgb.XGBClassifier):
         return _xgboost(model, X)
     if isinstance(model, LogisticRegression):

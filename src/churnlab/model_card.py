@@ -17,6 +17,27 @@ MODEL_WHY = {
     ),
     "logreg": "Logistic regression on the featurized matrix: simple, linear and fully explainable.",
     "rules": "Today's business rules (points per risk signal), kept as the reference.",
+    "tree": "A single decision tree on the featurized matrix: readable, but a weak ranker.",
+    "forest": "A random forest on the featurized matrix (bagged deep trees).",
+    "lightgbm": (
+        "Gradient-boosted trees (LightGBM, leaf-wise growth) with early stopping on the "
+        "validation split, chosen by the cross-validated leaderboard."
+    ),
+    "catboost": (
+        "Gradient-boosted symmetric trees (CatBoost) with early stopping on the validation "
+        "split, chosen by the cross-validated leaderboard."
+    ),
+    "svm_linear": "A linear support vector machine; probabilities from a sigmoid of its margin.",
+    "svm_rbf": "An RBF-kernel support vector machine (fitted on a sample past its size limit).",
+    "mlp": "A multilayer perceptron on the featurized matrix.",
+}
+
+
+THRESHOLD_HOW = {
+    "max_f1": "max F1",
+    "profit": "max expected net savings",
+    "budget": "contact budget",
+    "fixed": "fixed",
 }
 
 
@@ -146,7 +167,8 @@ def model_card(
         f"churners accept; break-even churn probability "
         f"{_f(m['business']['break_even_probability'], 3)}.",
         "",
-        f"- **At the chosen threshold {_f(m['threshold'], 3)}** (max F1 on validation): "
+        f"- **At the chosen threshold {_f(m['threshold'], 3)}** "
+        f"({THRESHOLD_HOW.get(m.get('threshold_method', 'max_f1'), 'fixed')} on validation): "
         f"{at_t['contacted']:,} customers contacted, {at_t['churners_caught']:,.0f} churners "
         f"among them, expected net savings **{_money(at_t['expected_net_savings'])}**.",
         f"- **At the contact budget** ({business['contact_budget_share']:.0%} of customers = "

@@ -2,7 +2,10 @@
 
 Adding a model is one entry in ``REGISTRY``. Every model follows scikit-learn's classifier API
 (``fit`` / ``predict_proba``); ``uses_features`` says whether it takes the featurizer's matrix
-or the prepared customer columns directly (the rule-based baseline reads raw columns).
+or the prepared customer columns directly (the rule-based baseline reads raw columns);
+``complexity`` orders the models from simplest to most complex, which breaks leaderboard ties.
+The factories beyond the first three live in :mod:`churnlab.zoo_factories`, their wrappers
+in :mod:`churnlab.zoo`.
 """
 
 from __future__ import annotations
@@ -18,6 +21,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
+from churnlab import zoo
+from churnlab import zoo_factories as zf
+from churnlab.calibration import LogOdds
+from churnlab.errors import UserError
 from churnlab.params import TrainParams
 
 
@@ -93,11 +100,7 @@ class RuleBasedModel(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def _positive_weight(y: np.ndarray, p: TrainParams) -> float:
-    if p.class_weight != "balanced":
-        return 1.0
-    positives = max(int(np.sum(y)), 1)
-    return (len(y) - positives) / positives
+_positive_weight = zoo.positive_weight
 
 
 def _make_xgboost(p: TrainParams, y: np.ndarray):
@@ -120,11 +123,16 @@ def _make_xgboost(p: TrainParams, y: np.ndarray):
 
 
 def _make_logreg(p: TrainParams, y: np.ndarray):
+    # scikit-learn 1.8+ spells the penalty as l1_ratio (0: L2, 1: L1, between: elastic net).
+    lr = p.logreg
+    l1_ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": lr.l1_ratio}[lr.penalty]
     return LogisticRegression(
-        C=p.logreg.C,
-        max_iter=p.logreg.max_iter,
+        C=lr.C,
+        l1_ratio=l1_ratio,
+        solver="lbfgs" if l1_ratio == 0 else "saga",
+        max_iter=lr.max_iter,
         random_state=p.seed,
-        class_weight="balanced" if p.class_weight == "balanced" else None,
+        class_weight=zoo.class_weight(p),
     )
 
 
@@ -175,16 +183,65 @@ def _rules_importance(model, names) -> pd.Series:
     return pd.Series(dtype=float, name="none")
 
 
+def _sklearn_importance(model, names) -> pd.Series:
+    return pd.Series(model.feature_importances_, index=names, name="impurity_decrease")
+
+
+def _lightgbm_importance(model, names) -> pd.Series:
+    gain = model.booster_.feature_importance(importance_type="gain")
+    return pd.Series(gain, index=names, name="total_gain")
+
+
+def _catboost_importance(model, names) -> pd.Series:
+    values = model.booster_.get_feature_importance()
+    return pd.Series(values, index=names, name="prediction_values_change")
+
+
+def _svm_importance(model, names) -> pd.Series:
+    inner = model.estimator_
+    inner = inner.steps[-1][1] if hasattr(inner, "steps") else inner  # after the scaler
+    if hasattr(inner, "coef_"):
+        return pd.Series(np.abs(inner.coef_[0]), index=names, name="abs_coefficient")
+    return pd.Series(dtype=float, name="none")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     make: Callable[[TrainParams, np.ndarray], BaseEstimator]
     fit: Callable
     importance: Callable[[BaseEstimator, list[str]], pd.Series]
     uses_features: bool = True
+    complexity: int = 0  # leaderboard ties go to the lowest
 
 
 REGISTRY: dict[str, ModelSpec] = {
-    "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance),
-    "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance),
-    "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, uses_features=False),
+    "rules": ModelSpec(_make_rules, _fit_plain, _rules_importance, False, 0),
+    "logreg": ModelSpec(_make_logreg, _fit_plain, _coef_importance, True, 1),
+    "svm_linear": ModelSpec(zf.make_svm_linear, _fit_plain, _svm_importance, True, 2),
+    "tree": ModelSpec(zf.make_tree, _fit_plain, _sklearn_importance, True, 3),
+    "svm_rbf": ModelSpec(zf.make_svm_rbf, _fit_plain, _svm_importance, True, 4),
+    "mlp": ModelSpec(zf.make_mlp, zf.fit_mlp, _rules_importance, True, 5),
+    "forest": ModelSpec(zf.make_forest, _fit_plain, _sklearn_importance, True, 6),
+    "lightgbm": ModelSpec(zf.make_lightgbm, zf.fit_native, _lightgbm_importance, True, 7),
+    "xgboost": ModelSpec(_make_xgboost, _fit_xgboost, _xgb_importance, True, 8),
+    "catboost": ModelSpec(zf.make_catboost, zf.fit_native, _catboost_importance, True, 9),
 }
+
+
+def spec_for(name: str, source: str = "train.model") -> ModelSpec:
+    """The registry entry, or a UserError naming the key and the known models."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise UserError(f"{source}: unknown model {name!r}; known: {known}") from None
+
+
+def base_estimator(model):
+    """The fitted model inside a calibration wrapper (the model itself when not wrapped)."""
+    calibrated = getattr(model, "calibrated_classifiers_", None)
+    if calibrated:
+        frozen = calibrated[0].estimator  # FrozenEstimator(LogOdds(model))
+        inner = getattr(frozen, "estimator", frozen)
+        return inner.estimator if isinstance(inner, LogOdds) else inner
+    return model

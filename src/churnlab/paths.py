@@ -22,3 +22,10 @@ TRAIN_LIVE = Path("plots/train")
 SPLIT_NAMES = ("train", "valid", "test")
 BASELINES = Path("data/baselines")
 REPORTS = Path("reports")
+
+# Model-selection studies (studies/dvc.yaml)
+FOLDS = Path("data/studies/folds.json")
+CV_METRICS = METRICS / "cv"
+LEADERBOARD = METRICS / "leaderboard.json"
+SEARCH = METRICS / "search.json"
+STUDY_PLOTS = PLOTS / "studies"

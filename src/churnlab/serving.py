@@ -24,6 +24,7 @@ from churnlab import explain, io, package, paths
 from churnlab.errors import UserError
 from churnlab.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.input_schema import validate_frame
+from churnlab.models import base_estimator
 from churnlab.params import ServeParams
 
 
@@ -138,33 +139,37 @@ class Scorer:
         """(probability, reason names, reason contributions) for model inputs ``X``."""
         model = self.pipeline.named_steps["model"]
         k = self.serve.top_reasons
-        if isinstance(model, xgb.XGBClassifier):
-            return self._predict_xgboost(model, X, k)
+        base = base_estimator(model)  # a calibrated model is explained through what it wraps
+        if isinstance(base, xgb.XGBClassifier):
+            return self._predict_xgboost(model, base, X, k)
         if not hasattr(X, "columns"):  # the fast path's matrix
             X = pd.DataFrame(X, columns=self.feature_names)
         probability = model.predict_proba(X)[:, 1].astype("float64")
         if not k:
             return probability, None, None
-        contribs, _ = explain.model_contributions(model, X)
+        try:
+            contribs, _ = explain.model_contributions(model, X)
+        except NotImplementedError:  # a model without exact explanations: no reasons
+            return probability, None, None
         return (probability, *top_reason_arrays(contribs, k))
 
-    def _predict_xgboost(self, model: xgb.XGBClassifier, X, k: int):
+    def _predict_xgboost(self, model, base: xgb.XGBClassifier, X, k: int):
         names = list(X.columns) if hasattr(X, "columns") else self.feature_names
         # XGBoost converts to float32 anyway; handing it the array skips its slow per-column
         # pandas conversion (same values).
         values = np.asarray(X, dtype="float32")
-        best = getattr(model, "best_iteration", None)
+        best = getattr(base, "best_iteration", None)
         rounds = (0, best + 1) if best is not None else (0, 0)
-        if len(values) <= SMALL_BATCH:
-            booster = self._xgboost_small(model)
+        small = len(values) <= SMALL_BATCH
+        booster = self._xgboost_small(base) if small else base.get_booster()
+        if small and model is base:
             probability = booster.inplace_predict(values, iteration_range=rounds)
-        else:
-            booster = model.get_booster()
+        else:  # the calibrator (if any) applies to XGBoost's own predict_proba
             probability = model.predict_proba(values)[:, 1]
         probability = np.asarray(probability, dtype="float64")
         if not k:
             return probability, None, None
-        matrix = xgb.DMatrix(values, nthread=1 if len(values) <= SMALL_BATCH else -1)
+        matrix = xgb.DMatrix(values, nthread=1 if small else -1)
         contribs = booster.predict(
             matrix,
             pred_contribs=True,

@@ -13,11 +13,11 @@ import logging
 import pandas as pd
 
 from churnlab import io, paths
-from churnlab.metrics import max_f1_threshold
 from churnlab.models import REGISTRY
 from churnlab.params import Params
 from churnlab.snapshot import TARGET
 from churnlab.stages.train import inputs
+from churnlab.thresholds import choose_threshold
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,8 @@ def main(params: Params) -> None:
         X_valid, y_valid = inputs(params, "valid", spec.uses_features)
         X_test, _ = inputs(params, "test", spec.uses_features)
         model = spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
-        if p.threshold.method == "max_f1":
-            thresholds[name] = max_f1_threshold(y_valid, model.predict_proba(X_valid)[:, 1])
-        else:
-            thresholds[name] = p.threshold.value
+        valid_scores = model.predict_proba(X_valid)[:, 1]
+        thresholds[name] = choose_threshold(y_valid, valid_scores, p.threshold, params.business)
         scores[name] = model.predict_proba(X_test)[:, 1]
         log.info("baseline %s fitted, threshold %.4f", name, thresholds[name])
     io.write_table(scores, paths.BASELINES / "test_scores.parquet")

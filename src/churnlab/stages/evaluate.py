@@ -24,7 +24,7 @@ from churnlab.metrics import (
     ranking_summary,
     rounded,
 )
-from churnlab.models import REGISTRY
+from churnlab.models import REGISTRY, base_estimator
 from churnlab.params import Params
 from churnlab.segments import segment_columns, segment_metrics
 from churnlab.snapshot import TARGET
@@ -128,7 +128,7 @@ def explanations(pipeline, test: pd.DataFrame, scores, params: Params) -> list[s
     io.write_csv(
         importance[["feature", "mean_abs_contribution"]], paths.PLOTS / "shap_importance.csv"
     )
-    model_name = type(steps["model"]).__name__
+    model_name = type(base_estimator(steps["model"])).__name__
     ep.shap_importance_png(
         importance,
         f"Feature importance: mean |SHAP| ({model_name}, test)",
@@ -176,6 +176,8 @@ def main(params: Params) -> None:
     threshold = meta["threshold"]
     result = rounded(classification_metrics(y, scores, threshold) | ranking_summary(y, scores))
     result["model"] = meta["model"]
+    result["threshold_method"] = meta.get("decision", {}).get("method", "max_f1")
+    result["calibration"] = meta.get("calibration", {}).get("method", "none")
     oracle = oracle_auc(test)
     if oracle is not None:
         result["oracle_roc_auc"] = round(oracle, 6)
@@ -218,12 +220,17 @@ def main(params: Params) -> None:
 
     write_plots(y, scores, threshold, e.calibration_bins)
     business_plots(y, {"model": scores, **baseline_scores}, threshold, b)
-    model = pipeline.named_steps["model"]
+    model = base_estimator(pipeline.named_steps["model"])  # importance of the uncalibrated one
     if "features" in pipeline.named_steps:
         names = list(pipeline.named_steps["features"].get_feature_names_out())
         importance = REGISTRY[meta["model"]].importance(model, names)
-        plots.importance_png(importance, e.top_features, paths.PLOTS / "feature_importance.png")
-    dependence_figures = explanations(pipeline, test, scores, params)
+        if not importance.empty:
+            plots.importance_png(importance, e.top_features, paths.PLOTS / "feature_importance.png")
+    try:
+        dependence_figures = explanations(pipeline, test, scores, params)
+    except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
+        log.warning("no SHAP explanations: %s", exc)
+        dependence_figures = []
 
     quality = io.read_json(paths.METRICS / "data_quality.json")
     figures = [(title, f"../plots/{name}") for title, name in FIGURES + dependence_figures]

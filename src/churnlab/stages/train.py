@@ -1,7 +1,9 @@
-"""Stage train: fit the model named by ``train.model``, choose the threshold on validation.
+"""Stage train: fit ``train.model``, calibrate it and choose the threshold on validation.
 
-Writes the inference pipeline (featurizer + model, one skops file), its metadata (threshold,
-validation metrics, best iteration), the training curves (dvclive) and ``metrics/train.json``.
+Writes the inference pipeline (featurizer + calibrated model, one skops file), its metadata
+(threshold, validation metrics, best iteration), the training curves (dvclive),
+``metrics/train.json`` (with Brier/ECE before and after calibration and what the threshold
+does to a campaign) and the reliability diagram ``plots/calibration/``.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from churnlab import io, package, paths
+from churnlab import calibration, io, package, paths
+from churnlab import eval_plots as ep
 from churnlab.features import feature_frame
 from churnlab.input_schema import input_schema
-from churnlab.metrics import classification_metrics, max_f1_threshold, rounded
-from churnlab.models import REGISTRY
+from churnlab.metrics import classification_metrics, rounded
+from churnlab.models import spec_for
 from churnlab.params import Params
 from churnlab.snapshot import TARGET
+from churnlab.thresholds import choose_threshold, threshold_summary
 
 log = logging.getLogger(__name__)
 
@@ -74,20 +78,56 @@ def provenance(params: Params) -> dict:
     }
 
 
+def reliability_outputs(y, before, after, method: str, bins: int) -> None:
+    """Reliability diagram of validation scores before and after calibration (CSV + PNG)."""
+    out = paths.PLOTS / "calibration"
+    frames = {
+        "before": calibration.reliability_frame(y, before, bins),
+        f"after ({method})": calibration.reliability_frame(y, after, bins),
+    }
+    io.write_csv(frames["before"], out / "reliability_before.csv")
+    io.write_csv(frames[f"after ({method})"], out / "reliability_after.csv")
+    ep.overlay_png(
+        frames,
+        "mean_predicted",
+        "observed_rate",
+        "Reliability (validation)",
+        out / "reliability.png",
+        diagonal="perfect calibration",
+    )
+
+
+def fit_calibrated(params: Params, X, y, X_valid, y_valid):
+    """Fit, calibrate on validation; return the model and the validation report."""
+    p = params.train
+    spec = spec_for(p.model)
+    model = spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
+    raw = model.predict_proba(X_valid)[:, 1]
+    calibrated = calibration.calibrate(model, X_valid, y_valid, p.calibration)
+    scores = calibrated.predict_proba(X_valid)[:, 1]
+    crossfit = None
+    if p.calibration != "none":
+        crossfit = calibration.crossfit_scores(model, X_valid, y_valid, p.calibration, p.seed)
+    bins = params.evaluate.calibration_bins
+    report = {"method": p.calibration} | calibration.calibration_report(
+        y_valid, raw, scores, crossfit, bins
+    )
+    reliability_outputs(y_valid, raw, scores, p.calibration, bins)
+    return model, calibrated, scores, report
+
+
 def main(params: Params) -> None:
     p = params.train
-    spec = REGISTRY[p.model]
+    spec = spec_for(p.model)
     X, y = inputs(params, "train", spec.uses_features)
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
     log.info("training %s on %d rows x %d columns", p.model, *X.shape)
-    model = spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
-    valid_scores = model.predict_proba(X_valid)[:, 1]
-    if p.threshold.method == "max_f1":
-        threshold = max_f1_threshold(y_valid, valid_scores)
-    else:
-        threshold = p.threshold.value
+    model, calibrated, valid_scores, calibration_report = fit_calibrated(
+        params, X, y, X_valid, y_valid
+    )
+    threshold = choose_threshold(y_valid, valid_scores, p.threshold, params.business)
     valid_metrics = rounded(classification_metrics(y_valid, valid_scores, threshold))
-    steps = [("model", model)]
+    steps = [("model", calibrated)]
     if spec.uses_features:
         steps.insert(0, ("features", package.load(paths.FEATURIZER)))
     package.save(Pipeline(steps), paths.PIPELINE)
@@ -98,6 +138,10 @@ def main(params: Params) -> None:
         "valid": valid_metrics,
         "n_features": X.shape[1],
         "best_iteration": best_iteration,
+        "calibration": calibration_report,
+        "decision": threshold_summary(
+            y_valid, valid_scores, threshold, p.threshold, params.business
+        ),
     }
     train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
     metadata = {
@@ -109,4 +153,12 @@ def main(params: Params) -> None:
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
     log_curves(model)
-    log.info("valid ROC-AUC %.4f, threshold %.4f", valid_metrics["roc_auc"], threshold)
+    log.info(
+        "valid ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
+        valid_metrics["roc_auc"],
+        calibration_report["brier_before"],
+        calibration_report["brier_after"],
+        p.calibration,
+        threshold,
+        p.threshold.method,
+    )

@@ -1,0 +1,133 @@
+"""Factories of the zoo models beyond XGBoost, logistic regression and the rules.
+
+Each takes ``TrainParams`` and the training labels (for class weights) and returns an unfitted
+classifier; ``fit_*`` are the registry's fit functions where a plain ``fit(X, y)`` is not
+enough. The registry itself is in :mod:`churnlab.models`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC, LinearSVC
+from sklearn.tree import DecisionTreeClassifier
+
+from churnlab import zoo
+from churnlab.params import TrainParams
+
+_positive_weight = zoo.positive_weight
+
+
+def _scaled(model) -> Pipeline:
+    """Standardise first: SVMs and the MLP need unit-scale inputs, and the featurizer leaves
+    some columns (date parts, days before the snapshot) in their own units."""
+    return Pipeline([("scale", StandardScaler()), ("model", model)])
+
+
+def make_tree(p: TrainParams, y: np.ndarray):
+    t = p.tree
+    return DecisionTreeClassifier(
+        max_depth=t.max_depth,
+        min_samples_leaf=t.min_samples_leaf,
+        class_weight=zoo.class_weight(p),
+        random_state=p.seed,
+    )
+
+
+def make_forest(p: TrainParams, y: np.ndarray):
+    f = p.forest
+    return RandomForestClassifier(
+        n_estimators=f.n_estimators,
+        max_depth=f.max_depth,
+        min_samples_leaf=f.min_samples_leaf,
+        max_features=f.max_features,
+        class_weight=zoo.class_weight(p),
+        n_jobs=f.n_jobs,
+        random_state=p.seed,
+    )
+
+
+def make_lightgbm(p: TrainParams, y: np.ndarray):
+    g = p.lightgbm
+    return zoo.LightGBMClassifier(
+        n_estimators=g.n_estimators,
+        learning_rate=g.learning_rate,
+        num_leaves=g.num_leaves,
+        min_child_samples=g.min_child_samples,
+        subsample=g.subsample,
+        colsample_bytree=g.colsample_bytree,
+        reg_lambda=g.reg_lambda,
+        scale_pos_weight=_positive_weight(y, p),
+        early_stopping_rounds=g.early_stopping_rounds,
+        n_jobs=g.n_jobs,
+        random_state=p.seed,
+    )
+
+
+def make_catboost(p: TrainParams, y: np.ndarray):
+    c = p.catboost
+    return zoo.CatBoostChurnClassifier(
+        iterations=c.iterations,
+        learning_rate=c.learning_rate,
+        depth=c.depth,
+        l2_leaf_reg=c.l2_leaf_reg,
+        scale_pos_weight=_positive_weight(y, p),
+        early_stopping_rounds=c.early_stopping_rounds,
+        thread_count=c.thread_count,
+        random_state=p.seed,
+    )
+
+
+def make_svm_linear(p: TrainParams, y: np.ndarray):
+    s = p.svm_linear
+    svm = LinearSVC(
+        C=s.C, max_iter=s.max_iter, class_weight=zoo.class_weight(p), random_state=p.seed
+    )
+    return zoo.MarginSigmoid(_scaled(svm), max_rows=None, random_state=p.seed)
+
+
+def make_svm_rbf(p: TrainParams, y: np.ndarray):
+    s = p.svm_rbf
+    svm = SVC(C=s.C, kernel="rbf", gamma=s.gamma, class_weight=zoo.class_weight(p))
+    return zoo.MarginSigmoid(
+        _scaled(svm), max_rows=s.max_rows, oversize=s.oversize, random_state=p.seed
+    )
+
+
+def _mlp(p: TrainParams, y: np.ndarray):
+    m = p.mlp
+    return MLPClassifier(
+        hidden_layer_sizes=tuple(m.hidden_layer_sizes),
+        alpha=m.alpha,
+        learning_rate_init=m.learning_rate_init,
+        max_iter=m.max_iter,
+        batch_size=m.batch_size,
+        early_stopping=True,  # on a 10% slice of the training rows
+        n_iter_no_change=10,
+        random_state=p.seed,
+    )
+
+
+def fit_native(model, X, y, X_valid, y_valid):
+    return model.fit(X, y, X_valid, y_valid)
+
+
+def fit_mlp(model, X, y, X_valid, y_valid):
+    # MLPClassifier has no class_weight: balanced classes are sample weights.
+    weights = None
+    if getattr(model, "_balanced", False):
+        from sklearn.utils.class_weight import compute_sample_weight
+
+        weights = compute_sample_weight("balanced", y)
+    if weights is None:
+        return model.fit(X, y)
+    return model.fit(X, y, model__sample_weight=weights)
+
+
+def make_mlp(p: TrainParams, y: np.ndarray):
+    model = _scaled(_mlp(p, y))
+    model._balanced = p.class_weight == "balanced"
+    return model
