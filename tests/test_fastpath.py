@@ -98,3 +98,33 @@ def test_scorer_fast_path_equals_the_general_path(trained_run, contributions):
     offline = package.load(trained_run / paths.PIPELINE).predict_proba(feature_frame(test).head(80))
     offline = offline[:, 1]
     np.testing.assert_allclose(general["churn_probability"], offline, rtol=0, atol=1e-9)
+
+
+EVERYTHING_ON = {
+    "outliers": {"flags": True, "treat": "log", "detect": "iqr"},
+    "transforms": {"skew": "yeo-johnson", "scaler": "robust"},
+    "constructed": {"polynomial": ["age", "tenure_days"]},
+    "text": {"enabled": True, "max_features": 50, "min_df": 5, "svd_components": 3},
+    "selection": {"enabled": True, "steps": ["variance", "correlation", "kbest", "pca"], "k": 30},
+}
+
+
+def test_fast_path_equals_a_featurizer_with_the_whole_catalogue(split_parts):
+    """Steps without a fast version (robust scaling, polynomial terms, SVD, selection, PCA)
+    run through their own transform; the result is still the fitted featurizer's, up to
+    float32 rounding: SVD of the float32 TF-IDF matrix is a BLAS product whose last bit
+    depends on the buffer it reads (scikit-learn on a copy of its own input differs too)."""
+    from churnlab.features import build_featurizer
+    from churnlab.params import FeaturizeParams
+    from churnlab.snapshot import TARGET
+    from conftest import FEATURIZE, SNAPSHOT_DATE
+
+    raw = {**FEATURIZE, **EVERYTHING_ON, "text": {**FEATURIZE["text"], **EVERYTHING_ON["text"]}}
+    train = feature_frame(split_parts["train"])
+    featurizer = build_featurizer(train, FeaturizeParams.model_validate(raw), SNAPSHOT_DATE)
+    featurizer.fit(train, split_parts["train"][TARGET])
+    assert [name for name, _ in featurizer.steps][-2:] == ["select", "pca"]
+    X = feature_frame(split_parts["test"])[list(featurizer.feature_names_in_)]
+    expected = featurizer.transform(X).to_numpy(dtype="float64")
+    got = compile_featurizer(featurizer).transform(columns_of(X))
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)

@@ -6,8 +6,10 @@ featurize (measured, `benchmarks/bench_serving.py`) although the arithmetic is m
 :func:`compile_featurizer` reads the fitted parameters of the steps it knows (imputers,
 scalers, encoders, the project's own transformers) and replays them on plain arrays. A step it
 does not know is called through its own ``transform`` on a small DataFrame, so the fast path is
-never wrong, only slower for that step. ``tests/test_fastpath.py`` checks equality with the
-fitted featurizer on real rows, missing values and unseen categories.
+never wrong, only slower for that step. ``tests/test_fastpath.py`` checks bit-equality with
+the fitted default featurizer on real rows, missing values and unseen categories; with SVD or
+PCA switched on the two agree to float32 rounding (a BLAS product's last bit depends on the
+memory it reads, for scikit-learn too).
 
 Input is a mapping ``column -> 1-D array`` (object or float), output a float64 matrix in the
 featurizer's ``get_feature_names_out`` order.
@@ -22,9 +24,11 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
-from churnlab.features import DateParts, DenseTfidf, Log1p, RatioFeatures
+from churnlab.features import DateParts, DenseTfidf, Log1p, OutlierBounds, RatioFeatures
+from churnlab.features.outliers import signed_log1p
+from churnlab.features.transform import SkewTransform
 
 Columns = Mapping[str, np.ndarray]
 Step = Callable[[np.ndarray], np.ndarray]
@@ -136,25 +140,78 @@ def _datetimes(values: np.ndarray) -> np.ndarray:
 
 def _date_parts(step: DateParts) -> Step:
     reference = np.datetime64(pd.Timestamp(step.reference).to_datetime64(), "s")
+    parts = step._parts()
 
-    def parts(X: np.ndarray) -> np.ndarray:
+    def parts_of(when: np.ndarray) -> dict[str, np.ndarray]:
+        months = when.astype("datetime64[M]").astype("int64")
+        days = when.astype("datetime64[D]").astype("int64")
+        return {
+            "year": months // 12 + 1970,
+            "quarter": (months % 12) // 3 + 1,
+            "month": months % 12 + 1,
+            "dayofweek": (days + 3) % 7,  # 1970-01-01 was a Thursday; Monday = 0 as in pandas
+            "days_before_snapshot": (reference - when).astype("float64") / 86_400.0,
+        }
+
+    def date_parts(X: np.ndarray) -> np.ndarray:
         columns = []
         for j in range(X.shape[1]):
             when = _datetimes(X[:, j])
             missing = np.isnat(when)
-            months = when.astype("datetime64[M]").astype("int64")
-            days = when.astype("datetime64[D]").astype("int64")
-            fields = [
-                months // 12 + 1970,
-                (months % 12) // 3 + 1,
-                months % 12 + 1,
-                (days + 3) % 7,  # 1970-01-01 was a Thursday; Monday = 0 as in pandas
-                (reference - when).astype("float64") / 86_400.0,
-            ]
-            columns += [np.where(missing, np.nan, f.astype("float64")) for f in fields]
+            fields = parts_of(when)
+            columns += [np.where(missing, np.nan, fields[p].astype("float64")) for p in parts]
         return np.column_stack(columns)
 
-    return parts
+    return date_parts
+
+
+def _outlier_bounds(step: OutlierBounds) -> Step:
+    flagged = step._flagged()
+
+    def bounds(X: np.ndarray) -> np.ndarray:
+        values = _float(X)
+        if step.treat == "clip":
+            out = np.clip(values, step.lower_, step.upper_)
+        elif step.treat == "log":
+            had = step.n_outliers_ > 0
+            out = values.copy()
+            out[:, had] = signed_log1p(values[:, had])
+        else:
+            out = values
+        if step.flags:
+            outside = (values < step.lower_) | (values > step.upper_)
+            out = np.hstack([out, outside[:, flagged].astype("float64")])
+        return out
+
+    return bounds
+
+
+def _skew(step: SkewTransform) -> Step:
+    def skew(X: np.ndarray) -> np.ndarray:
+        out = _float(X).copy()
+        if not step.skewed_.any() or step.method == "none":
+            return out
+        if step.method == "yeo-johnson":
+            out[:, step.skewed_] = np.asarray(step.power_.transform(out[:, step.skewed_]))
+        else:
+            out[:, step.skewed_] = signed_log1p(out[:, step.skewed_])
+        return out
+
+    return skew
+
+
+def _bins(step: KBinsDiscretizer) -> Step | None:
+    if step.encode != "ordinal":
+        return None
+    edges = [e[1:-1] for e in step.bin_edges_]
+
+    def bins(X: np.ndarray) -> np.ndarray:
+        values = _float(X).copy()
+        for j, inner in enumerate(edges):
+            values[:, j] = np.searchsorted(inner, values[:, j], side="right")
+        return values
+
+    return bins
 
 
 def _dense_tfidf(step: DenseTfidf) -> Step:
@@ -182,7 +239,8 @@ def _dense_tfidf(step: DenseTfidf) -> Step:
         # right in float64, the division in float64; so the output is bit-identical.
         norms = np.sqrt(np.cumsum((counts * counts).astype("float64"), axis=1)[:, -1])
         scaled = counts.astype("float64") / np.where(norms > 0, norms, 1.0)[:, None]
-        return scaled.astype(dtype).astype("float64")
+        # Later steps (SVD) see the dtype scikit-learn gives them: the vectorizer's.
+        return scaled.astype(vectorizer.dtype)
 
     return tfidf
 
@@ -197,6 +255,9 @@ COMPILERS: dict[type, Callable] = {
     OrdinalEncoder: _ordinal_encoder,
     OneHotEncoder: _one_hot_encoder,
     DateParts: _date_parts,
+    OutlierBounds: _outlier_bounds,
+    SkewTransform: _skew,
+    KBinsDiscretizer: _bins,
     DenseTfidf: _dense_tfidf,
     Log1p: _log1p,
 }
@@ -224,12 +285,24 @@ def _compile_steps(transformer, columns: list[str]) -> list[Step]:
 
 
 def _ratios(step: RatioFeatures) -> Callable[[dict], dict]:
+    def number(columns: dict, name: str) -> np.ndarray:
+        return _float(np.asarray(columns[name]))
+
     def add(columns: dict) -> dict:
         for name, (numerator, denominator) in (step.ratios or {}).items():
-            den = _float(np.asarray(columns[denominator]))
-            num = _float(np.asarray(columns[numerator]))
+            den, num = number(columns, denominator), number(columns, numerator)
             with np.errstate(divide="ignore", invalid="ignore"):
                 columns[name] = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+        for name, (left, right) in (getattr(step, "products", None) or {}).items():
+            columns[name] = number(columns, left) * number(columns, right)
+        for name, (column, group) in (getattr(step, "group_ratios", None) or {}).items():
+            learned = step.group_medians_[name]
+            lookup = dict(zip(learned["groups"], learned["medians"], strict=True))
+            keys = [None if pd.isna(v) else str(v) for v in np.asarray(columns[group]).tolist()]
+            median = np.array([lookup.get(k, np.nan) for k in keys], dtype="float64")
+            median = np.where(np.isnan(median), learned["overall"], median)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                columns[name] = number(columns, column) / np.where(median != 0, median, np.nan)
         return columns
 
     return add
@@ -239,9 +312,9 @@ class CompiledFeaturizer:
     """``featurizer.transform`` for column arrays, without scikit-learn's per-call overhead."""
 
     def __init__(self, featurizer: Pipeline):
-        ratios, columns = featurizer.named_steps["ratios"], featurizer.named_steps["columns"]
+        (_, ratios), (_, columns) = featurizer.steps[:2]
         if not isinstance(ratios, RatioFeatures) or not isinstance(columns, ColumnTransformer):
-            raise TypeError("expected Pipeline([('ratios', ...), ('columns', ...)])")
+            raise TypeError("expected Pipeline([ratios, columns, ...])")
         if columns.remainder != "drop":
             raise TypeError("the fast path needs remainder='drop'")
         self.input_columns = list(featurizer.feature_names_in_)
@@ -252,6 +325,12 @@ class CompiledFeaturizer:
             for name, transformer, cols in columns.transformers_
             if name != "remainder" and transformer != "drop" and len(cols)
         ]
+        # Steps after the column transformer (feature selection, PCA) see its named output.
+        names = list(columns.get_feature_names_out())
+        self._after = []
+        for _, step in featurizer.steps[2:]:
+            self._after.append(_fallback(step, names))
+            names = list(step.get_feature_names_out(names))
 
     def transform(self, columns: Columns) -> np.ndarray:
         data = self._ratios({c: np.asarray(columns[c], dtype=object) for c in self.input_columns})
@@ -261,12 +340,15 @@ class CompiledFeaturizer:
             for step in steps:
                 X = step(X)
             blocks.append(np.asarray(X, dtype="float64"))
-        return np.hstack(blocks)
+        out = np.hstack(blocks)
+        for step in self._after:
+            out = step(out)
+        return out
 
 
 def compile_featurizer(featurizer: Pipeline) -> CompiledFeaturizer | None:
     """The fast path for this featurizer, or None when its outer shape is not the usual one."""
     try:
         return CompiledFeaturizer(featurizer)
-    except (TypeError, KeyError, AttributeError):
+    except (TypeError, KeyError, AttributeError, ValueError):
         return None
