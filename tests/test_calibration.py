@@ -73,3 +73,16 @@ def test_reliability_frame_counts_every_customer(sample):
     frame = reliability_frame(y, X[:, 0], 10)
     assert frame["n"].sum() == len(y)
     assert np.all(np.abs(frame["observed_rate"] - frame["mean_predicted"]) < 0.08)
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibrated_probability_replayed_from_the_wrapped_models_probability(sample, method):
+    from churnlab.calibration import calibrated_from_base
+
+    X, y = sample
+    model = Overconfident().fit(X, y)
+    calibrated = calibrate(model, X[:2000], y[:2000], method)
+    base = model.predict_proba(X[2000:])[:, 1]
+    expected = calibrated.predict_proba(X[2000:])[:, 1]
+    np.testing.assert_array_equal(calibrated_from_base(calibrated, base), expected)
+    assert calibrated_from_base(model, base) is None  # not a calibrated model

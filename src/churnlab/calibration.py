@@ -49,11 +49,36 @@ class LogOdds(ClassifierMixin, BaseEstimator):
         return self.estimator.predict_proba(X)
 
     def decision_function(self, X) -> np.ndarray:
-        p = np.clip(self.predict_proba(X)[:, 1].astype("float64"), 1e-12, 1 - 1e-12)
-        return np.log(p / (1 - p))
+        return log_odds(self.predict_proba(X)[:, 1])
 
     def predict(self, X) -> np.ndarray:
         return self.estimator.predict(X)
+
+
+def log_odds(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p).astype("float64"), 1e-12, 1 - 1e-12)
+    return np.log(p / (1 - p))
+
+
+def calibrated_from_base(model, base_probability: np.ndarray) -> np.ndarray | None:
+    """``model.predict_proba(X)[:, 1]`` of a model made by :func:`calibrate`, computed from its
+    wrapped model's churn probability on ``X`` without calling it again (what
+    ``CalibratedClassifierCV`` does for a binary frozen model, step by step); None when
+    ``model`` is not shaped that way. Serving uses it to score one customer in microseconds.
+    """
+    calibrated = getattr(model, "calibrated_classifiers_", None)
+    if not calibrated or len(model.classes_) != 2:
+        return None
+    margin = log_odds(base_probability)
+    total = np.zeros(len(margin))
+    for classifier in calibrated:
+        inner = getattr(classifier.estimator, "estimator", None)
+        if not isinstance(inner, LogOdds) or len(classifier.calibrators) != 1:
+            return None
+        proba = classifier.calibrators[0].predict(margin)
+        proba[(proba > 1.0) & (proba <= 1.0 + 1e-5)] = 1.0
+        total += proba
+    return total / len(calibrated)
 
 
 def calibrate(model, X_valid, y_valid, method: str):

@@ -21,6 +21,7 @@ import xgboost as xgb
 from sklearn.pipeline import Pipeline
 
 from churnlab import explain, io, package, paths
+from churnlab.calibration import calibrated_from_base
 from churnlab.errors import UserError
 from churnlab.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.input_schema import validate_frame
@@ -162,9 +163,11 @@ class Scorer:
         rounds = (0, best + 1) if best is not None else (0, 0)
         small = len(values) <= SMALL_BATCH
         booster = self._xgboost_small(base) if small else base.get_booster()
-        if small and model is base:
+        if small:
             probability = booster.inplace_predict(values, iteration_range=rounds)
-        else:  # the calibrator (if any) applies to XGBoost's own predict_proba
+            if model is not base:  # the calibration map on top, replayed without sklearn
+                probability = calibrated_from_base(model, probability)
+        if not small or probability is None:
             probability = model.predict_proba(values)[:, 1]
         probability = np.asarray(probability, dtype="float64")
         if not k:
