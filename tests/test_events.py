@@ -181,7 +181,7 @@ def test_stage_prepares_the_snapshot(stage_run, snapshot_frame, log):
     assert prepared[TARGET].mean() == pytest.approx(snapshot_frame[TARGET].mean())
     assert prepared["spend_90d"].sum() == pytest.approx(snapshot_frame["spend_90d"].sum())
     assert "customer_id" not in prepared and "closed_at" not in prepared
-    assert not {"email", "phone"} & set(prepared)  # direct identifiers dropped
+    assert not {"name", "email", "phone"} & set(prepared)  # direct identifiers dropped
     columns = io.read_json(stage_run / "data/prepared/schema.json")["columns"]
     assert columns["ticket_text"]["type"] == "text"
     assert columns["logins_30d"]["type"] == "numeric"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -108,3 +109,23 @@ def test_data_quality_report_lists_the_dropped_identifiers(prepare_run):
     quality = io.read_json(prepare_run / "metrics/data_quality.json")
     assert sorted(quality["identifiers_dropped"]) == ["email", "name", "phone"]
     assert "customer_id" not in quality["missing_share"]
+
+
+def test_identifier_columns_in_user_data_are_found_even_when_names_repeat():
+    from churnlab.privacy import find_direct_identifiers
+
+    rng = np.random.default_rng(0)
+    first = np.array([f"First{i}" for i in range(30)])
+    last = np.array([f"Last{i}" for i in range(30)])
+    n = 5000
+    frame = pd.DataFrame(
+        {
+            # ~900 distinct names over 5,000 customers: repeated, yet an identifier.
+            "name": np.char.add(np.char.add(rng.choice(first, n), " "), rng.choice(last, n)),
+            "PhoneService": rng.choice(["Yes", "No"], n),  # named like one, but a category
+            "plan_name": rng.choice(["basic", "standard", "premium"], n),
+            "contact_email": [f"user{i}@example.com" for i in range(n)],
+        }
+    )
+    found = find_direct_identifiers(frame)
+    assert set(found) == {"name", "contact_email"}

@@ -48,6 +48,8 @@ IDENTIFIER_TOKENS = {
     "name", "firstname", "lastname", "fullname", "surname", "email", "mail", "phone",
     "mobile", "telephone", "address", "street", "ssn",
 }  # fmt: skip
+# A column named like an identifier with more distinct values than this is one.
+MAX_IDENTIFIER_CATEGORIES = 50
 _EMAIL = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
 _PHONE = r"^\+?[\d\s().-]{7,20}$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}"
@@ -79,6 +81,9 @@ def find_direct_identifiers(frame: pd.DataFrame) -> dict[str, str]:
             and not text.str.match(_ISO_DATE).mean() > 0.5
         ):
             found[column] = "values look like phone numbers"
-        elif _tokens(column) & IDENTIFIER_TOKENS and distinct > 0.5:
-            found[column] = "name says direct identifier and values are mostly distinct"
+        elif _tokens(column) & IDENTIFIER_TOKENS and (
+            distinct > 0.5 or text.nunique() > MAX_IDENTIFIER_CATEGORIES
+        ):
+            # Names repeat (common first and last names), so many distinct values is enough.
+            found[column] = "name says direct identifier and values are many or mostly distinct"
     return found
