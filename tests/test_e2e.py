@@ -79,6 +79,9 @@ def repo(tmp_path_factory) -> Path:
         shutil.copy2(REPO / name, target)
     set_param(root, "synthetic.n_customers", N_CUSTOMERS)
     set_param(root, "evaluate.explain_rows", EXPLAIN_ROWS)  # fewer than the test customers
+    # The tests below change these two; pin them (select --apply may have tuned them).
+    set_param(root, "train.xgboost.max_depth", 3)
+    set_param(root, "train.xgboost.learning_rate", 0.05)
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "small copy"], root)

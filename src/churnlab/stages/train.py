@@ -29,13 +29,19 @@ from churnlab.thresholds import choose_threshold, threshold_summary
 log = logging.getLogger(__name__)
 
 
-def log_curves(model) -> None:
-    """Per-iteration train/valid curves of a boosted model, logged with dvclive."""
+def log_curves(model, final: dict[str, float]) -> None:
+    """Per-iteration train/valid curves of a boosted model, logged with dvclive.
+
+    A model without such a history (anything but XGBoost) logs its ``final`` validation
+    figures as a single step, so the stage's plots output exists for every model.
+    """
     from dvclive import Live
 
     history = model.evals_result() if hasattr(model, "evals_result") else {}
     with Live(dir=str(paths.TRAIN_LIVE), dvcyaml=None, save_dvc_exp=False, report=None) as live:
         if not history:
+            for metric, value in final.items():
+                live.log_metric(f"valid/{metric}", round(float(value), 6))
             return
         names = {"validation_0": "train", "validation_1": "valid"}
         steps = len(next(iter(history["validation_0"].values())))
@@ -152,7 +158,7 @@ def main(params: Params) -> None:
     }
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
-    log_curves(model)
+    log_curves(model, {"logloss": valid_metrics["log_loss"], "auc": valid_metrics["roc_auc"]})
     log.info(
         "valid ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
         valid_metrics["roc_auc"],
