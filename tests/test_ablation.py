@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+import yaml
 
 from churnlab.features.families import FAMILIES, VARIANTS
 from churnlab.stages.ablation import summarise
@@ -36,6 +37,17 @@ def test_summary_signs_and_selection_target():
     assert summarise(results)["selection"]["target_met"] is False
 
 
+def test_study_lists_every_variant_and_stays_out_of_the_default_pipeline():
+    studies = yaml.safe_load((REPO / "studies/dvc.yaml").read_text())["stages"]
+    assert studies["ablation"]["foreach"] == list(VARIANTS)
+    report_deps = studies["ablation-report"]["deps"]
+    assert {f"studies/ablation/{v}.json" for v in VARIANTS} <= set(report_deps)
+    # `dvc repro` without targets runs the root dvc.yaml only.
+    assert not any(
+        "ablation" in name for name in yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
+    )
+
+
 @pytest.mark.e2e
 def test_ablation_pipeline_runs_outside_the_default_repro(tmp_path):
     root = tmp_path / "repo"
@@ -52,7 +64,10 @@ def test_ablation_pipeline_runs_outside_the_default_repro(tmp_path):
     # The default `dvc repro` reads the root dvc.yaml only: no ablation stage in it.
     default_stages = run(["dvc", "stage", "list", "--name-only"], root).stdout.split()
     assert "train" in default_stages and not any("ablation" in s for s in default_stages)
-    run(["dvc", "repro", "studies/dvc.yaml:ablation-report"], root)  # the ablation only
+    # The ablation only (the file also holds model selection); upstream it needs only
+    # prepare and split, never the default train/evaluate stages.
+    ran = run(["dvc", "repro", "studies/dvc.yaml:ablation-report"], root).stdout
+    assert "Running stage 'train'" not in ran and "Running stage 'split'" in ran
     summary = json.loads((root / "metrics/ablation.json").read_text())
     assert set(summary["families"]) == set(FAMILIES)
     full = summary["full"]
