@@ -28,6 +28,7 @@ def edit_params(path: Path) -> None:
     params["train"]["xgboost"].update({"n_estimators": 150, "early_stopping_rounds": 10})
     params["evaluate"]["bootstrap_resamples"] = 50
     params["cv"]["folds"] = 3
+    params["cv"]["n_jobs"] = 1  # tiny folds; the parallel path is tested in test_cv.py
     params["leaderboard"]["models"] = MODELS
     params["search"].update(
         {
