@@ -334,6 +334,8 @@ def snapshot_repository(dest: Path) -> str:
     for name in SNAPSHOT_FILES:
         if (REPO / name).exists():
             shutil.copy2(REPO / name, dest / name)
+    if (REPO / "inputs").is_dir():  # the prepare stage's tracked-inputs folder (a dependency)
+        shutil.copytree(REPO / "inputs", dest / "inputs")
     digest = hashlib.sha256()
     for path in sorted(p for p in dest.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(dest)).encode() + b"\0" + path.read_bytes())
@@ -552,6 +554,8 @@ def setup_dvc_repo(workdir: Path, settings: Settings) -> None:
             shutil.copy2(settings.snapshot / name, workdir / name)
     # dvc.yaml lists the source files as dependencies: give DVC the same files to hash.
     shutil.copytree(settings.snapshot / "src", workdir / "src")
+    if (settings.snapshot / "inputs").is_dir():
+        shutil.copytree(settings.snapshot / "inputs", workdir / "inputs")
     # One commit, as any real clone has: dvclive (used by the train stage) fails with
     # "Empty git repo" inside a git repository that has no commit yet.
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
