@@ -27,7 +27,6 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from churnlab.features import DateParts, DenseTfidf, Log1p, OutlierBounds, RatioFeatures
-from churnlab.features.outliers import signed_log1p
 from churnlab.features.transform import SkewTransform
 
 Columns = Mapping[str, np.ndarray]
@@ -166,38 +165,11 @@ def _date_parts(step: DateParts) -> Step:
 
 
 def _outlier_bounds(step: OutlierBounds) -> Step:
-    flagged = step._flagged()
-
-    def bounds(X: np.ndarray) -> np.ndarray:
-        values = _float(X)
-        if step.treat == "clip":
-            out = np.clip(values, step.lower_, step.upper_)
-        elif step.treat == "log":
-            had = step.n_outliers_ > 0
-            out = values.copy()
-            out[:, had] = signed_log1p(values[:, had])
-        else:
-            out = values
-        if step.flags:
-            outside = (values < step.lower_) | (values > step.upper_)
-            out = np.hstack([out, outside[:, flagged].astype("float64")])
-        return out
-
-    return bounds
+    return lambda X: step.apply(_float(X))
 
 
 def _skew(step: SkewTransform) -> Step:
-    def skew(X: np.ndarray) -> np.ndarray:
-        out = _float(X).copy()
-        if not step.skewed_.any() or step.method == "none":
-            return out
-        if step.method == "yeo-johnson":
-            out[:, step.skewed_] = np.asarray(step.power_.transform(out[:, step.skewed_]))
-        else:
-            out[:, step.skewed_] = signed_log1p(out[:, step.skewed_])
-        return out
-
-    return skew
+    return lambda X: step.apply(_float(X))
 
 
 def _bins(step: KBinsDiscretizer) -> Step | None:

@@ -79,7 +79,10 @@ class OutlierBounds(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        values = _as_frame(X).to_numpy(dtype="float64", na_value=np.nan)
+        return self.apply(_as_frame(X).to_numpy(dtype="float64", na_value=np.nan))
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`transform` on a float matrix (also the serving fast path's entry)."""
         outside = (values < self.lower_) | (values > self.upper_)
         if self.treat == "clip":
             out = np.clip(values, self.lower_, self.upper_)

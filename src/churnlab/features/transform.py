@@ -68,7 +68,11 @@ class SkewTransform(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        out = np.asarray(X, dtype="float64").copy()
+        return self.apply(np.asarray(X, dtype="float64"))
+
+    def apply(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`transform` on a float matrix (also the serving fast path's entry)."""
+        out = values.copy()
         if not self.skewed_.any() or self.method == "none":
             return out
         if self.method == "yeo-johnson":
