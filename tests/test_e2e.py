@@ -109,6 +109,9 @@ def test_repro_produces_outputs_and_clean_status(repo: Path) -> None:
         assert key in metrics, key
     assert 0.5 < metrics["roc_auc"] <= 1.0
     assert metrics["roc_auc"] <= metrics["oracle_roc_auc"] + 0.05
+    gap, gap_ci = metrics["gap_to_oracle"], metrics["gap_to_oracle_ci"]
+    assert gap == pytest.approx(metrics["oracle_roc_auc"] - metrics["roc_auc"], abs=2e-6)
+    assert gap_ci["low"] <= gap <= gap_ci["high"] and gap_ci["std"] > 0
     for name in (
         "roc.csv",
         "precision_recall.csv",

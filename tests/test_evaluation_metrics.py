@@ -9,8 +9,10 @@ from sklearn import metrics as skm
 from churnlab.metrics import (
     _weighted_ranking_metrics,
     bootstrap_intervals,
+    bootstrap_replicates,
     expected_caught,
     ks_statistic,
+    paired_bootstrap,
     top_share_metrics,
 )
 
@@ -79,3 +81,31 @@ def test_bootstrap_is_seeded():
     a = bootstrap_intervals(y, scores, 50, seed=1)
     assert a == bootstrap_intervals(y, scores, 50, seed=1)
     assert a != bootstrap_intervals(y, scores, 50, seed=2)
+
+
+def test_paired_bootstrap_difference_and_its_narrower_interval():
+    y, strong = scored(3000, seed=6, signal=1.5)
+    rng = np.random.default_rng(8)
+    # A weaker model that shares most of the strong one's errors: what pairing is for.
+    weak = strong + 0.05 * rng.normal(size=len(y))
+    out = paired_bootstrap(y, strong, weak, n_resamples=400, seed=3)
+    auc = out["roc_auc"]
+    expected = skm.roc_auc_score(y, strong) - skm.roc_auc_score(y, weak)
+    assert auc["difference"] == pytest.approx(expected, abs=1e-12)
+    assert 0 < auc["low"] < expected < auc["high"]
+    assert auc["p_value"] < 0.05
+    # Same seed → same resamples: the paired spread is the spread of the replicate differences,
+    # far below the unpaired sqrt(var_a + var_b).
+    rep_strong, _ = bootstrap_replicates(y, strong, 400, seed=3)
+    rep_weak, _ = bootstrap_replicates(y, weak, 400, seed=3)
+    assert auc["std"] == pytest.approx(np.std(rep_strong - rep_weak))
+    assert auc["std"] < 0.5 * np.sqrt(rep_strong.var() + rep_weak.var())
+
+
+def test_paired_bootstrap_of_a_model_against_itself_is_zero_and_not_a_win():
+    y, scores = scored(800, seed=9)
+    out = paired_bootstrap(y, scores, scores, n_resamples=100, seed=1)
+    for metric in ("roc_auc", "pr_auc"):
+        assert out[metric]["difference"] == 0.0
+        assert out[metric]["low"] == out[metric]["high"] == 0.0
+        assert out[metric]["p_value"] == 1.0  # never strictly better

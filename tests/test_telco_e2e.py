@@ -48,8 +48,11 @@ def test_telco_runs_end_to_end_with_only_data_keys(tmp_path):
     assert quality["class_counts"] == {"0": 5174, "1": 1869}
     assert quality["missing_share"]["TotalCharges"] == pytest.approx(11 / 7043, abs=1e-6)
     assert "oracle_roc_auc" not in result
-    # Measured 0.8477 (README); the target is 0.85 — see the README's note.
-    assert result["roc_auc"] >= 0.84
+    # The split no longer depends on CHURNLAB_SALT, so the figure is the README's one: 0.8385
+    # on the default split (mean 0.8485 over 50 split seeds, benchmarks/bench_telco_splits.py;
+    # the target is 0.85, see the README). Another figure: the README is out of date.
+    assert result["roc_auc"] == pytest.approx(0.8385, abs=0.005)
+    assert result["n"] == 1057
     raw_ids = REAL_DATA.read_text().splitlines()[1].split(",")[0]
     for folder in ("data/split", "data/features", "models", "metrics"):
         for file in (root / folder).rglob("*"):

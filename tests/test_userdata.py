@@ -158,3 +158,27 @@ def test_bad_inputs_fail_clearly_and_keep_outputs(user_run):
     rare = table.assign(Status=np.where(np.arange(N) < 5, "Attrited", "Existing"))
     assert "min_class_count" in _bad_run(root, rare)
     assert "not unique" in _bad_run(root, table.assign(CustomerRef="same"))
+
+
+def test_split_does_not_depend_on_the_salt():
+    """Rows keep the raw-id order, so two teams with different secrets get the same split."""
+    from churnlab.splitting import split_customers
+    from churnlab.userdata import prepare_user_table
+
+    raw = churn_table().sample(frac=1.0, random_state=5)  # file order unrelated to the ids
+    p = user_params(Path("in.csv"))
+    parts = {}
+    for salt in (b"team-a-secret", b"team-b-secret"):
+        prepared = prepare_user_table(raw, p.data, salt).table
+        parts[salt] = split_customers(prepared, p.split, "churned")
+        # The hashed keys differ, but the customers behind each row are the same ones.
+    a, b = parts.values()
+    for name in ("train", "valid", "test"):
+        assert not a[name]["customer_key"].equals(b[name]["customer_key"])
+        pd.testing.assert_frame_equal(
+            a[name].drop(columns="customer_key"), b[name].drop(columns="customer_key")
+        )
+    # And the raw ids are in sorted order before the split draws by position.
+    prepared = prepare_user_table(raw, p.data, b"team-a-secret").table
+    expected = raw.sort_values("CustomerRef")["fee"].str.replace(",", ".").astype(float)
+    np.testing.assert_allclose(prepared["fee"].to_numpy(), expected.to_numpy())

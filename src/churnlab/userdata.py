@@ -74,4 +74,7 @@ def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepare
         "target": TARGET,
         "columns": {c: e for c, e in inferred.items()},
     }
-    return Prepared(table.sort_values("customer_key", ignore_index=True), doc, report)
+    # Rows in raw-id order (source order without an id), never in hashed-key order: the split
+    # draws rows by position, so ordering by the key would make it depend on the secret salt.
+    order = ids.sort_values(kind="stable").index if p.id else ids.index
+    return Prepared(table.iloc[order].reset_index(drop=True), doc, report)
