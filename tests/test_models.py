@@ -146,6 +146,28 @@ def test_xgboost_uses_params():
     assert unweighted.get_params()["scale_pos_weight"] == 1.0
 
 
+PASSED_THROUGH = ["xgboost", "tree", "forest", "lightgbm", "catboost", "svm_linear", "mlp"]
+
+
+@pytest.mark.parametrize("name", PASSED_THROUGH)
+def test_every_params_field_reaches_the_estimator(name):
+    """Factories pass train.<model> through by field name: each value must arrive, even
+    one that differs from both the params default and the estimator's own default."""
+    p = small_params().train
+    section = getattr(p, name)
+    changed = {}
+    for field, value in section.model_dump().items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            continue  # literals and lists stay as they are
+        changed[field] = value + 1 if isinstance(value, int) else value * 0.5
+    p = p.model_copy(update={name: section.model_copy(update=changed)})
+    estimator = REGISTRY[name].make(p, np.array([0, 0, 1, 1]))
+    arrived = {k.rsplit("__", 1)[-1]: v for k, v in estimator.get_params(deep=True).items()}
+    for field, value in getattr(p, name).model_dump().items():
+        expected = tuple(value) if isinstance(value, list) else value
+        assert arrived[field] == expected, (name, field)
+
+
 def test_logreg_uses_class_weight():
     p = small_params(train={"class_weight": "balanced"}).train
     assert REGISTRY["logreg"].make(p, np.array([0, 1])).class_weight == "balanced"

@@ -97,21 +97,25 @@ def readable(feature: str) -> str:
     return feature.split("__", 1)[-1]
 
 
+def strongest(values: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the columns of the ``k`` largest values (largest first, ties in column order)
+    and those values. The one ranking behind every "top reasons" list (also the API's)."""
+    order = np.argsort(-values, axis=1, kind="stable")[:, : min(k, values.shape[1])]
+    return order, np.take_along_axis(values, order, axis=1)
+
+
 def top_reasons(contribs: pd.DataFrame, k: int = 3) -> list[list[dict]]:
     """The ``k`` features that raise each customer's risk most (largest positive contributions)."""
-    values = contribs.to_numpy()
     names = np.asarray([readable(c) for c in contribs.columns], dtype=object)
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    reasons = []
-    for row, columns in enumerate(order):
-        reasons.append(
-            [
-                {"feature": names[c], "contribution": round(float(values[row, c]), 6)}
-                for c in columns
-                if values[row, c] > 0
-            ]
-        )
-    return reasons
+    order, top = strongest(contribs.to_numpy(), k)
+    return [
+        [
+            {"feature": names[c], "contribution": round(float(value), 6)}
+            for c, value in zip(columns, values, strict=True)
+            if value > 0
+        ]
+        for columns, values in zip(order, top, strict=True)
+    ]
 
 
 def label(feature: str) -> str:

@@ -104,20 +104,12 @@ _positive_weight = zoo.positive_weight
 
 
 def _make_xgboost(p: TrainParams, y: np.ndarray):
-    x = p.xgboost
+    # train.xgboost's fields are XGBClassifier arguments (as in churnlab.zoo_factories).
     return xgb.XGBClassifier(
-        n_estimators=x.n_estimators,
-        learning_rate=x.learning_rate,
-        max_depth=x.max_depth,
-        min_child_weight=x.min_child_weight,
-        subsample=x.subsample,
-        colsample_bytree=x.colsample_bytree,
-        reg_lambda=x.reg_lambda,
-        early_stopping_rounds=x.early_stopping_rounds,
+        **p.xgboost.model_dump(),
         eval_metric=["logloss", "auc"],
         scale_pos_weight=_positive_weight(y, p),
         tree_method="hist",
-        n_jobs=x.n_jobs,
         random_state=p.seed,
     )
 

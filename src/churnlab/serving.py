@@ -53,9 +53,7 @@ def top_reason_arrays(contribs: pd.DataFrame, k: int) -> tuple[np.ndarray, np.nd
 
 def top_reasons_of(values: np.ndarray, names: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """:func:`top_reason_arrays` on a contribution matrix with its readable column names."""
-    k = min(k, values.shape[1])
-    order = np.argsort(-values, axis=1, kind="stable")[:, :k]
-    top = np.take_along_axis(values, order, axis=1)
+    order, top = explain.strongest(values, k)
     positive = top > 0
     return np.where(positive, names[order], ""), np.where(positive, np.round(top, 6), np.nan)
 

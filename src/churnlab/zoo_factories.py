@@ -27,64 +27,38 @@ def _scaled(model) -> Pipeline:
     return Pipeline([("scale", StandardScaler()), ("model", model)])
 
 
+# Each params section (``churnlab.params``) names its fields after the estimator's own
+# arguments, so a factory passes the section through and adds only what params do not hold:
+# class weights from the labels and the seed.
+
+
 def make_tree(p: TrainParams, y: np.ndarray):
-    t = p.tree
     return DecisionTreeClassifier(
-        max_depth=t.max_depth,
-        min_samples_leaf=t.min_samples_leaf,
-        class_weight=zoo.class_weight(p),
-        random_state=p.seed,
+        **p.tree.model_dump(), class_weight=zoo.class_weight(p), random_state=p.seed
     )
 
 
 def make_forest(p: TrainParams, y: np.ndarray):
-    f = p.forest
     return RandomForestClassifier(
-        n_estimators=f.n_estimators,
-        max_depth=f.max_depth,
-        min_samples_leaf=f.min_samples_leaf,
-        max_features=f.max_features,
-        class_weight=zoo.class_weight(p),
-        n_jobs=f.n_jobs,
-        random_state=p.seed,
+        **p.forest.model_dump(), class_weight=zoo.class_weight(p), random_state=p.seed
     )
 
 
 def make_lightgbm(p: TrainParams, y: np.ndarray):
-    g = p.lightgbm
     return zoo.LightGBMClassifier(
-        n_estimators=g.n_estimators,
-        learning_rate=g.learning_rate,
-        num_leaves=g.num_leaves,
-        min_child_samples=g.min_child_samples,
-        subsample=g.subsample,
-        colsample_bytree=g.colsample_bytree,
-        reg_lambda=g.reg_lambda,
-        scale_pos_weight=_positive_weight(y, p),
-        early_stopping_rounds=g.early_stopping_rounds,
-        n_jobs=g.n_jobs,
-        random_state=p.seed,
+        **p.lightgbm.model_dump(), scale_pos_weight=_positive_weight(y, p), random_state=p.seed
     )
 
 
 def make_catboost(p: TrainParams, y: np.ndarray):
-    c = p.catboost
     return zoo.CatBoostChurnClassifier(
-        iterations=c.iterations,
-        learning_rate=c.learning_rate,
-        depth=c.depth,
-        l2_leaf_reg=c.l2_leaf_reg,
-        scale_pos_weight=_positive_weight(y, p),
-        early_stopping_rounds=c.early_stopping_rounds,
-        thread_count=c.thread_count,
-        random_state=p.seed,
+        **p.catboost.model_dump(), scale_pos_weight=_positive_weight(y, p), random_state=p.seed
     )
 
 
 def make_svm_linear(p: TrainParams, y: np.ndarray):
-    s = p.svm_linear
     svm = LinearSVC(
-        C=s.C, max_iter=s.max_iter, class_weight=zoo.class_weight(p), random_state=p.seed
+        **p.svm_linear.model_dump(), class_weight=zoo.class_weight(p), random_state=p.seed
     )
     return zoo.MarginSigmoid(_scaled(svm), max_rows=None, random_state=p.seed)
 
@@ -100,11 +74,8 @@ def make_svm_rbf(p: TrainParams, y: np.ndarray):
 def _mlp(p: TrainParams, y: np.ndarray):
     m = p.mlp
     return MLPClassifier(
+        **m.model_dump(exclude={"hidden_layer_sizes"}),
         hidden_layer_sizes=tuple(m.hidden_layer_sizes),
-        alpha=m.alpha,
-        learning_rate_init=m.learning_rate_init,
-        max_iter=m.max_iter,
-        batch_size=m.batch_size,
         early_stopping=True,  # on a 10% slice of the training rows
         n_iter_no_change=10,
         random_state=p.seed,
