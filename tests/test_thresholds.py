@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from churnlab import business
-from churnlab.params import BusinessParams, ThresholdParams
+from churnlab.model_params import ThresholdParams
+from churnlab.params import BusinessParams
 from churnlab.thresholds import (
     budget_threshold,
     choose_threshold,

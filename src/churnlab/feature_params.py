@@ -8,14 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-
-class Strict(BaseModel):
-    """As ``churnlab.params.Strict``: unknown keys are errors, values are not coerced."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
+from churnlab.params_base import Strict
 
 Pair = Annotated[list[str], Field(min_length=2, max_length=2)]
 NumericImpute = Literal["mean", "median", "most_frequent", "constant", "knn", "iterative"]

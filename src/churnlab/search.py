@@ -18,7 +18,8 @@ import numpy as np
 
 from churnlab.cv import assign_folds, cross_validate, splits
 from churnlab.errors import UserError
-from churnlab.params import Params, SpaceParam, TrainParams
+from churnlab.model_params import SpaceParam, TrainParams
+from churnlab.params import Params
 
 log = logging.getLogger(__name__)
 

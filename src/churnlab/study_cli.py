@@ -7,7 +7,8 @@ import importlib
 from pathlib import Path
 
 from churnlab import paths
-from churnlab.params import MODEL_NAMES, Params
+from churnlab.model_params import MODEL_NAMES
+from churnlab.params import Params
 
 STUDY_COMMANDS = ("folds", "cv", "leaderboard", "search", "select")
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from churnlab import business
 from churnlab.metrics import max_f1_threshold
-from churnlab.params import BusinessParams, ThresholdParams
+from churnlab.model_params import ThresholdParams
+from churnlab.params import BusinessParams
 
 
 def profit_threshold(y: np.ndarray, scores: np.ndarray, b: BusinessParams) -> float:
