@@ -118,6 +118,23 @@ def _weighted_ranking_metrics(y: np.ndarray, scores: np.ndarray, weights: np.nda
     return auc, ap
 
 
+def _replicates(
+    y: np.ndarray, score_sets: list[np.ndarray], n_resamples: int, seed: int, chunk: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(ROC-AUC, PR-AUC) replicates of each score set, all on one draw of resamples."""
+    n = len(y)
+    rng = np.random.default_rng(seed)
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in score_sets]
+    for start in range(0, n_resamples, chunk):
+        rows = min(chunk, n_resamples - start)
+        picks = rng.integers(0, n, size=(rows, n))
+        offsets = (picks + np.arange(rows)[:, None] * n).ravel()
+        counts = np.bincount(offsets, minlength=rows * n).reshape(rows, n).astype("float64")
+        for collected, scores in zip(parts, score_sets, strict=True):
+            collected.append(_weighted_ranking_metrics(y, scores, counts))
+    return [tuple(np.concatenate(m) for m in zip(*collected, strict=True)) for collected in parts]
+
+
 def bootstrap_replicates(
     y_true: np.ndarray, scores: np.ndarray, n_resamples: int, seed: int, chunk: int = 100
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,19 +145,15 @@ def bootstrap_replicates(
     their replicates is a paired bootstrap (:func:`paired_bootstrap`).
     """
     y = np.asarray(y_true, dtype="float64")
-    scores = np.asarray(scores, dtype="float64")
-    n = len(y)
-    rng = np.random.default_rng(seed)
-    aucs, aps = [], []
-    for start in range(0, n_resamples, chunk):
-        rows = min(chunk, n_resamples - start)
-        picks = rng.integers(0, n, size=(rows, n))
-        offsets = (picks + np.arange(rows)[:, None] * n).ravel()
-        counts = np.bincount(offsets, minlength=rows * n).reshape(rows, n).astype("float64")
-        auc, ap = _weighted_ranking_metrics(y, scores, counts)
-        aucs.append(auc)
-        aps.append(ap)
-    return np.concatenate(aucs), np.concatenate(aps)
+    return _replicates(y, [np.asarray(scores, dtype="float64")], n_resamples, seed, chunk)[0]
+
+
+def _percentiles(values: np.ndarray, confidence: float) -> tuple[np.ndarray, float, float]:
+    """The finite replicates (a resample with one class has no AUC) and their interval."""
+    values = values[np.isfinite(values)]
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return values, float(low), float(high)
 
 
 def bootstrap_intervals(
@@ -153,12 +166,10 @@ def bootstrap_intervals(
 ) -> dict:
     """Percentile bootstrap intervals for ROC-AUC and PR-AUC (resampling customers)."""
     replicates = bootstrap_replicates(y_true, scores, n_resamples, seed, chunk)
-    alpha = (1 - confidence) / 2
     out = {}
     for name, values in zip(("roc_auc", "pr_auc"), replicates, strict=True):
-        values = values[np.isfinite(values)]  # a resample with one class has no AUC
-        low, high = np.quantile(values, [alpha, 1 - alpha])
-        out[name] = {"low": float(low), "high": float(high), "std": float(values.std())}
+        values, low, high = _percentiles(values, confidence)
+        out[name] = {"low": low, "high": high, "std": float(values.std())}
     return out
 
 
@@ -169,6 +180,7 @@ def paired_bootstrap(
     n_resamples: int,
     seed: int,
     confidence: float = 0.95,
+    chunk: int = 100,
 ) -> dict:
     """How much model A beats model B on the same customers, with a paired bootstrap.
 
@@ -179,20 +191,17 @@ def paired_bootstrap(
     A does not beat B (a one-sided bootstrap p-value for "A is better").
     """
     y = np.asarray(y_true, dtype="float64")
-    full_a = _weighted_ranking_metrics(y, np.asarray(scores_a, "float64"), np.ones((1, len(y))))
-    full_b = _weighted_ranking_metrics(y, np.asarray(scores_b, "float64"), np.ones((1, len(y))))
-    rep_a = bootstrap_replicates(y, scores_a, n_resamples, seed)
-    rep_b = bootstrap_replicates(y, scores_b, n_resamples, seed)
-    alpha = (1 - confidence) / 2
+    a, b = (np.asarray(s, dtype="float64") for s in (scores_a, scores_b))
+    full = np.ones((1, len(y)))
+    full_a, full_b = _weighted_ranking_metrics(y, a, full), _weighted_ranking_metrics(y, b, full)
+    rep_a, rep_b = _replicates(y, [a, b], n_resamples, seed, chunk)
     out = {}
     for i, name in enumerate(("roc_auc", "pr_auc")):
-        diff = rep_a[i] - rep_b[i]
-        diff = diff[np.isfinite(diff)]
-        low, high = np.quantile(diff, [alpha, 1 - alpha])
+        diff, low, high = _percentiles(rep_a[i] - rep_b[i], confidence)
         out[name] = {
             "difference": float(full_a[i][0] - full_b[i][0]),
-            "low": float(low),
-            "high": float(high),
+            "low": low,
+            "high": high,
             "std": float(diff.std()),
             "p_value": float(np.mean(diff <= 0)),
         }

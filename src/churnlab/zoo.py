@@ -123,6 +123,14 @@ class _NativeBoosted(ClassifierMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
+    def _fitted(self, booster, best_iteration: int, X):
+        """Record what ``fit`` learned (the booster and its best round) and return self."""
+        self.booster_ = booster
+        self.best_iteration = best_iteration
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
 
 class LightGBMClassifier(_NativeBoosted):
     """LightGBM gradient boosting with early stopping on a validation set."""
@@ -180,11 +188,7 @@ class LightGBMClassifier(_NativeBoosted):
                 "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
             }
         model.fit(_matrix(X), np.asarray(y), **kwargs)
-        self.booster_ = model.booster_
-        self.best_iteration = int(model.best_iteration_ or model.n_estimators_)
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = np.shape(X)[1]
-        return self
+        return self._fitted(model.booster_, int(model.best_iteration_ or model.n_estimators_), X)
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self)
@@ -251,11 +255,7 @@ class CatBoostChurnClassifier(_NativeBoosted):
                 "use_best_model": True,
             }
         model.fit(_matrix(X), np.asarray(y), **kwargs)
-        self.booster_ = model
-        self.best_iteration = int(model.get_best_iteration() or model.tree_count_ - 1)
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = np.shape(X)[1]
-        return self
+        return self._fitted(model, int(model.get_best_iteration() or model.tree_count_ - 1), X)
 
     def predict_proba(self, X) -> np.ndarray:
         check_is_fitted(self)

@@ -28,7 +28,7 @@ from churnlab.metrics import (
     rounded,
 )
 from churnlab.models import REGISTRY, base_estimator
-from churnlab.params import Params
+from churnlab.params import EvaluateParams, Params
 from churnlab.segments import segment_columns, segment_metrics
 from churnlab.snapshot import TARGET
 
@@ -57,7 +57,9 @@ def oracle_probability(test: pd.DataFrame) -> np.ndarray | None:
     return truth.loc[test["customer_key"]].to_numpy()
 
 
-def oracle_figures(y: np.ndarray, scores: np.ndarray, oracle: np.ndarray, e) -> dict:
+def oracle_figures(
+    y: np.ndarray, scores: np.ndarray, oracle: np.ndarray, e: EvaluateParams
+) -> dict:
     """Bayes-optimal ROC-AUC, the model's gap to it, and the gap's paired bootstrap interval.
 
     The oracle and the model score the same customers, so the interval (same resamples for
