@@ -5,7 +5,7 @@ pipeline, the feature matrices) and scores the same 7,500 test customers with:
 
 - ``pipeline``: the default pipeline's model (what ``metrics/evaluate.json`` reports);
 - ``generator_terms_logreg``: logistic regression on the 15 terms of the generator's hidden
-  hazard (``churnlab.synth._hazard``) recomputed from the *observed* prepared columns (missing
+  hazard (``churnlab.data.synth._hazard``) recomputed from the *observed* prepared columns (missing
   values, outliers and clipping as the pipeline sees them). It knows the formula, so it is a
   ceiling for what the observed data allow, not a model anyone could build without it;
 - ``generator_terms_xgboost``: the default XGBoost settings on those same 15 terms;
@@ -28,12 +28,14 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
-from churnlab import package, paths, synth
+from churnlab import package
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import load_params
+from churnlab.data import synth
 from churnlab.features import feature_frame
 from churnlab.metrics import paired_bootstrap
-from churnlab.models import spec_for
-from churnlab.params import load_params
-from churnlab.snapshot import TARGET
+from churnlab.modeling.registry import spec_for
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "oracle_gap.json"

@@ -42,8 +42,9 @@ def write_csv(path: Path, rows: int, seed: int = 0) -> None:
 def child(path: str) -> None:
     import resource
 
-    from churnlab import io, sources, userdata
-    from churnlab.params import parse_params
+    from churnlab import io
+    from churnlab.config.params import parse_params
+    from churnlab.data import sources, userdata
 
     p = parse_params(
         {

@@ -21,15 +21,15 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
-from churnlab import privacy, sources
-from churnlab.calibration import calibrate
+from churnlab.config.columns import TARGET
+from churnlab.config.params import parse_params
+from churnlab.data import privacy, sources
+from churnlab.data.splitting import split_customers
+from churnlab.data.userdata import prepare_user_table
 from churnlab.features import feature_frame
-from churnlab.models import spec_for
-from churnlab.params import parse_params
-from churnlab.snapshot import TARGET
-from churnlab.splitting import split_customers
-from churnlab.stages.featurize import featurize
-from churnlab.userdata import prepare_user_table
+from churnlab.features.fit import featurize
+from churnlab.modeling.calibration import calibrate
+from churnlab.modeling.registry import spec_for
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"

@@ -13,10 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab import cleaning, io, privacy, synth
-from churnlab.params import FeaturizeParams, Params, parse_params
-from churnlab.snapshot import TARGET, Windows, build_snapshot
-from churnlab.splitting import split_customers
+from churnlab import io
+from churnlab.config.columns import TARGET
+from churnlab.config.params import FeaturizeParams, Params, parse_params
+from churnlab.data import cleaning, privacy, raw_tables, synth
+from churnlab.data.snapshot import Windows, build_snapshot
+from churnlab.data.splitting import split_customers
 from churnlab.stages import prepare
 
 SNAPSHOT_DATE = dt.date(2026, 6, 30)
@@ -77,7 +79,7 @@ def write_raw(tables: dict[str, pd.DataFrame], raw_dir: Path) -> Path:
 
 def snapshot_from_raw(raw_dir: Path, windows: Windows = WINDOWS) -> pd.DataFrame:
     """Clean + active filter + point-in-time snapshot, as prepare does (ids kept)."""
-    con = prepare.open_raw(raw_dir)
+    con = raw_tables.open_raw(raw_dir)
     try:
         customers, _ = cleaning.clean_customers(con.execute("SELECT * FROM customers_raw").df())
         active = cleaning.active_at(customers, pd.Timestamp(windows.snapshot))

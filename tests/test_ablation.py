@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
+from churnlab.config.columns import TARGET
+from churnlab.config.params import EvaluateParams
 from churnlab.errors import UserError
 from churnlab.features.families import FAMILIES, VARIANTS
-from churnlab.params import EvaluateParams
-from churnlab.snapshot import TARGET
 from churnlab.stages.ablation import summarise
 from test_e2e import REPO, run, set_param, tracked_files
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import yaml
 
-from churnlab import explain, io, package
+from churnlab import io, package
+from churnlab.evaluation import explain
 from churnlab.features import feature_frame
 from conftest import REPO_ROOT, small_params
 from serving_support import free_port, request, server, to_json_rows
@@ -149,7 +150,7 @@ def test_api_key_required_when_set(app_dir, test_rows):
 
 
 def test_openapi_export_matches_served_document(url, app_dir):
-    from churnlab.cli import run
+    from churnlab.cli.main import run
 
     target = app_dir / "openapi.json"
     with pytest.MonkeyPatch.context() as mp:

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from churnlab import io, package
-from churnlab.batch import score_file
+from churnlab.data.input_contract import input_schema, validate_frame
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
-from churnlab.input_schema import input_schema, validate_frame
-from churnlab.serving import Scorer, top_reason_arrays
+from churnlab.serving.batch import score_file
+from churnlab.serving.scorer import Scorer, top_reason_arrays
 from conftest import small_params
 
 
@@ -80,7 +80,7 @@ def test_unsupported_format(scorer, tmp_path):
 
 
 def test_vectorised_reasons_equal_explain_top_reasons():
-    from churnlab.explain import top_reasons
+    from churnlab.evaluation.explain import top_reasons
 
     rng = np.random.default_rng(0)
     contribs = pd.DataFrame(rng.normal(size=(30, 8)), columns=[f"num__f{i}" for i in range(8)])
@@ -111,8 +111,8 @@ def test_schema_from_train_split(split_parts):
 
 
 def test_risk_tiers_follow_params():
-    from churnlab.params import ServeParams
-    from churnlab.serving import risk_tiers
+    from churnlab.config.params import ServeParams
+    from churnlab.serving.scorer import risk_tiers
 
     serve = ServeParams(tier_names=["low", "medium", "high"], tier_bounds=[0.2, 0.5])
     got = risk_tiers(np.array([0.0, 0.19, 0.2, 0.49, 0.5, 1.0]), serve)

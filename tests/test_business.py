@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from churnlab import business
-from churnlab.params import BusinessParams
+from churnlab.config.params import BusinessParams
+from churnlab.evaluation import business
 
 B = BusinessParams(
     retained_customer_value=100.0,

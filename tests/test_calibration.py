@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import brier_score_loss, roc_auc_score
 
-from churnlab.calibration import (
+from churnlab.modeling.calibration import (
     calibrate,
     calibration_report,
     crossfit_scores,
@@ -77,7 +77,7 @@ def test_reliability_frame_counts_every_customer(sample):
 
 @pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
 def test_calibrated_probability_replayed_from_the_wrapped_models_probability(sample, method):
-    from churnlab.calibration import calibrated_from_base
+    from churnlab.modeling.calibration import calibrated_from_base
 
     X, y = sample
     model = Overconfident().fit(X, y)

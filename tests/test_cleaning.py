@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import cleaning, synth
+from churnlab.data import cleaning, synth
 from conftest import REAL_DATA, SNAPSHOT
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from churnlab import cli
+from churnlab.cli import main as cli
 from conftest import REPO_ROOT
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from churnlab import cv, io, paths
+from churnlab import io
+from churnlab.config import paths
+from churnlab.modeling import crossval as cv
 from churnlab.stages import cv as cv_stage
 from churnlab.stages import folds as folds_stage
 from conftest import small_params
@@ -72,7 +74,7 @@ def test_every_model_is_scored_on_the_same_held_out_customers(featurized_run, mo
 
 def test_parallel_folds_give_the_same_scores(featurized_run, monkeypatch):
     monkeypatch.chdir(featurized_run)
-    from churnlab.stages.cv import study_data
+    from churnlab.modeling.inputs import study_data
 
     params = small_params()
     data = study_data(params, "logreg")

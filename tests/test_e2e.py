@@ -206,7 +206,7 @@ def test_evaluation_report_outputs(repo: Path) -> None:
 
 def test_report_between_two_commits(repo: Path) -> None:
     """The report's numbers equal the metrics files of both commits, with the right signs."""
-    from churnlab.report import flatten, fmt, fmt_delta
+    from churnlab.evaluation.pr_report import flatten, fmt, fmt_delta
 
     set_param(repo, "train.xgboost.learning_rate", 0.3)
     run(["dvc", "repro"], repo)

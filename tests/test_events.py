@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import events, io, privacy, sources
+from churnlab import io
+from churnlab.config.columns import TARGET
+from churnlab.config.params import parse_params
+from churnlab.data import events, privacy, sources
 from churnlab.errors import UserError
-from churnlab.params import parse_params
-from churnlab.snapshot import TARGET
 from churnlab.stages import featurize, prepare, split
 from conftest import SALT, SNAPSHOT, WINDOWS, small_params
 

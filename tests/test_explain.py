@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from churnlab.explain import contributions, readable, top_reasons
+from churnlab.config.columns import TARGET
+from churnlab.evaluation.explain import contributions, readable, top_reasons
 from churnlab.features import feature_frame
-from churnlab.models import REGISTRY
-from churnlab.snapshot import TARGET
+from churnlab.modeling.registry import REGISTRY
 from conftest import small_params
 
 # Models with an exact method; the others raise NotImplementedError (tested below).
@@ -62,7 +62,7 @@ def test_readable_drops_the_group_prefix():
 
 
 def test_reasons_frame_for_batch_scoring(pipelines, split_parts):
-    from churnlab.explain import reasons_frame
+    from churnlab.evaluation.explain import reasons_frame
 
     frame = feature_frame(split_parts["test"]).head(50)
     out = reasons_frame(pipelines["xgboost"], frame, k=2)
@@ -75,7 +75,7 @@ def test_reasons_frame_for_batch_scoring(pipelines, split_parts):
 
 
 def test_text_terms_get_a_readable_label():
-    from churnlab.explain import label
+    from churnlab.evaluation.explain import label
 
     assert label("text__want_my") == 'ticket text "want my"'
     assert label("num__age") == "age"
@@ -100,7 +100,7 @@ def test_models_without_an_exact_method_say_so(pipelines, split_parts):
 
 def test_a_calibrated_model_is_explained_through_the_model_it_wraps(pipelines, split_parts):
     """Contributions sum to the uncalibrated log-odds; calibration keeps the order."""
-    from churnlab.calibration import calibrate
+    from churnlab.modeling.calibration import calibrate
 
     features, model = pipelines["xgboost"].named_steps.values()
     valid = split_parts["valid"]

@@ -8,12 +8,13 @@ import pytest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from churnlab import package, paths
-from churnlab.fastpath import compile_featurizer
+from churnlab import package
+from churnlab.config import paths
+from churnlab.config.params import ServeParams
+from churnlab.data.input_contract import input_schema, validate_frame
 from churnlab.features import feature_frame
-from churnlab.input_schema import input_schema, validate_frame
-from churnlab.params import ServeParams
-from churnlab.serving import Scorer
+from churnlab.features.fastpath import compile_featurizer
+from churnlab.serving.scorer import Scorer
 
 
 def columns_of(frame: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -114,9 +115,9 @@ def test_fast_path_equals_a_featurizer_with_the_whole_catalogue(split_parts):
     run through their own transform; the result is still the fitted featurizer's, up to
     float32 rounding: SVD of the float32 TF-IDF matrix is a BLAS product whose last bit
     depends on the buffer it reads (scikit-learn on a copy of its own input differs too)."""
+    from churnlab.config.columns import TARGET
+    from churnlab.config.params import FeaturizeParams
     from churnlab.features import build_featurizer
-    from churnlab.params import FeaturizeParams
-    from churnlab.snapshot import TARGET
     from conftest import FEATURIZE, SNAPSHOT_DATE
 
     raw = {**FEATURIZE, **EVERYTHING_ON, "text": {**FEATURIZE["text"], **EVERYTHING_ON["text"]}}

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 
 from churnlab import io, package
+from churnlab.config.columns import TARGET
+from churnlab.config.params import FeaturizeParams, MissingParams, parse_params
 from churnlab.errors import UserError
 from churnlab.features import (
     FeatureSelection,
@@ -20,8 +22,6 @@ from churnlab.features import (
 from churnlab.features.families import FAMILIES, VARIANTS, variant
 from churnlab.features.impute import sparse_columns, sparse_rows
 from churnlab.features.report import selection_markdown
-from churnlab.params import FeaturizeParams, MissingParams, parse_params
-from churnlab.snapshot import TARGET
 from conftest import FEATURIZE, SNAPSHOT_DATE
 
 N_TRAIN = 600

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from churnlab import io, package
+from churnlab.config.columns import TARGET
+from churnlab.config.params import FeaturizeParams
 from churnlab.errors import UserError
 from churnlab.features import (
     DateParts,
@@ -18,8 +20,6 @@ from churnlab.features import (
     column_groups,
     feature_frame,
 )
-from churnlab.params import FeaturizeParams
-from churnlab.snapshot import TARGET
 from conftest import FEATURIZE, SNAPSHOT_DATE, small_params
 
 NUMERIC_CHECKED = ["age", "satisfaction", "days_since_last_login", "tenure_days"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from churnlab.model_card import model_card, top_risk_table
+from churnlab.evaluation.model_card import model_card, top_risk_table
 
 METRICS = {
     "model": "xgboost",

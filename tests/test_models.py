@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from churnlab import models
+from churnlab.config.columns import TARGET
+from churnlab.config.params import TrainParams
 from churnlab.features import feature_frame
-from churnlab.models import REGISTRY, RuleBasedModel, train_curve_sample
-from churnlab.params import TrainParams
-from churnlab.snapshot import TARGET
+from churnlab.modeling import registry as models
+from churnlab.modeling.registry import REGISTRY, RuleBasedModel, train_curve_sample
 from conftest import small_params
 
 
@@ -254,7 +254,7 @@ def test_class_weighting_switches_per_model(data, name):
 
 def test_unknown_model_name_fails_naming_the_key():
     from churnlab.errors import UserError
-    from churnlab.models import spec_for
+    from churnlab.modeling.registry import spec_for
 
     with pytest.raises(UserError, match=r"^cv model: unknown model 'prophet'; known: .*xgboost"):
         spec_for("prophet", "cv model")

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from churnlab import drift, synth
-from churnlab.cli import run
-from churnlab.params import DriftParams
+from churnlab.cli.main import run
+from churnlab.config.params import DriftParams
+from churnlab.data import synth
+from churnlab.serving import drift
 from conftest import CHURN_WINDOW_DAYS, N_CUSTOMERS, SNAPSHOT_DATE, small_params
 
 

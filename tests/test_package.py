@@ -16,10 +16,10 @@ from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import Pipeline
 
 from churnlab import package
+from churnlab.config.columns import TARGET
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
-from churnlab.models import REGISTRY
-from churnlab.snapshot import TARGET
+from churnlab.modeling.registry import REGISTRY
 from conftest import small_params
 
 
@@ -167,7 +167,7 @@ def test_missing_file_is_a_user_error(tmp_path):
 )
 def test_calibrated_pipeline_roundtrip(pipelines, split_parts, tmp_path, name, method):
     """What train saves: the featurizer and the model frozen inside a calibrator."""
-    from churnlab.calibration import calibrate
+    from churnlab.modeling.calibration import calibrate
 
     model = pipelines[name].named_steps["model"]
     valid = split_parts["valid"]

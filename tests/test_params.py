@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from churnlab.config.params import Params, load_params, parse_params
 from churnlab.errors import UserError
-from churnlab.params import Params, load_params, parse_params
 from conftest import REPO_ROOT
 
 PARAMS_YAML = REPO_ROOT / "params.yaml"

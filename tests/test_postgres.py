@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from churnlab import events, io, privacy
+from churnlab import io
+from churnlab.data import events, privacy
 from churnlab.errors import UserError
 from churnlab.stages import prepare
 from conftest import SALT, WINDOWS

@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from churnlab import io
+from churnlab.config.params import parse_params
+from churnlab.data import raw_tables
 from churnlab.errors import UserError
-from churnlab.params import parse_params
 from churnlab.stages import prepare
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,14 +61,14 @@ def test_missing_raw_table_is_named(tmp_path):
         raw = tmp_path / "raw"
         raw.mkdir()
         io.write_table(pd.DataFrame({"customer_id": ["a"]}), raw / "customers.parquet")
-        prepare.open_raw(raw)
+        raw_tables.open_raw(raw)
 
 
 def test_corrupt_raw_table_is_named(prepared_dir):
     raw = prepared_dir / "data/raw"
     (raw / "payments.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(UserError, match=r"payments\.parquet"):
-        prepare.open_raw(raw)
+        raw_tables.open_raw(raw)
 
 
 def test_wrong_column_type_is_named(prepared_dir, tmp_path):
@@ -77,7 +78,7 @@ def test_wrong_column_type_is_named(prepared_dir, tmp_path):
     logins["login_at"] = logins["login_at"].astype(str)
     io.write_table(logins, raw / "logins.parquet")
     with pytest.raises(UserError, match=r"logins.parquet: column 'login_at' must be a time"):
-        prepare.open_raw(raw)
+        raw_tables.open_raw(raw)
 
 
 def test_missing_column_is_named(prepared_dir, tmp_path):
@@ -86,4 +87,4 @@ def test_missing_column_is_named(prepared_dir, tmp_path):
     payments = pd.read_parquet(raw / "payments.parquet").drop(columns=["amount"])
     io.write_table(payments, raw / "payments.parquet")
     with pytest.raises(UserError, match=r"payments.parquet lacks column\(s\) \['amount'\]"):
-        prepare.open_raw(raw)
+        raw_tables.open_raw(raw)

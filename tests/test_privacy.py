@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import io, privacy
+from churnlab import io
+from churnlab.data import privacy
 from churnlab.errors import UserError
 from conftest import SALT
 
@@ -112,7 +113,7 @@ def test_data_quality_report_lists_the_dropped_identifiers(prepare_run):
 
 
 def test_identifier_columns_in_user_data_are_found_even_when_names_repeat():
-    from churnlab.privacy import find_direct_identifiers
+    from churnlab.data.privacy import find_direct_identifiers
 
     rng = np.random.default_rng(0)
     first = np.array([f"First{i}" for i in range(30)])

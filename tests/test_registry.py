@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from churnlab.cli import run
+from churnlab.cli.main import run
+from churnlab.config.params import RegistryParams
 from churnlab.errors import UserError
-from churnlab.params import RegistryParams
-from churnlab.registry import check_gate
+from churnlab.serving.promotion import check_gate
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_ENV = {

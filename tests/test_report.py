@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from churnlab.report import flatten, fmt, fmt_delta
+from churnlab.evaluation.pr_report import flatten, fmt, fmt_delta
 
 BIN = Path(sys.executable).parent
 ENV = {

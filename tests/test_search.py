@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import search
 from churnlab.errors import UserError
+from churnlab.modeling import tuning as search
 from conftest import small_params
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from sklearn import metrics as skm
 
+from churnlab.config.columns import TARGET
 from churnlab.errors import UserError
-from churnlab.segments import segment_columns, segment_metrics, tenure_bands
-from churnlab.snapshot import TARGET
+from churnlab.evaluation.segments import segment_columns, segment_metrics, tenure_bands
 
 
 def test_tenure_bands_edges():

@@ -6,9 +6,9 @@ import pytest
 import yaml
 
 from churnlab import io
+from churnlab.config.params import LeaderboardParams, parse_params
 from churnlab.errors import UserError
-from churnlab.params import LeaderboardParams, parse_params
-from churnlab.selection import apply, check, leaderboard, select, set_yaml_value
+from churnlab.modeling.selection import apply, check, leaderboard, select, set_yaml_value
 
 
 def summary(auc: float, std: float = 0.004) -> dict:

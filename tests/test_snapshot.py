@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.snapshot import TARGET, Windows, trend_ratio
+from churnlab.config.columns import TARGET
+from churnlab.data.snapshot import Windows, trend_ratio
 from conftest import SNAPSHOT, SNAPSHOT_DATE, WINDOWS, snapshot_from_raw, write_raw
 
 FEATURES = [

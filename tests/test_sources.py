@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import sources
+from churnlab.config.params import parse_params
+from churnlab.data import sources
 from churnlab.errors import UserError
-from churnlab.params import parse_params
 
 
 def data_params(**data):

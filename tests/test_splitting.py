@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from churnlab.config.columns import TARGET
+from churnlab.config.params import SplitParams
+from churnlab.data.splitting import split_customers
 from churnlab.errors import UserError
-from churnlab.params import SplitParams
-from churnlab.snapshot import TARGET
-from churnlab.splitting import split_customers
 from conftest import small_params
 
 NAMES = ("train", "valid", "test")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from churnlab import synth
+from churnlab.data import synth
 from conftest import CHURN_WINDOW_DAYS, N_CUSTOMERS, SNAPSHOT, SNAPSHOT_DATE
 
 SMALL = 300

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from churnlab import business
-from churnlab.model_params import ThresholdParams
-from churnlab.params import BusinessParams
-from churnlab.thresholds import (
+from churnlab.config.models import ThresholdParams
+from churnlab.config.params import BusinessParams
+from churnlab.evaluation import business
+from churnlab.modeling.thresholds import (
     budget_threshold,
     choose_threshold,
     profit_threshold,

@@ -6,7 +6,8 @@ import shutil
 
 import numpy as np
 
-from churnlab import io, package, paths
+from churnlab import io, package
+from churnlab.config import paths
 from churnlab.features import feature_frame
 from churnlab.stages import train
 from conftest import small_params

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab import io, privacy
+from churnlab import io
+from churnlab.data import privacy
 from churnlab.errors import UserError
 from churnlab.stages import baselines, evaluate, featurize, prepare, split, train
 from conftest import SALT, small_params
@@ -162,8 +163,8 @@ def test_bad_inputs_fail_clearly_and_keep_outputs(user_run):
 
 def test_split_does_not_depend_on_the_salt():
     """Rows keep the raw-id order, so two teams with different secrets get the same split."""
-    from churnlab.splitting import split_customers
-    from churnlab.userdata import prepare_user_table
+    from churnlab.data.splitting import split_customers
+    from churnlab.data.userdata import prepare_user_table
 
     raw = churn_table().sample(frac=1.0, random_state=5)  # file order unrelated to the ids
     p = user_params(Path("in.csv"))

@@ -1,3 +1,3 @@
-from churnlab.cli import main
+from churnlab.cli.main import main
 
 main()

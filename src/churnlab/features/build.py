@@ -14,6 +14,7 @@ from sklearn.decomposition import PCA
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 
+from churnlab.config.params import FeaturizeParams
 from churnlab.features import encode
 from churnlab.features.construct import RatioFeatures, polynomial
 from churnlab.features.dates import DateParts
@@ -23,7 +24,6 @@ from churnlab.features.outliers import OutlierBounds, UnusualRow
 from churnlab.features.select import FeatureSelection
 from churnlab.features.text import text_steps
 from churnlab.features.transform import Log1p, SkewTransform, binning, scaler
-from churnlab.params import FeaturizeParams
 
 
 def numeric_steps(p: FeaturizeParams, log: bool = False) -> Pipeline:

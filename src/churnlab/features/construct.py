@@ -6,7 +6,7 @@ transformers, so they are imputed, transformed and scaled like any numeric colum
 terms (squares and pairwise products of ``featurize.construct.polynomial``) are built from the
 imputed, standardised columns. Windowed aggregates and trends of the event tables (30/90-day
 logins and spend, their trends, recency, ticket counts) are built by the prepare stage's
-point-in-time SQL (``churnlab.snapshot``) and arrive here as ordinary columns.
+point-in-time SQL (``churnlab.data.snapshot``) and arrive here as ordinary columns.
 """
 
 from __future__ import annotations

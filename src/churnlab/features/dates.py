@@ -1,7 +1,7 @@
 """Feature family ``dates``: calendar parts and days elapsed before the snapshot.
 
 Elapsed days since the last activity (``days_since_last_login``) and the windowed event
-aggregates come from the prepare stage's point-in-time SQL (``churnlab.snapshot``); this module
+aggregates come from the prepare stage's point-in-time SQL (``churnlab.data.snapshot``); this module
 turns each date column of the prepared table into year, quarter, month, day of week and the
 days between the date and the snapshot (for ``signup_date``: the tenure in days).
 """

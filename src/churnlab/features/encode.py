@@ -15,8 +15,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, TargetEncoder
 
+from churnlab.config.params import FeaturizeParams
 from churnlab.features.impute import categorical_imputer
-from churnlab.params import FeaturizeParams
 
 
 def by_cardinality(frame: pd.DataFrame, columns: list[str], p: FeaturizeParams) -> dict:

@@ -9,8 +9,8 @@ prepared columns median-imputed, categories as integer codes, no text or dates),
 
 from __future__ import annotations
 
+from churnlab.config.params import FeaturizeParams
 from churnlab.errors import UserError
-from churnlab.params import FeaturizeParams
 
 FAMILIES = ("missing", "outliers", "transforms", "encoding", "dates", "text", "constructed")
 VARIANTS = ("full", "raw_only", *(f"no_{f}" for f in FAMILIES), "selection")

@@ -13,12 +13,12 @@ import logging
 
 import pandas as pd
 
+from churnlab.config.columns import NON_FEATURES
+from churnlab.config.params import FeaturizeParams
 from churnlab.errors import UserError
 from churnlab.features.encode import by_cardinality
 from churnlab.features.impute import sparse_columns
-from churnlab.params import FeaturizeParams
 
-NON_FEATURES = ("customer_key", "churned")
 log = logging.getLogger(__name__)
 
 

@@ -15,7 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.experimental import enable_iterative_imputer  # noqa: F401  (registers the class)
 from sklearn.impute import IterativeImputer, KNNImputer, SimpleImputer
 
-from churnlab.params import MissingParams
+from churnlab.config.params import MissingParams
 
 UNKNOWN = "Unknown"
 

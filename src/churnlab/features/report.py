@@ -11,8 +11,8 @@ from collections import Counter
 
 from sklearn.pipeline import Pipeline
 
+from churnlab.config.params import FeaturizeParams
 from churnlab.features.families import FAMILIES
-from churnlab.params import FeaturizeParams
 
 
 def _names(featurizer: Pipeline) -> list[str]:

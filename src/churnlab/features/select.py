@@ -20,7 +20,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from churnlab.params import SelectionParams
+from churnlab.config.params import SelectionParams
 
 
 def _variance(X: pd.DataFrame, y, p: SelectionParams) -> dict[str, str]:

@@ -13,8 +13,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from churnlab.config.params import TextParams
 from churnlab.errors import UserError
-from churnlab.params import TextParams
 
 
 class DenseTfidf(TransformerMixin, BaseEstimator):

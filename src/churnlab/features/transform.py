@@ -22,8 +22,8 @@ from sklearn.preprocessing import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from churnlab.config.params import TransformParams
 from churnlab.features.outliers import signed_log1p
-from churnlab.params import TransformParams
 
 
 class Log1p(TransformerMixin, BaseEstimator):

@@ -22,14 +22,15 @@ import pandas as pd
 from matplotlib.figure import Figure
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from churnlab import io, paths
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import EvaluateParams, Params
 from churnlab.errors import UserError
 from churnlab.features.families import FAMILIES, VARIANTS, variant
+from churnlab.features.fit import featurize, read_splits
 from churnlab.metrics import paired_bootstrap
-from churnlab.models import REGISTRY
-from churnlab.params import EvaluateParams, Params
-from churnlab.snapshot import TARGET
-from churnlab.stages.featurize import featurize, read_splits
+from churnlab.modeling.registry import REGISTRY
 
 log = logging.getLogger(__name__)
 

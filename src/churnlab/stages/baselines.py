@@ -12,12 +12,13 @@ import logging
 
 import pandas as pd
 
-from churnlab import io, paths
-from churnlab.models import REGISTRY
-from churnlab.params import Params
-from churnlab.snapshot import TARGET
-from churnlab.stages.train import inputs
-from churnlab.thresholds import choose_threshold
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import Params
+from churnlab.modeling.inputs import inputs
+from churnlab.modeling.registry import REGISTRY
+from churnlab.modeling.thresholds import choose_threshold
 
 log = logging.getLogger(__name__)
 

@@ -9,31 +9,14 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
-
-from churnlab import io, paths
-from churnlab.cv import cross_validate, keys_digest, splits, summarize
-from churnlab.errors import UserError
-from churnlab.models import spec_for
-from churnlab.params import Params
-from churnlab.stages.train import inputs
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.params import Params
+from churnlab.modeling.crossval import cross_validate, splits, summarize
+from churnlab.modeling.inputs import load_folds, study_data
+from churnlab.modeling.registry import spec_for
 
 log = logging.getLogger(__name__)
-
-
-def load_folds() -> tuple[str, np.ndarray]:
-    folds = io.read_json(paths.FOLDS)
-    keys = io.read_table(paths.SPLIT / "train.parquet", columns=["customer_key"])["customer_key"]
-    if folds["customer_keys_sha256"] != keys_digest(keys):
-        raise UserError(f"{paths.FOLDS} belongs to another train split: re-run the folds stage")
-    return folds["scheme"], np.asarray(folds["fold"])
-
-
-def study_data(params: Params, model: str) -> tuple:
-    spec = spec_for(model)
-    X, y = inputs(params, "train", spec.uses_features)
-    X_valid, y_valid = inputs(params, "valid", spec.uses_features)
-    return X, y, X_valid, y_valid
 
 
 def run(params: Params, model: str) -> dict:

@@ -16,8 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from churnlab import business, explain, io, model_card, package, paths, plots
-from churnlab import eval_plots as ep
+from churnlab import io, package
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import EvaluateParams, Params
+from churnlab.evaluation import business, explain, model_card, plots
+from churnlab.evaluation import eval_plots as ep
+from churnlab.evaluation.segments import segment_columns, segment_metrics
 from churnlab.features import feature_frame
 from churnlab.metrics import (
     bootstrap_intervals,
@@ -27,10 +32,7 @@ from churnlab.metrics import (
     ranking_summary,
     rounded,
 )
-from churnlab.models import REGISTRY, base_estimator
-from churnlab.params import EvaluateParams, Params
-from churnlab.segments import segment_columns, segment_metrics
-from churnlab.snapshot import TARGET
+from churnlab.modeling.registry import REGISTRY, base_estimator
 
 log = logging.getLogger(__name__)
 

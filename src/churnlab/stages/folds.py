@@ -11,10 +11,11 @@ import logging
 
 import numpy as np
 
-from churnlab import io, paths
-from churnlab.cv import assign_folds, keys_digest
-from churnlab.params import Params
-from churnlab.snapshot import TARGET
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import Params
+from churnlab.modeling.crossval import assign_folds, keys_digest
 
 log = logging.getLogger(__name__)
 

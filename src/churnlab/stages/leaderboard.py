@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from churnlab import io, paths, selection
-from churnlab import study_plots as sp
-from churnlab.cv import METRICS
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.params import Params
 from churnlab.errors import UserError
-from churnlab.params import Params
+from churnlab.evaluation import study_plots as sp
+from churnlab.modeling import selection
+from churnlab.modeling.crossval import METRICS
 
 log = logging.getLogger(__name__)
 

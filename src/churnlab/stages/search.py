@@ -1,4 +1,4 @@
-"""Stage search: hyper-parameter search for ``search.model`` (see :mod:`churnlab.search`).
+"""Stage search: hyper-parameter search for ``search.model`` (see :mod:`churnlab.modeling.tuning`).
 
 Writes ``metrics/search.json`` (budget, best value and parameters, every trial) and the
 optimisation history ``plots/studies/search_history.{csv,png}``.
@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import logging
 
-from churnlab import io, paths, search
-from churnlab import study_plots as sp
-from churnlab.params import Params
-from churnlab.stages.cv import study_data
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.params import Params
+from churnlab.evaluation import study_plots as sp
+from churnlab.modeling import tuning as search
+from churnlab.modeling.inputs import study_data
 
 log = logging.getLogger(__name__)
 

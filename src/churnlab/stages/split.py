@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from churnlab import io, paths
-from churnlab.params import Params
-from churnlab.snapshot import TARGET
-from churnlab.splitting import split_customers
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import Params
+from churnlab.data.splitting import split_customers
 
 log = logging.getLogger(__name__)
 

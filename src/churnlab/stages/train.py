@@ -12,19 +12,19 @@ import hashlib
 import json
 import logging
 
-import numpy as np
-import pandas as pd
 from sklearn.pipeline import Pipeline
 
-from churnlab import calibration, io, package, paths
-from churnlab import eval_plots as ep
+from churnlab import io, package
+from churnlab.config import paths
+from churnlab.config.params import Params
+from churnlab.data.input_contract import input_schema
+from churnlab.evaluation import eval_plots as ep
 from churnlab.features import feature_frame
-from churnlab.input_schema import input_schema
 from churnlab.metrics import classification_metrics, rounded
-from churnlab.models import spec_for
-from churnlab.params import Params
-from churnlab.snapshot import TARGET
-from churnlab.thresholds import choose_threshold, threshold_summary
+from churnlab.modeling import calibration
+from churnlab.modeling.inputs import inputs
+from churnlab.modeling.registry import spec_for
+from churnlab.modeling.thresholds import choose_threshold, threshold_summary
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +52,6 @@ def log_curves(model, final: dict[str, float]) -> None:
             for source, curves in history.items():
                 for metric, values in curves.items():
                     live.log_metric(f"{names[source]}/{metric}", round(values[step], 6))
-
-
-def inputs(params: Params, name: str, uses_features: bool) -> tuple[pd.DataFrame, np.ndarray]:
-    if uses_features:
-        frame = io.read_table(paths.FEATURES / f"{name}.parquet")
-        return frame.drop(columns=[TARGET]), frame[TARGET].to_numpy()
-    frame = io.read_table(paths.SPLIT / f"{name}.parquet")
-    return feature_frame(frame), frame[TARGET].to_numpy()
 
 
 def file_sha256(path) -> str:

@@ -1,0 +1,1 @@
+"""Command line: ``churnlab <command>``; one table of commands (name, help, arguments)."""

@@ -1,0 +1,153 @@
+"""The input schema of the model: which prepared columns a request may send, and their checks.
+
+The schema is taken from the train split when the model is trained and stored in
+``models/metadata.json``, so the API's request model, the batch scorer's validation and the
+documentation all come from the data the model saw. A column is *required* when it was never
+missing in train; any other column may be omitted or null and is imputed by the featurizer as in
+training. Unseen categories are accepted (the one-hot encoder groups them as infrequent).
+
+One validator, :func:`validate_frame`, serves both the API (after pydantic has checked the JSON
+types) and the batch scorer (vectorised, one error message per bad row).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+
+from churnlab.config.columns import CUSTOMER_KEY
+from churnlab.errors import UserError
+
+ID_COLUMN = CUSTOMER_KEY
+# Columns with more distinct values than this in train are free text, not categories.
+MAX_CATEGORIES = 50
+
+
+def input_schema(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """``{column: {kind, required, categories?}}`` for the model inputs of a train frame."""
+    columns: dict[str, dict[str, Any]] = {}
+    for name in train.columns:
+        series = train[name]
+        entry: dict[str, Any] = {"required": bool(series.notna().all())}
+        if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
+            entry["kind"] = "number"
+        elif pd.api.types.is_datetime64_any_dtype(series):
+            entry["kind"] = "datetime"
+        else:
+            values = series.dropna().astype(str)
+            if values.nunique() <= MAX_CATEGORIES:
+                entry["kind"] = "category"
+                entry["categories"] = sorted(values.unique().tolist())
+            else:
+                # Free text may always be left out: no text is the empty string in training.
+                entry["kind"] = "text"
+                entry["required"] = False
+        columns[str(name)] = entry
+    return columns
+
+
+_PYTHON_TYPES = {
+    "number": StrictFloat | StrictInt,
+    "category": StrictStr,
+    "text": StrictStr,
+    # ISO 8601 strings ("2024-05-01" or "2024-05-01T10:00:00") are parsed.
+    "datetime": dt.datetime,
+}
+
+
+def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
+    """A pydantic model of one customer: unknown fields are refused, types checked strictly."""
+    fields: dict[str, Any] = {
+        ID_COLUMN: (StrictStr | None, Field(None, description="optional id, passed through"))
+    }
+    for name, entry in schema.items():
+        description = f"{entry['kind']}"
+        if entry.get("categories"):
+            description += f"; categories seen in training: {', '.join(entry['categories'])}"
+        kind = _PYTHON_TYPES[entry["kind"]]
+        if entry["required"]:
+            fields[name] = (Annotated[kind, Field(description=description)], ...)
+        else:
+            fields[name] = (
+                Annotated[kind | None, Field(description=description + "; optional")],
+                None,
+            )
+    return create_model(
+        "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
+    )
+
+
+def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(values as float64, mask of entries present but not a finite number)."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("float64"), pd.Series(False, index=values.index)
+    converted = pd.to_numeric(values, errors="coerce").astype("float64")
+    bad = values.notna() & ~np.isfinite(converted.fillna(0.0))
+    bad |= values.notna() & converted.isna()
+    return converted.where(~bad), bad
+
+
+def _datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return values.astype("datetime64[us]"), pd.Series(False, index=values.index)
+    converted = pd.to_datetime(values, errors="coerce", format="ISO8601")
+    bad = values.notna() & converted.isna()
+    return converted.astype("datetime64[us]"), bad
+
+
+def _text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    if pd.api.types.is_numeric_dtype(values) and not values.isna().all():
+        return values.astype("object").where(False), values.notna()
+    return values.astype("str"), pd.Series(False, index=values.index)
+
+
+_CONVERTERS = {"number": _numeric, "datetime": _datetime, "category": _text, "text": _text}
+
+
+def check_columns(columns: list[str], schema: dict[str, dict[str, Any]]) -> None:
+    """A file or request whose columns do not fit the schema at all is refused as a whole."""
+    allowed = set(schema) | {ID_COLUMN, "churned"}
+    unknown = [c for c in columns if c not in allowed]
+    if unknown:
+        raise UserError(f"unknown columns {unknown}; the model accepts {sorted(schema)}")
+    missing = [c for c, e in schema.items() if e["required"] and c not in columns]
+    if missing:
+        raise UserError(f"required columns are missing: {missing}")
+
+
+def validate_frame(
+    frame: pd.DataFrame, schema: dict[str, dict[str, Any]]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """(model input frame with training dtypes, per-row error message or None).
+
+    Optional columns that are absent are added as missing values; a row is bad when a required
+    value is missing or a value does not have its column's type.
+    """
+    check_columns(list(frame.columns), schema)
+    errors = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+    out = {}
+    for name, entry in schema.items():
+        if name not in frame:
+            values = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+        else:
+            values = frame[name]
+        converted, bad = _CONVERTERS[entry["kind"]](values)
+        if entry["required"]:
+            missing = values.isna() & ~bad
+            errors = _note(errors, missing, f"{name}: required value missing")
+        errors = _note(errors, bad, f"{name}: expected {entry['kind']}")
+        out[name] = converted
+    return pd.DataFrame(out, index=frame.index), errors
+
+
+def _note(errors: pd.Series, mask: pd.Series, message: str) -> pd.Series:
+    if not mask.any():
+        return errors
+    current = errors[mask]
+    errors = errors.copy()
+    errors[mask] = np.where(current.isna(), message, current.astype(str) + "; " + message)
+    return errors

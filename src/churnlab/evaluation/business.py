@@ -1,0 +1,110 @@
+"""Business translation of scores: churners caught, retention-campaign savings, baselines.
+
+The campaign model is the cost matrix in params ``business``: every contacted customer costs
+``offer_cost``; a contacted churner accepts the offer with probability
+``offer_acceptance_rate`` and is then worth ``retained_customer_value``; a churner not
+contacted, and a non-churner, bring nothing. So contacting a customer pays off when
+``p(churn) × acceptance × value > cost``. These functions only need the ``BusinessParams``
+object, so cost-based thresholds can reuse them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from churnlab.config.params import BusinessParams
+from churnlab.metrics import classification_metrics, expected_caught, ranking_summary, rounded
+
+
+def net_savings(churners_contacted: float, contacted: float, b: BusinessParams) -> float:
+    """Expected money saved by a campaign: retained value minus the cost of the offers."""
+    retained = churners_contacted * b.offer_acceptance_rate
+    return retained * b.retained_customer_value - contacted * b.offer_cost
+
+
+def break_even_probability(b: BusinessParams) -> float:
+    """The churn probability above which one contact is worth its cost."""
+    return b.offer_cost / (b.offer_acceptance_rate * b.retained_customer_value)
+
+
+def budget_contacts(n_customers: int, b: BusinessParams) -> int:
+    return int(np.ceil(b.contact_budget_share * n_customers))
+
+
+def at_threshold(y: np.ndarray, scores: np.ndarray, threshold: float, b: BusinessParams) -> dict:
+    """Contact every customer scored at or above the threshold."""
+    contacted = np.asarray(scores) >= threshold
+    caught = float(np.asarray(y)[contacted].sum())
+    return {
+        "contacted": int(contacted.sum()),
+        "churners_caught": caught,
+        "expected_retained": caught * b.offer_acceptance_rate,
+        "expected_net_savings": net_savings(caught, int(contacted.sum()), b),
+    }
+
+
+def at_budget(y: np.ndarray, scores: np.ndarray, b: BusinessParams) -> dict:
+    """Contact the highest-risk customers that the budget allows (expected over ties)."""
+    k = budget_contacts(len(y), b)
+    caught = expected_caught(y, scores, k)
+    return {
+        "contacted": k,
+        "churners_caught": caught,
+        "capture_rate": caught / max(float(np.sum(y)), 1.0),
+        "expected_retained": caught * b.offer_acceptance_rate,
+        "expected_net_savings": net_savings(caught, k, b),
+    }
+
+
+def profit_curve(y: np.ndarray, scores: np.ndarray, b: BusinessParams, points: int = 101):
+    """Expected net savings of contacting everyone at or above each threshold in [0, 1]."""
+    y = np.asarray(y, dtype="float64")
+    scores = np.asarray(scores, dtype="float64")
+    thresholds = np.linspace(0, 1, points)
+    order = np.sort(scores)
+    # Customers at or above t: n - (number strictly below t); same for churners.
+    contacted = len(scores) - np.searchsorted(order, thresholds, side="left")
+    churn_scores = np.sort(scores[y == 1])
+    caught = len(churn_scores) - np.searchsorted(churn_scores, thresholds, side="left")
+    savings = net_savings(caught, contacted, b)
+    return pd.DataFrame(
+        {
+            "threshold": thresholds,
+            "contacted_share": contacted / len(scores),
+            "expected_net_savings": savings,
+        }
+    )
+
+
+def compare_at_budget(y: np.ndarray, scores_by_model: dict[str, np.ndarray], b) -> dict:
+    """Each model's campaign at the same contact budget (same number of customers)."""
+    return {name: at_budget(y, scores, b) for name, scores in scores_by_model.items()}
+
+
+def gains_frames(y: np.ndarray, scores_by_model: dict[str, np.ndarray], points: int = 100):
+    """Cumulative gains (share of churners caught) and lift by share contacted, one column
+    per model, so ``dvc plots`` draws one line per model from each frame."""
+    y = np.asarray(y, dtype="float64")
+    shares = np.arange(1, points + 1) / points
+    ks = np.ceil(shares * len(y)).astype(int)
+    gains = {"contacted_share": shares}
+    lift = {"contacted_share": shares}
+    for name, scores in scores_by_model.items():
+        caught = np.array([expected_caught(y, scores, k) for k in ks])
+        gains[name] = caught / y.sum()
+        lift[name] = (caught / ks) / y.mean()
+    return pd.DataFrame(gains), pd.DataFrame(lift)
+
+
+def baseline_summary(y: np.ndarray, scores_by_name: dict, thresholds: dict, b) -> dict:
+    """Test metrics and campaign figures of each baseline (``baselines.<name>.*``)."""
+    keep = ("roc_auc", "pr_auc", "f1", "precision", "recall", "brier", "threshold")
+    out = {}
+    for name, scores in scores_by_name.items():
+        m = classification_metrics(y, scores, thresholds[name])
+        entry = rounded({k: m[k] for k in keep} | ranking_summary(y, scores))
+        entry["at_budget"] = rounded(at_budget(y, scores, b))
+        entry["at_threshold"] = rounded(at_threshold(y, scores, thresholds[name], b))
+        out[name] = entry
+    return out

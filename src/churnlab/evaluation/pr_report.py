@@ -1,0 +1,245 @@
+"""``churnlab report``: one markdown comment comparing the working tree with a base revision.
+
+Reads ``params.yaml``, ``metrics/*.json`` and the ROC / precision-recall plot data of the base
+revision straight from git (``git show``), so it needs no DVC remote and runs in a few seconds;
+the head side is the working tree (what ``dvc repro`` just produced). Every numeric metric is
+listed, changed or not, with its delta; the overlaid curves are rendered to PNG locally.
+"""
+
+from __future__ import annotations
+
+import io as _io
+import json
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from churnlab import io
+from churnlab.config import paths
+from churnlab.errors import UserError
+from churnlab.evaluation import eval_plots
+
+# Headline rows shown first (``file:key`` → label); the full tables follow.
+HEADLINE = {
+    "roc_auc": "ROC-AUC",
+    "pr_auc": "PR-AUC",
+    "ks": "KS",
+    "top_decile_lift": "top-decile lift",
+    "f1": "F1 at threshold",
+    "brier": "Brier score",
+    "business.at_budget.churners_caught": "churners caught at the contact budget",
+    "business.at_threshold.expected_net_savings": "expected net savings at threshold",
+    "business.extra_churners_caught_vs_rules": "extra churners caught vs current rules",
+}
+WORSE_SLICE = 0.005  # ROC-AUC drop of a slice flagged in the summary
+
+
+def git(*args: str) -> str:
+    done = subprocess.run(["git", *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise UserError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def show(rev: str, path: str) -> str | None:
+    """A file's text at a revision, or None when it does not exist there."""
+    done = subprocess.run(["git", "show", f"{rev}:{path}"], capture_output=True, text=True)
+    return done.stdout if done.returncode == 0 else None
+
+
+def resolve(base: str) -> str:
+    done = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise UserError(
+            f"unknown base revision {base!r}: fetch it first (e.g. git fetch origin {base}) "
+            "or pass --base with a branch, tag or commit"
+        )
+    return done.stdout.strip()
+
+
+def flatten(tree, prefix: str = "") -> dict:
+    """Nested mappings → ``{"a.b.c": leaf}`` (the key paths ``dvc metrics diff`` shows)."""
+    if not isinstance(tree, dict):
+        return {prefix: tree} if prefix else {}
+    out = {}
+    for key, value in tree.items():
+        out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key)))
+    return out
+
+
+def fmt(value) -> str:
+    """Sensible precision: integers as integers, money-sized floats with one decimal."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4f}"
+
+
+def fmt_delta(old, new) -> str:
+    if old is None or new is None:
+        return "new" if old is None and new is not None else ("removed" if new is None else "")
+    if not _numeric(old) or not _numeric(new):
+        return "" if old == new else "changed"
+    delta = new - old
+    if delta == 0:
+        return "0"
+    if isinstance(old, int) and isinstance(new, int):
+        return f"{delta:+,}"
+    text = f"{delta:+,.1f}" if max(abs(old), abs(new)) >= 100 else f"{delta:+.4f}"
+    return text if text.strip("+-0.,") else f"{delta:+.2g}"  # tiny change: keep its sign
+
+
+def _raw(value) -> str:
+    return "–" if value is None else f"`{value}`"
+
+
+def _numeric(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def params_diff(old: dict, new: dict) -> list[tuple[str, object, object]]:
+    a, b = flatten(old), flatten(new)
+    return [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys()) if a.get(k) != b.get(k)]
+
+
+def metric_files(base: str) -> list[str]:
+    head = {str(p) for p in paths.METRICS.glob("*.json")}
+    listed = git("ls-tree", "--name-only", base, f"{paths.METRICS}/").split()
+    return sorted(head | {p for p in listed if p.endswith(".json")})
+
+
+def metrics_rows(old: dict, new: dict) -> list[tuple[str, object, object]]:
+    """Every leaf of either revision (unchanged ones too), in key order."""
+    a, b = flatten(old), flatten(new)
+    return [(k, a.get(k), b.get(k)) for k in sorted(a.keys() | b.keys())]
+
+
+def _table(rows, header: str) -> list[str]:
+    lines = [f"| {header} | base | head | change |", "| --- | ---: | ---: | ---: |"]
+    lines += [f"| `{k}` | {fmt(o)} | {fmt(n)} | {fmt_delta(o, n)} |" for k, o, n in rows]
+    return lines
+
+
+def worse_slices(old: dict, new: dict) -> list[str]:
+    out = []
+    for key, o, n in metrics_rows(old, new):
+        if key.endswith(".roc_auc") and _numeric(o) and _numeric(n) and n - o <= -WORSE_SLICE:
+            out.append(f"`{key.removesuffix('.roc_auc')}` ROC-AUC {fmt(o)} → {fmt(n)}")
+    return out
+
+
+def _read(text: str | None) -> dict:
+    return json.loads(text) if text else {}
+
+
+def load_revision(base: str) -> tuple[dict, dict, dict, dict]:
+    """(base params, head params, base metrics by file, head metrics by file)."""
+    head_params = yaml.safe_load(paths.PARAMS.read_text(encoding="utf-8")) or {}
+    base_params = yaml.safe_load(show(base, str(paths.PARAMS)) or "") or {}
+    files = metric_files(base)
+    base_metrics = {f: _read(show(base, f)) for f in files}
+    head_metrics = {f: _read(Path(f).read_text()) if Path(f).exists() else {} for f in files}
+    return base_params, head_params, base_metrics, head_metrics
+
+
+def curve_pngs(base: str, label: str, stem: Path) -> list[tuple[str, Path]]:
+    """Overlaid ROC and PR curves of base and head, rendered locally to PNG."""
+    out = []
+    specs = [
+        ("roc.csv", "fpr", "tpr", "ROC curve (test): base vs head", "roc", "chance"),
+        (
+            "precision_recall.csv",
+            "recall",
+            "precision",
+            "Precision-recall (test): base vs head",
+            "pr",
+            None,
+        ),
+    ]
+    for name, x, y, title, suffix, diagonal in specs:
+        curves = {}
+        old = show(base, f"{paths.PLOTS}/{name}")
+        if old:
+            curves[f"base ({label})"] = pd.read_csv(_io.StringIO(old))
+        if (paths.PLOTS / name).exists():
+            curves["head (this change)"] = pd.read_csv(paths.PLOTS / name)
+        if curves:
+            target = stem.with_name(f"{stem.stem}_{suffix}.png")
+            eval_plots.overlay_png(curves, x, y, title, target, diagonal=diagonal)
+            out.append((title, target))
+    return out
+
+
+def build_report(base: str, output: Path, embed_images: bool = True) -> str:
+    sha = resolve(base)
+    label = f"{base} @ {sha[:7]}"
+    base_params, head_params, base_metrics, head_metrics = load_revision(sha)
+    lines = ["## churnlab: evaluation report", "", f"Compared with **{label}**.", ""]
+    evaluate = str(paths.METRICS / "evaluate.json")
+    old_e, new_e = flatten(base_metrics.get(evaluate, {})), flatten(head_metrics.get(evaluate, {}))
+    lines += [
+        "### Headline",
+        "",
+        "| metric | base | head | change |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for key, name in HEADLINE.items():
+        if key in old_e or key in new_e:
+            o, n = old_e.get(key), new_e.get(key)
+            lines.append(f"| {name} | {fmt(o)} | {fmt(n)} | {fmt_delta(o, n)} |")
+    segments = str(paths.METRICS / "segments.json")
+    worse = worse_slices(base_metrics.get(segments, {}), head_metrics.get(segments, {}))
+    lines += [
+        "",
+        "**Slices that got worse** (ROC-AUC down ≥ "
+        f"{WORSE_SLICE}): " + ("; ".join(worse) if worse else "none."),
+        "",
+    ]
+    changed = params_diff(base_params, head_params)
+    lines += ["### Params diff", ""]
+    if changed:
+        lines += ["| param | base | head |", "| --- | --- | --- |"]
+        # params verbatim (a learning rate of 1e-05 must not print as 0.0000)
+        lines += [f"| `{k}` | {_raw(o)} | {_raw(n)} |" for k, o, n in changed]
+    else:
+        lines.append("No params changed.")
+    lines += ["", "### Metrics diff (every metric)", ""]
+    for name in base_metrics:
+        rows = metrics_rows(base_metrics[name], head_metrics[name])
+        is_open = " open" if name == evaluate else ""
+        lines += [
+            f"<details{is_open}><summary><code>{name}</code> ({len(rows)} values)</summary>",
+            "",
+            *_table(rows, "metric"),
+            "",
+            "</details>",
+            "",
+        ]
+    lines += ["### Plots", ""]
+    for title, png in curve_pngs(sha, label, output):
+        rel = png.name
+        lines.append(
+            f"![{title}]({rel})"
+            if embed_images
+            else f"- {title}: `{rel}` (in this run's workflow artifacts)"
+        )
+    lines += [
+        "",
+        "_Generated by `churnlab report`; all numbers are read from `metrics/` of both revisions._",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(base: str, output: str | Path, embed_images: bool = True) -> Path:
+    output = Path(output)
+    io.write_text(build_report(base, output, embed_images), output)
+    return output
