@@ -18,8 +18,10 @@ A key is a dotted path (``business.at_budget.churners_caught``; a name that cont
 such as ``share_at_least_0.85``, is found as it is); a list item is picked by its position
 (``runs.0``, ``seeds.-1``) or by a field (``stages.stage=train``). A missing file or key, an
 unknown placeholder or a params field without a description stops the build with a message
-naming the page, the file and the key.
-Write ``\\{{`` to show a placeholder literally.
+naming the page, the file and the key. Write ``\\{{`` to show a placeholder literally.
+
+Before filling a page, the hook checks that every package name and ``src/churnlab`` path it
+mentions exists (``references.py``).
 """
 
 from __future__ import annotations
@@ -33,14 +35,11 @@ from typing import Any
 
 from mkdocs.exceptions import PluginError
 from params_reference import params_reference
+from references import check_references
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER = re.compile(r"(?<!\\)\{\{\s*(?P<name>[A-Za-z_]\w*)\((?P<args>.*?)\)\s*\}\}", re.DOTALL)
 CELL = re.compile(r"\{(?P<key>[^{}:]+)(?::(?P<spec>[^{}]*))?\}")
-# `churnlab.a.b` / `churnlab.a.b(...)` in code spans, and src/churnlab/... paths anywhere.
-MODULE_REF = re.compile(
-    r"`(churnlab(?:\.[A-Za-z_]\w*)+)(?:\([^`]*\))?`|(src/churnlab(?:/\w+)*(?:\.py)?)"
-)
 
 
 class DocsError(PluginError):
@@ -237,47 +236,6 @@ def stages(path: str = "dvc.yaml", root: Path = ROOT) -> str:
 
 def _names(entries: list) -> list[str]:
     return [e if isinstance(e, str) else next(iter(e)) for e in entries]
-
-
-# --- checking the package names the pages mention --------------------------------------------
-
-
-def check_references(markdown: str, root: Path = ROOT) -> list[str]:
-    """Package names and paths a page mentions that do not exist in ``src/churnlab``."""
-    bad = []
-    for match in MODULE_REF.finditer(markdown):
-        dotted, path = match.groups()
-        if path and not (root / path).exists():
-            bad.append(path)
-        elif dotted and not _resolves(dotted, root):
-            bad.append(dotted)
-    return bad
-
-
-def _resolves(dotted: str, root: Path) -> bool:
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        base = root / "src" / Path(*parts[:cut])
-        module = base.with_suffix(".py")
-        if not module.is_file():
-            module = base / "__init__.py"
-        if module.is_file():
-            rest = parts[cut:]
-            return not rest or rest[0] in _top_level_names(module)
-    return False
-
-
-def _top_level_names(module: Path) -> set[str]:
-    names = set()
-    for node in ast.parse(module.read_text(encoding="utf-8")).body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names |= {t.id for t in targets if isinstance(t, ast.Name)}
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
 
 
 # --- the hook -------------------------------------------------------------------------------

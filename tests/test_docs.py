@@ -174,3 +174,25 @@ def test_table_placeholder_makes_one_row_per_item(hooks, tmp_path) -> None:
 def test_unknown_package_names_are_reported(hooks) -> None:
     text = "`churnlab.serving.scorer` and src/churnlab/modeling/registry.py, `churnlab.models.X`"
     assert hooks.check_references(text, ROOT) == ["churnlab.models.X"]
+
+
+def test_a_params_field_without_description_stops_the_reference(hooks) -> None:
+    import params_reference
+    from mkdocs.exceptions import PluginError
+
+    from churnlab.config.base import Strict
+
+    class Documented(Strict):
+        """A section."""
+
+        depth: int = 3
+        """How deep."""
+
+    class Undocumented(Strict):
+        depth: int = 3
+
+    assert "| `x.depth` | int | `3` | How deep. |" in params_reference._section(
+        "x", Documented, {}, 2
+    )
+    with pytest.raises(PluginError, match=r"x\.depth has no description"):
+        params_reference._section("x", Undocumented, {}, 2)
