@@ -1,5 +1,5 @@
-"""The base class of every ``params.yaml`` section (:mod:`churnlab.config.params` and the modules it
-re-exports: ``feature_params``, ``model_params``, ``params_events``)."""
+"""The base class of every ``params.yaml`` section (:mod:`churnlab.config.params` and the modules
+it imports: ``features``, ``models``, ``events``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors, values are not coerced, a loaded section is immutable."""
+    """Unknown keys are errors, values are not coerced, a loaded section is immutable.
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    The docstring below a field is its description: the params reference in the documentation
+    is generated from it.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, frozen=True, use_attribute_docstrings=True
+    )

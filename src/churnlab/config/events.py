@@ -20,20 +20,34 @@ class EventsParams(_Strict):
     ``data.snapshot_date`` make the windowed features, activity after it the label.
     """
 
-    # "" = the same kind as data.source; sql reads ``query`` or ``table`` at the URL ``path``.
     source: Literal["", "csv", "parquet", "sql"] = ""
+    """How to read the event log: `csv`, `parquet` or `sql`; empty = the same kind as
+    `data.source`."""
     path: str = ""
+    """The event log: a file path, or for `sql` a SQLAlchemy-style URL. Setting it switches
+    prepare to the point-in-time snapshot of a customers table plus this log."""
     query: str = ""
+    """SQL query that returns the event log (`source: sql`; or give `table`)."""
     table: str = ""
+    """Table holding the event log (`source: sql`, instead of `query`)."""
     customer_id: str = "customer_id"
+    """Column of the event log with the customer id (matched to `data.id`)."""
     timestamp: str = "timestamp"
+    """Column of the event log with the event time; events before `data.snapshot_date` make the
+    features, activity after it the label."""
     amount: str = ""
+    """Optional column with the event's amount: spend features (`spend_30d`, `spend_90d`,
+    `spend_trend`)."""
     type: str = ""
+    """Optional column with the event type, needed by `activity_types` and `failed_types`."""
     text: str = ""
-    # Event types that count as activity (logins_*, the inactivity label); empty = every event.
+    """Optional column with free text (support tickets): `tickets_90d`, `tickets_total`,
+    `ticket_text`."""
     activity_types: list[str] = Field(default_factory=list)
-    # Event types that are failed payments (failed_payments_*, not counted in spend).
+    """Event types that count as activity (`logins_*`, `days_since_last_login` and the inactivity
+    label); empty = every event."""
     failed_types: list[str] = Field(default_factory=list)
+    """Event types that are failed payments (`failed_payments_90d`; not counted in spend)."""
 
     @model_validator(mode="after")
     def _mapping_complete(self) -> EventsParams:
@@ -49,5 +63,9 @@ class EventsParams(_Strict):
 class CustomersParams(_Strict):
     """Columns of the customers table when an event log is given (both optional)."""
 
-    signup: str = ""  # the signup date: customers who sign up later are left out
-    closed: str = ""  # the account closure date: a closure in the window is churn
+    signup: str = ""
+    """Optional signup-date column of the customers table: customers who sign up after the
+    snapshot are left out, and `tenure_days` is counted from it."""
+    closed: str = ""
+    """Optional account-closure date column: a closure before the snapshot leaves the customer
+    out, one in the churn window is churn."""

@@ -4,6 +4,9 @@ re-exports them.
 
 The keys of ``train.<model>`` for xgboost, lightgbm, catboost, tree, forest, svm_linear and
 mlp are the estimator's own argument names: the factories pass a section through as it is.
+
+About 350 lines, a third of them the docstrings below the fields, from which the
+documentation's params reference is generated.
 """
 
 from __future__ import annotations
@@ -16,64 +19,113 @@ from churnlab.config.base import Strict
 
 
 class XGBoostParams(Strict):
+    """Section ``train.xgboost``: XGBoost, early stopping on the validation split."""
+
     n_estimators: int = Field(2000, gt=0)
+    """Most boosting rounds; early stopping on the validation split usually ends sooner."""
     learning_rate: float = Field(0.05, gt=0, le=1)
+    """Shrinkage of each tree's contribution."""
     max_depth: int = Field(3, gt=0, le=16)
+    """Depth of each tree."""
     min_child_weight: float = Field(10.0, ge=0)
+    """Smallest sum of instance weight (hessian) a leaf may hold."""
     subsample: float = Field(0.8, gt=0, le=1)
+    """Share of rows sampled for each tree."""
     colsample_bytree: float = Field(0.5, gt=0, le=1)
+    """Share of features sampled for each tree."""
     reg_lambda: float = Field(1.0, ge=0)
+    """L2 regularisation of the leaf weights."""
     early_stopping_rounds: int = Field(50, gt=0)
+    """Stop when the validation log loss has not improved for this many rounds."""
     n_jobs: int = Field(2, gt=0)
+    """Threads of the fit."""
 
 
 class LogRegParams(Strict):
+    """Section ``train.logreg``: logistic regression on the feature matrix."""
+
     C: float = Field(1.0, gt=0)
+    """Inverse regularisation strength."""
     max_iter: int = Field(2000, gt=0)
+    """Most solver iterations."""
     # l2 (lbfgs), l1 or elasticnet (saga; l1_ratio mixes the two).
     penalty: Literal["l2", "l1", "elasticnet"] = "l2"
+    """`l2` (lbfgs solver), `l1` or `elasticnet` (saga solver)."""
     l1_ratio: float = Field(0.5, ge=0, le=1)
+    """Mix of L1 in the `elasticnet` penalty (0: L2 only, 1: L1 only)."""
 
 
 class TreeParams(Strict):
+    """Section ``train.tree``: a decision tree."""
+
     max_depth: int = Field(6, gt=0, le=64)
+    """Depth of the tree."""
     min_samples_leaf: int = Field(50, gt=0)
+    """Fewest training customers in a leaf."""
 
 
 class ForestParams(Strict):
+    """Section ``train.forest``: a random forest."""
+
     n_estimators: int = Field(100, gt=0)
+    """Trees of the forest."""
     max_depth: int = Field(10, gt=0, le=64)
+    """Depth of each tree."""
     min_samples_leaf: int = Field(20, gt=0)
+    """Fewest training customers in a leaf."""
     max_features: float = Field(0.2, gt=0, le=1)
+    """Share of features considered at each split."""
     n_jobs: int = Field(2, gt=0)
+    """Parallel jobs of the fit."""
 
 
 class LightGBMParams(Strict):
+    """Section ``train.lightgbm``: LightGBM, early stopping on the validation split."""
+
     n_estimators: int = Field(2000, gt=0)
+    """Most boosting rounds; early stopping on the validation split usually ends sooner."""
     learning_rate: float = Field(0.05, gt=0, le=1)
+    """Shrinkage of each tree's contribution."""
     num_leaves: int = Field(15, ge=2, le=4096)
+    """Leaves of each tree."""
     min_child_samples: int = Field(50, gt=0)
+    """Fewest training customers in a leaf."""
     subsample: float = Field(0.8, gt=0, le=1)
+    """Share of rows sampled for each tree."""
     colsample_bytree: float = Field(0.5, gt=0, le=1)
+    """Share of features sampled for each tree."""
     reg_lambda: float = Field(1.0, ge=0)
+    """L2 regularisation of the leaf weights."""
     early_stopping_rounds: int = Field(50, gt=0)
+    """Stop when the validation log loss has not improved for this many rounds."""
     n_jobs: int = Field(2, gt=0)
+    """Threads of the fit."""
 
 
 class CatBoostParams(Strict):
+    """Section ``train.catboost``: CatBoost, early stopping on the validation split."""
+
     iterations: int = Field(1000, gt=0)
+    """Most boosting rounds; early stopping on the validation split usually ends sooner."""
     learning_rate: float = Field(0.08, gt=0, le=1)
+    """Shrinkage of each tree's contribution."""
     depth: int = Field(4, gt=0, le=16)
+    """Depth of each (symmetric) tree."""
     l2_leaf_reg: float = Field(3.0, ge=0)
+    """L2 regularisation of the leaf values."""
     early_stopping_rounds: int = Field(50, gt=0)
+    """Stop when the validation log loss has not improved for this many rounds."""
     thread_count: int = Field(2, gt=0)
+    """Threads of the fit."""
 
 
 class SVMLinearParams(Strict):
     """Linear SVM (liblinear); probabilities from a sigmoid of the margin."""
 
     C: float = Field(1.0, gt=0)
+    """Inverse regularisation strength."""
     max_iter: int = Field(5000, gt=0)
+    """Most liblinear iterations."""
 
 
 class SVMRBFParams(Strict):
@@ -85,27 +137,42 @@ class SVMRBFParams(Strict):
     """
 
     C: float = Field(1.0, gt=0)
+    """Inverse regularisation strength."""
     gamma: Literal["scale", "auto"] = "scale"
+    """Kernel width: `scale` or `auto` (scikit-learn's rules)."""
     max_rows: int = Field(3000, ge=100)
+    """Most training rows the kernel SVM fits on (it is O(n²) in memory)."""
     oversize: Literal["subsample", "refuse"] = "subsample"
+    """Past `max_rows`: `subsample` fits on a seeded stratified sample with a warning, `refuse`
+    stops with an error."""
 
 
 class MLPParams(Strict):
+    """Section ``train.mlp``: a multilayer perceptron (scikit-learn), early stopping."""
+
     hidden_layer_sizes: list[Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: [32], min_length=1, max_length=5
     )
+    """Units of each hidden layer (one to five layers)."""
     alpha: float = Field(0.001, ge=0)
+    """L2 regularisation of the weights."""
     learning_rate_init: float = Field(0.001, gt=0, le=1)
+    """Initial learning rate of the optimiser."""
     max_iter: int = Field(100, gt=0)
+    """Most epochs; early stopping on 10 % of the training rows usually ends sooner."""
     batch_size: int = Field(256, gt=0)
+    """Customers per minibatch."""
 
 
 class RulesParams(Strict):
     """The current business rules: points per risk signal, churn risk = points / max points."""
 
     recency_days: float = Field(21.0, gt=0)
+    """A customer with no login for more than this many days gets a point."""
     min_satisfaction: float = Field(2.0)
+    """A satisfaction score at or below this gets a point."""
     max_tenure_days: float = Field(180.0, gt=0)
+    """A customer with a tenure under this many days gets a point."""
 
 
 class ThresholdParams(Strict):
@@ -114,7 +181,10 @@ class ThresholdParams(Strict):
     customers, or a fixed ``value``."""
 
     method: Literal["max_f1", "profit", "budget", "fixed"] = "profit"
+    """`profit` (highest expected net savings under `business`), `max_f1`, `budget` (the
+    `business.contact_budget_share` riskiest customers) or `fixed` (`value`)."""
     value: float = Field(0.5, gt=0, lt=1)
+    """The threshold of `method: fixed`."""
 
 
 MODEL_NAMES = (
@@ -144,23 +214,43 @@ ModelName = Literal[
 
 
 class TrainParams(Strict):
+    """Section ``train``: the model of the train stage, its calibration and threshold."""
+
     model: ModelName = "xgboost"
+    """The model to fit: a name of the registry (`churnlab select --apply` writes the
+    leaderboard's choice here)."""
     seed: int = Field(42, ge=0)
+    """Seed of every model and of the train-side sampling."""
     # balanced: class weights / scale_pos_weight so both classes weigh the same in the loss.
     class_weight: Literal["none", "balanced"] = "none"
+    """`balanced`: class weights (or `scale_pos_weight`) so both classes weigh the same in the
+    loss; `none`: as the data is."""
     # Fitted on the validation split around the frozen model (FrozenEstimator).
     calibration: Literal["none", "sigmoid", "isotonic"] = "sigmoid"
+    """Calibration fitted on the validation split around the frozen model: `sigmoid` (on the
+    log-odds), `isotonic` or `none`."""
     threshold: ThresholdParams = ThresholdParams()
+    """How the decision threshold is chosen on validation."""
     xgboost: XGBoostParams = XGBoostParams()
+    """Hyper-parameters of `xgboost` (XGBoost's own argument names)."""
     logreg: LogRegParams = LogRegParams()
+    """Hyper-parameters of `logreg`, the logistic regression (also the baselines stage's)."""
     rules: RulesParams = RulesParams()
+    """Thresholds of `rules`, today's business rules (also the baselines stage's)."""
     tree: TreeParams = TreeParams()
+    """Hyper-parameters of `tree`, a decision tree."""
     forest: ForestParams = ForestParams()
+    """Hyper-parameters of `forest`, a random forest."""
     lightgbm: LightGBMParams = LightGBMParams()
+    """Hyper-parameters of `lightgbm` (LightGBM's own argument names)."""
     catboost: CatBoostParams = CatBoostParams()
+    """Hyper-parameters of `catboost` (CatBoost's own argument names)."""
     svm_linear: SVMLinearParams = SVMLinearParams()
+    """Hyper-parameters of `svm_linear`, a linear SVM."""
     svm_rbf: SVMRBFParams = SVMRBFParams()
+    """Hyper-parameters of `svm_rbf`, an RBF-kernel SVM."""
     mlp: MLPParams = MLPParams()
+    """Hyper-parameters of `mlp`, a multilayer perceptron."""
 
 
 class CVParams(Strict):
@@ -168,9 +258,12 @@ class CVParams(Strict):
     time order when ``split.method`` is ``time``."""
 
     folds: int = Field(5, ge=2, le=20)
+    """Folds of the cross-validation on the train split (time-ordered when `split.method: time`)."""
     seed: int = Field(42, ge=0)
+    """Seed of the fold assignment."""
     # Folds fitted in parallel processes, each model single-threaded (also in the search).
     n_jobs: int = Field(2, gt=0)
+    """Folds fitted in parallel processes, each model single-threaded (also in the search)."""
 
 
 class LeaderboardParams(Strict):
@@ -183,8 +276,11 @@ class LeaderboardParams(Strict):
     """
 
     models: list[ModelName] = Field(default_factory=lambda: list(MODEL_NAMES), min_length=1)
+    """The candidates the studies cross-validate (`cv@<model>` stages)."""
     primary_metric: Literal["roc_auc", "pr_auc", "f1"] = "roc_auc"
+    """The mean CV metric that ranks them: `roc_auc`, `pr_auc` or `f1`."""
     tie_tolerance: float = Field(0.001, ge=0, lt=1)
+    """Candidates within this of the best mean are tied; ties go to the simplest model."""
 
 
 class SpaceParam(Strict):
@@ -192,11 +288,17 @@ class SpaceParam(Strict):
     optional, ``step`` for a grid of ints), or ``choices`` (categorical)."""
 
     type: Literal["int", "float", "categorical"]
+    """`int`, `float` or `categorical`."""
     low: float | None = Field(None, strict=False)
+    """Lowest value of an `int` or `float` range."""
     high: float | None = Field(None, strict=False)
+    """Highest value of an `int` or `float` range."""
     log: bool = False
+    """Sample the range on a log scale (needs `low` > 0)."""
     step: float | None = Field(None, gt=0, strict=False)
+    """Step of the values (a grid of ints or floats)."""
     choices: list[str | int | float | bool] = Field(default_factory=list)
+    """The values of a `categorical` parameter."""
 
     @model_validator(mode="after")
     def _complete(self) -> SpaceParam:
@@ -215,16 +317,26 @@ class SearchParams(Strict):
     """Hyper-parameter search over ``space`` (names are keys of ``train.<model>``)."""
 
     model: ModelName = "xgboost"
+    """The model whose `train.<model>` hyper-parameters are searched."""
     method: Literal["grid", "random", "tpe"] = "tpe"
+    """`grid`, `random` or `tpe` (Bayesian, Optuna's TPE sampler)."""
     n_trials: int = Field(12, gt=0, le=10_000)
+    """Most trials (the search also stops at `timeout_s`)."""
     timeout_s: float = Field(1200.0, gt=0)
+    """Most seconds of searching."""
     folds: int = Field(3, ge=2, le=20)
+    """Cross-validation folds of each trial."""
     seed: int = Field(42, ge=0)
+    """Seed of the sampler: the same seed and trial budget give the same trials."""
     # Median pruning: stop a trial whose running fold mean is below the median of earlier
     # trials at the same fold (after ``pruner_startup_trials`` complete trials).
     pruning: bool = True
+    """Stop a trial whose running fold mean is below the median of earlier trials at the same
+    fold."""
     pruner_startup_trials: int = Field(4, ge=0)
+    """Complete trials before pruning starts."""
     space: dict[str, SpaceParam] = Field(default_factory=lambda: dict(DEFAULT_SPACE))
+    """The searched hyper-parameters, keyed by their name in `train.<model>`."""
 
 
 DEFAULT_SPACE = {

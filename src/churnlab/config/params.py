@@ -7,9 +7,10 @@ a key is unknown, a type is wrong or a value is out of range, naming the key pat
 (:mod:`churnlab.config.models`) and of multi-table user data (:mod:`churnlab.config.events`)
 live in their own modules.
 
-About 330 lines: the data, split, evaluation, business, serving and monitoring sections are
-short and cross-validated together (``Params``'s validators read several of them), so they
-stay in one module.
+About 470 lines, a third of them the docstrings below the fields (the documentation's params
+reference is generated from them): the data, split, evaluation, business, serving and
+monitoring sections are short and cross-validated together (``Params``'s validators read
+several of them), so they stay in one module.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ class ColumnSpec(Strict):
     """A per-column type override for user data; ``order`` is required for ``ordinal``."""
 
     type: Literal["numeric", "categorical", "ordinal", "text", "datetime", "drop"]
+    """The column's type: `numeric`, `categorical`, `ordinal` (needs `order`), `text` (TF-IDF),
+    `datetime` (date parts) or `drop`."""
     order: list[str] = Field(default_factory=list)
+    """The categories of an `ordinal` column from lowest to highest."""
 
     @model_validator(mode="after")
     def _order_for_ordinal(self) -> ColumnSpec:
@@ -54,27 +58,54 @@ class QualityParams(Strict):
     """Data-quality gate thresholds; prepare fails before writing anything when one is broken."""
 
     min_rows: int = Field(100, gt=0)
+    """Fewest labelled rows the table must have."""
     max_target_missing_share: float = Field(0.05, ge=0, le=1)
+    """Largest share of rows whose target may be missing."""
     min_class_count: int = Field(20, gt=0)
+    """Fewest rows each class (churn, no churn) must have."""
     leakage_auc: float = Field(0.99, gt=0.5, le=1)
+    """A column that alone separates the classes with at least this ROC-AUC is dropped as a leak."""
 
 
 class DataParams(Strict):
+    """Section ``data``: the source of the customers, the snapshot date and the label window."""
+
     source: Literal["synthetic", "csv", "parquet", "sql"] = "synthetic"
+    """Where customers come from: `synthetic` (the built-in generator), `csv`, `parquet` or
+    `sql`."""
     snapshot_date: dt.date = Field(default=dt.date(2026, 6, 30), strict=False)
+    """The point in time of the snapshot: features use only what happened before it."""
     churn_window_days: int = Field(60, gt=0, le=365)
+    """Days after the snapshot in which a customer who leaves counts as a churner (the label
+    window)."""
     # User data (source csv / parquet / sql): a file path or a SQLAlchemy-style URL.
     path: str = ""
+    """User data: a CSV or Parquet file, or for `sql` a SQLAlchemy-style URL
+    (`sqlite:///file.db`, `duckdb:///file.duckdb`, `postgresql+psycopg://...`; leave the password
+    out)."""
     query: str = ""
+    """`sql`: the query that returns one row per customer (or give `table`)."""
     table: str = ""
+    """`sql`: the table with one row per customer (instead of `query`)."""
     target: str = ""
+    """User data: the label column (leave empty with `events`, where the label is derived)."""
     # YAML 1.1 reads an unquoted Yes as true, so booleans are accepted (and matched to yes/no).
     positive: str | bool | int | float = ""
+    """The target value that means churn (`Yes`, `1`, `true`, ...; matched whatever its case and
+    surrounding spaces). YAML reads an unquoted Yes as true, so booleans are accepted."""
     id: str = ""
+    """Optional customer id column; it becomes `customer_key`, a salted hash (without it the row
+    number is hashed). Required with `events`."""
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
+    """Per-column type overrides of the inferred schema, e.g. `{plan: {type: ordinal, order:
+    [basic, pro]}, notes: {type: text}}`."""
     quality: QualityParams = QualityParams()
+    """The data-quality gate: prepare stops before writing anything when a threshold is broken."""
     customers: CustomersParams = CustomersParams()
+    """Date columns of the customers table when an event log is given."""
     events: EventsParams = EventsParams()
+    """An event/transaction log beside the customers table: prepare then builds the point-in-time
+    snapshot from it."""
 
     @model_validator(mode="after")
     def _user_source_complete(self) -> DataParams:
@@ -115,14 +146,25 @@ class DataParams(Strict):
 
 
 class SyntheticParams(Strict):
+    """Section ``synthetic``: size, seed and history of the built-in synthetic CRM data."""
+
     n_customers: int = Field(50_000, ge=100, le=20_000_000)
+    """Customers the built-in generator creates."""
     seed: int = Field(42, ge=0)
+    """Seed of the generator."""
     history_days: int = Field(180, ge=90, le=1095)
+    """Days of login, payment and ticket history generated before the snapshot."""
 
 
 class PrepareParams(Strict):
+    """Section ``prepare``: the aggregation windows of the point-in-time snapshot."""
+
     short_window_days: int = Field(30, gt=0)
+    """The short aggregation window before the snapshot (features such as `logins_30d`,
+    `spend_30d`)."""
     long_window_days: int = Field(90, gt=0)
+    """The long aggregation window (features such as `logins_90d`, `tickets_90d`); must be longer
+    than the short one."""
 
     @model_validator(mode="after")
     def _windows_ordered(self) -> PrepareParams:
@@ -135,12 +177,21 @@ class PrepareParams(Strict):
 
 
 class SplitParams(Strict):
+    """Section ``split``: the train / validation / test split, one row per customer."""
+
     method: Literal["stratified", "time"] = "stratified"
+    """`stratified` (random, with the same churn rate in every part) or `time` (the oldest
+    customers by `time_column` in train, the newest in test)."""
     time_column: str = "signup_date"
+    """The date column that orders customers for `method: time`."""
     train: float = Field(0.70, gt=0, lt=1)
+    """Share of customers in the train split."""
     valid: float = Field(0.15, gt=0, lt=1)
+    """Share in the validation split (early stopping, calibration, the threshold)."""
     test: float = Field(0.15, gt=0, lt=1)
+    """Share in the test split (evaluate only); the three shares must sum to 1."""
     seed: int = Field(42, ge=0)
+    """Seed of the split."""
 
     @model_validator(mode="after")
     def _fractions_sum_to_one(self) -> SplitParams:
@@ -154,55 +205,94 @@ class SplitParams(Strict):
 
 
 class TextParams(Strict):
+    """Section ``featurize.text``: TF-IDF of the support-ticket text, optionally reduced by SVD."""
+
     enabled: bool = True
+    """Switch the text family on or off (off: no text features)."""
     max_features: int = Field(100, gt=0)
+    """Terms kept in the TF-IDF vocabulary (the most frequent in train)."""
     ngram_max: int = Field(2, ge=1, le=3)
+    """Longest word n-gram (1 to 3)."""
     min_df: int = Field(5, gt=0)
-    # l2: each customer's TF-IDF row has unit length; none: raw sublinear counts x idf, so
-    # three complaints weigh more than one.
+    """Fewest train documents a term must appear in."""
     norm: Literal["l2", "none"] = "l2"
-    # Truncated SVD of the TF-IDF matrix to this many dense components (0: keep the terms).
+    """`l2`: each customer's TF-IDF row has unit length; `none`: sublinear counts × idf, so three
+    complaints weigh more than one."""
     svd_components: int = Field(0, ge=0)
+    """Truncated SVD of the TF-IDF terms to this many dense components; 0 keeps the terms."""
 
 
 class FeaturizeParams(Strict):
+    """Section ``featurize``: the featurizer, fitted on the train split only."""
+
     log_columns: list[str] = Field(default_factory=list)
+    """Numeric columns that always get log1p (skewed amounts), besides those the `transforms`
+    family picks by skewness."""
     scale: bool = True
+    """Scale the numeric columns (with `transforms.scaler`)."""
     onehot_min_frequency: int = Field(20, gt=0)
+    """Categories seen fewer times than this in train are grouped into one `infrequent_sklearn`
+    column."""
     ordinal: dict[str, list[str]] = Field(default_factory=dict)
+    """Ordered categorical columns and their order from lowest to highest, encoded as ranks."""
     date_columns: list[str] = Field(default_factory=list)
-    # name: [numerator, denominator]
+    """Date columns made into date parts and elapsed days (with the schema's datetime columns)."""
     ratios: dict[str, Pair] = Field(default_factory=dict)
+    """Ratio features, `name: [numerator, denominator]`."""
     text: TextParams = TextParams()
+    """TF-IDF of the support-ticket text."""
     # The feature-engineering catalogue: one section per family, each with ``enabled``.
     seed: int = Field(42, ge=0)
+    """Seed of every random step of the featurizer (iterative imputation, Isolation Forest,
+    binning sample, text SVD, target-encoding folds, selection)."""
     missing: MissingParams = MissingParams()
+    """Feature family `missing`: imputation, indicators, sparse rows and columns."""
     outliers: OutlierParams = OutlierParams()
+    """Feature family `outliers`: bounds learned on train, capping or log, flags."""
     transforms: TransformParams = TransformParams()
+    """Feature family `transforms`: skew transforms, scaling, binning."""
     encoding: EncodingParams = EncodingParams()
+    """Feature family `encoding`: one-hot, ordinal and target encoding."""
     dates: DateParams = DateParams()
+    """Feature family `dates`: calendar parts and elapsed days."""
     constructed: ConstructParams = ConstructParams()
+    """Feature family `constructed`: ratios, products, group ratios, polynomial terms."""
     selection: SelectionParams = SelectionParams()
+    """Feature selection and reduction (off by default)."""
 
 
 class EvaluateParams(Strict):
+    """Section ``evaluate``: intervals, slices, explanations and the report of the test split."""
+
     calibration_bins: int = Field(10, ge=2, le=100)
+    """Equal-width bins of the calibration plot and of the expected calibration error (train and
+    evaluate)."""
     top_features: int = Field(20, gt=0)
+    """Features shown in the importance plots."""
     bootstrap_resamples: int = Field(1000, ge=10, le=100_000)
+    """Bootstrap resamples of the test customers for the metric intervals and paired comparisons."""
     bootstrap_seed: int = Field(42, ge=0)
+    """Seed of the bootstrap."""
     confidence: float = Field(0.95, gt=0, lt=1)
-    # Categorical columns of the prepared table to slice metrics by; "tenure_band" is derived.
+    """Confidence level of the bootstrap intervals."""
     segments: list[str] = Field(
         default_factory=lambda: ["plan", "region", "contract", "tenure_band"]
     )
+    """Categorical columns of the prepared table to slice the metrics by
+    (`metrics/segments.json`); `tenure_band` is derived from `tenure_band_days`."""
     tenure_band_days: list[int] = Field(default_factory=lambda: [90, 365, 730])
+    """Edges in days of the derived `tenure_band` segment (increasing)."""
     dependence_features: int = Field(4, ge=0, le=12)
+    """Top features that get a SHAP dependence plot (`plots/dependence/`)."""
     top_customers: int = Field(20, ge=0, le=1000)
+    """Highest-risk test customers listed in `reports/top_risk_customers.md|csv`."""
     reasons_per_customer: int = Field(3, gt=0, le=10)
-    # SHAP importance and dependence plots use a seeded sample of at most this many test
-    # customers (exact TreeSHAP on 150k customers took most of evaluate at 1M customers).
+    """Reasons (features raising the risk most) listed per top-risk customer."""
     explain_rows: int = Field(20_000, ge=100)
+    """SHAP importance and dependence plots use a seeded sample of at most this many test
+    customers (exact TreeSHAP on 150,000 customers was most of evaluate's time at 1M customers)."""
     explain_seed: int = Field(42, ge=0)
+    """Seed of that sample."""
 
     @model_validator(mode="after")
     def _bands_increasing(self) -> EvaluateParams:
@@ -225,22 +315,37 @@ class BusinessParams(Strict):
     """
 
     retained_customer_value: float = Field(500.0, gt=0)
+    """What a retained churner is worth."""
     offer_cost: float = Field(50.0, ge=0)
+    """What one contact (a retention offer) costs, accepted or not."""
     offer_acceptance_rate: float = Field(0.3, gt=0, le=1)
+    """Share of contacted churners who accept the offer and stay."""
     contact_budget_share: float = Field(0.1, gt=0, le=1)
+    """Share of customers the campaign can contact, highest risk first (the budget figures and
+    `threshold.method: budget`)."""
 
 
 class ServeParams(Strict):
+    """Section ``serve``: limits and outputs of the REST API and batch scoring."""
+
     max_batch: int = Field(10_000, gt=0)
+    """Most customers in one `/predict` request (more: 413)."""
     max_body_bytes: int = Field(20_000_000, gt=0)
+    """Largest `/predict` body in bytes (larger: 413)."""
     top_reasons: int = Field(3, ge=0, le=20)
+    """Reasons returned per customer by the API and batch scoring (0: none, faster)."""
     # exact: TreeSHAP (as evaluate); approx: XGBoost's path attribution (Saabas), also
     # additive to the log-odds, ~7x faster on a 1,000-customer request (measured).
     contributions: Literal["exact", "approx"] = "exact"
+    """`exact`: TreeSHAP, as evaluate; `approx`: XGBoost's path attribution (Saabas), also
+    additive to the log-odds and faster on large requests."""
     chunk_rows: int = Field(100_000, gt=0)
-    # Risk tiers: tier_names[i + 1] starts at probability tier_bounds[i].
+    """Rows read, scored and written at a time by `churnlab score`."""
     tier_names: list[str] = Field(default_factory=lambda: ["low", "medium", "high"])
+    """Names of the risk tiers, lowest first."""
     tier_bounds: list[float] = Field(default_factory=lambda: [0.2, 0.5])
+    """Probabilities where the tiers start: `tier_names[i + 1]` starts at `tier_bounds[i]`
+    (increasing, inside (0, 1))."""
 
     @model_validator(mode="after")
     def _tiers_ordered(self) -> ServeParams:
@@ -256,34 +361,62 @@ class ServeParams(Strict):
 
 
 class DriftParams(Strict):
+    """Section ``drift``: when ``churnlab drift`` calls a feature or the predictions drifted."""
+
     bins: int = Field(10, ge=2, le=100)
+    """Reference-quantile bins of a numeric feature's PSI (and of the prediction PSI)."""
     psi_threshold: float = Field(0.2, gt=0)
+    """A feature drifts when its PSI exceeds this and its test's p-value is below `p_value`."""
     p_value: float = Field(0.001, gt=0, lt=1)
+    """Significance level of the KS (numbers) or chi-squared (categories) test."""
     prediction_psi_threshold: float = Field(0.1, gt=0)
+    """`churnlab drift` exits 1 when the PSI of the predicted probabilities exceeds this."""
     max_drifted_features: int = Field(0, ge=0)
+    """`churnlab drift` exits 1 when more features than this drift."""
 
 
 class RegistryParams(Strict):
+    """Section ``registry``: the promotion gate of ``churnlab register`` (GTO)."""
+
     min_roc_auc: float = Field(0.80, ge=0, le=1)
+    """The promotion gate's floor: the test ROC-AUC a model needs to be registered."""
     baseline_margin: float = Field(0.01, ge=-1, le=1)
+    """The model must also beat the logistic-regression baseline's test ROC-AUC by this much."""
     stage: str = "prod"
+    """The GTO stage a promoted model is assigned to."""
 
 
 class Params(Strict):
+    """All of ``params.yaml``: one field per section."""
+
     data: DataParams = DataParams()
+    """Where the customers come from and how the label is defined."""
     synthetic: SyntheticParams = SyntheticParams()
+    """The built-in synthetic data (`data.source: synthetic`)."""
     prepare: PrepareParams = PrepareParams()
+    """Aggregation windows of the point-in-time snapshot."""
     split: SplitParams = SplitParams()
+    """The train / validation / test split."""
     featurize: FeaturizeParams = FeaturizeParams()
+    """The featurizer: the feature families and their options."""
     train: TrainParams = TrainParams()
+    """The model, its hyper-parameters, calibration and the decision threshold."""
     cv: CVParams = CVParams()
+    """Cross-validation of the model-selection studies (`studies/dvc.yaml`)."""
     leaderboard: LeaderboardParams = LeaderboardParams()
+    """The leaderboard's candidates and selection rule (`studies/dvc.yaml`)."""
     search: SearchParams = SearchParams()
+    """The hyper-parameter search (`studies/dvc.yaml`)."""
     evaluate: EvaluateParams = EvaluateParams()
+    """Test-set evaluation: intervals, slices, explanations and the report."""
     business: BusinessParams = BusinessParams()
+    """The cost matrix of a retention campaign, for thresholds and business figures."""
     serve: ServeParams = ServeParams()
+    """The REST API and batch scoring."""
     drift: DriftParams = DriftParams()
+    """Drift monitoring (`churnlab drift`)."""
     registry: RegistryParams = RegistryParams()
+    """The promotion gate of `churnlab register`."""
 
 
 def _describe(error: dict) -> str:
