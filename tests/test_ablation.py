@@ -14,8 +14,8 @@ import yaml
 from churnlab.config.columns import TARGET
 from churnlab.config.params import EvaluateParams
 from churnlab.errors import UserError
+from churnlab.evaluation.ablation import summarise
 from churnlab.features.families import FAMILIES, VARIANTS
-from churnlab.stages.ablation import summarise
 from test_e2e import REPO, run, set_param, tracked_files
 
 

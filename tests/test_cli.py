@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+import churnlab
 from churnlab.cli import main as cli
+from churnlab.cli.commands import COMMANDS, GROUPS, OneOf
 from conftest import REPO_ROOT
 
 
@@ -107,3 +112,71 @@ def test_bug_keeps_its_traceback(tmp_path, monkeypatch):
     monkeypatch.setattr(cli, "run", broken)
     with pytest.raises(ZeroDivisionError):
         cli.main([])
+
+
+def test_version_comes_from_the_package(capsys):
+    code, out, _ = run_cli(["--version"], capsys)
+    assert code == 0
+    assert out == f"churnlab {churnlab.__version__}\n"
+
+
+def test_help_lists_every_command_once_under_its_group(capsys):
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0
+    sections = {s.splitlines()[0]: s.splitlines()[1:] for s in out.split("\n\n")}
+    listed = []
+    for group, title in GROUPS.items():
+        # a command's line starts at column 2; its wrapped help is indented further
+        names = [line.split()[0] for line in sections[f"{title}:"] if line[2] != " "]
+        assert names == [c.name for c in COMMANDS if c.group == group]
+        listed += names
+    assert sorted(listed) == sorted(cli.BY_NAME) and len(listed) == len(COMMANDS)
+
+
+def _arguments(command):
+    arguments = command.arguments() if callable(command.arguments) else command.arguments
+    for item in arguments:
+        yield from item.args if isinstance(item, OneOf) else (item,)
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c.name)
+def test_every_argument_has_help_and_shows_in_the_command_help(command, capsys):
+    code, out, _ = run_cli([command.name, "--help"], capsys)
+    assert code == 0
+    assert command.help in out
+    for argument in _arguments(command):
+        assert argument.options.get("help"), f"{command.name} {argument.flags[0]}: no help"
+        assert argument.flags[0] in out
+
+
+@pytest.mark.parametrize("name", ["score", "serve", "drift", "register"])
+def test_deployment_commands_show_examples(name, capsys):
+    _, out, _ = run_cli([name, "--help"], capsys)
+    examples = out.split("examples:\n", 1)[1].splitlines()
+    assert any(line.startswith(f"  churnlab {name}") for line in examples)
+
+
+def test_cv_parses_its_lazily_added_argument(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    path = write_params(tmp_path, (REPO_ROOT / "params.yaml").read_text(encoding="utf-8"))
+    code, _, err = run_cli(["--params", str(path), "cv", "no_such_model"], capsys)
+    assert_one_line_error(code, err, "unknown model 'no_such_model'")
+
+
+def test_help_imports_no_stage_and_no_heavy_library():
+    """`churnlab --help` builds the parser from the table without importing what commands run."""
+    heavy = ("churnlab.stages", "churnlab.config.params", "sklearn", "pandas", "matplotlib")
+    script = (
+        "import sys\n"
+        "from churnlab.cli.main import build_parser\n"
+        "build_parser().format_help()\n"
+        f"print(sorted(m for m in sys.modules if m.startswith({heavy!r})))\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.strip() == "[]"

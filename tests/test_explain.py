@@ -82,7 +82,7 @@ def test_text_terms_get_a_readable_label():
 
 
 def test_explained_rows_are_all_customers_or_a_seeded_sorted_sample():
-    from churnlab.stages.evaluate import explained_rows
+    from churnlab.evaluation.shap_report import explained_rows
 
     assert np.array_equal(explained_rows(50, 100, seed=1), np.arange(50))
     sample = explained_rows(1000, 100, seed=1)

@@ -1,1 +1,2 @@
-"""Command line: ``churnlab <command>``; one table of commands (name, help, arguments)."""
+"""Command line: ``churnlab <command>``; one table of commands (``commands``: name, function,
+help, arguments), the functions in ``runners``, the parser in ``main``."""

@@ -1,59 +1,105 @@
-"""Command line: ``churnlab <stage>`` runs one pipeline stage (DVC calls these).
+"""Command line: ``churnlab <command>``, built from the table in :mod:`churnlab.cli.commands`.
 
-User errors (bad params, missing or corrupt inputs) print one clear message and exit with
-status 2; anything else is a bug and keeps its traceback.
+``churnlab --help`` lists the commands by group (pipeline stages, studies, deployment, checks
+and reports). User errors (bad params, missing or corrupt inputs) print one clear message and
+exit with status 2; anything else is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import sys
+import textwrap
 
-from churnlab.cli.deploy import DEPLOY_COMMANDS, add_deploy_commands, run_deploy_command
-from churnlab.cli.studies import STUDY_COMMANDS, add_study_commands, run_study_command
-from churnlab.config.params import load_params
+from churnlab import __version__
+from churnlab.cli.commands import COMMANDS, GROUPS, Arg, Command, OneOf
 from churnlab.errors import UserError
 
-STAGES = ("prepare", "split", "featurize", "train", "baselines", "evaluate")
+BY_NAME = {command.name: command for command in COMMANDS}
+WIDTH = 78  # of the grouped command list in `churnlab --help`
+
+EPILOG = """\
+`churnlab <command> --help` shows a command's arguments. DVC runs the stages (`dvc repro`);
+a user error prints one line `churnlab: error: ...` and exits with status 2."""
+
+
+def _listing(commands: list[Command]) -> str:
+    """Name and help of each command, aligned like argparse's own listings."""
+    column = max(len(c.name) for c in BY_NAME.values()) + 2
+    lines = []
+    for command in commands:
+        wrapped = textwrap.wrap(command.help, WIDTH - column)
+        lines.append(f"{command.name:<{column}}{wrapped[0]}")
+        lines.extend(" " * column + line for line in wrapped[1:])
+    return "\n".join(lines)
+
+
+def _add_arguments(parser: argparse.ArgumentParser, arguments: tuple[Arg | OneOf, ...]) -> None:
+    for item in arguments:
+        if isinstance(item, OneOf):
+            group = parser.add_mutually_exclusive_group(required=item.required)
+            for one in item.args:
+                group.add_argument(*one.flags, **one.options)
+        else:
+            parser.add_argument(*item.flags, **item.options)
+
+
+class CommandParser(argparse.ArgumentParser):
+    """One command's parser; its arguments are added the first time it parses or shows help,
+    so ``churnlab --help`` and each command build (and import) only what they use."""
+
+    command: Command | None = None
+
+    def _add_command_arguments(self) -> None:
+        command, self.command = self.command, None
+        if command is not None:
+            arguments = command.arguments
+            _add_arguments(self, arguments() if callable(arguments) else arguments)
+
+    def parse_known_args(self, args=None, namespace=None):
+        self._add_command_arguments()
+        return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        self._add_command_arguments()
+        return super().format_usage()
+
+    def format_help(self) -> str:
+        self._add_command_arguments()
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="churnlab", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="churnlab",
+        description="churnlab: customer-churn prediction as a reproducible DVC pipeline.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--params", default="params.yaml", help="params file (default: %(default)s)"
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for stage in STAGES:
-        sub.add_parser(stage, help=f"run the {stage} stage")
-    sub.add_parser("check-params", help="validate params.yaml and exit")
-    ablation = sub.add_parser(
-        "ablation", help="retrain with one feature family off (studies/dvc.yaml runs each)"
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="<command>",
+        help="one of the commands below",
+        parser_class=CommandParser,
     )
-    ablation.add_argument(
-        "variant", help="full, raw_only, no_<family> or selection (see churnlab.features)"
-    )
-    sub.add_parser(
-        "ablation-report", help="collect the ablation runs into metrics/ablation.json + a plot"
-    )
-    report = sub.add_parser(
-        "report", help="markdown pull-request report: params, metrics and plots vs a base rev"
-    )
-    report.add_argument("--base", default="main", help="git revision to compare with")
-    report.add_argument(
-        "--output", default="report.md", help="markdown file to write (default: %(default)s)"
-    )
-    report.add_argument(
-        "--images",
-        choices=("embed", "artifact"),
-        default="embed",
-        help="embed the PNGs as relative links (CML uploads them) or only name them "
-        "(attached as workflow artifacts); default: %(default)s",
-    )
-    add_deploy_commands(sub)
-    add_study_commands(sub)
+    for group, title in GROUPS.items():
+        members = [c for c in COMMANDS if c.group == group]
+        parser.add_argument_group(title, description=_listing(members))
+    for command in COMMANDS:
+        command_parser = sub.add_parser(
+            command.name,
+            description=command.help,
+            epilog=command.epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command_parser.command = command
     return parser
 
 
@@ -63,31 +109,13 @@ def run(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    if args.command == "report":
-        from churnlab.evaluation import pr_report as report
+    command = BY_NAME[args.command]
+    params = None
+    if command.needs_params:
+        from churnlab.config.params import load_params
 
-        path = report.write_report(args.base, args.output, embed_images=args.images == "embed")
-        print(path)
-        return 0
-    params = load_params(args.params)
-    if args.command in DEPLOY_COMMANDS:
-        return run_deploy_command(args, params)
-    if args.command in STUDY_COMMANDS:
-        return run_study_command(args, params)
-    if args.command == "check-params":
-        print(f"{args.params}: ok")
-        return 0
-    if args.command in ("ablation", "ablation-report"):
-        from churnlab.stages import ablation
-
-        if args.command == "ablation":
-            ablation.main(params, args.variant)
-        else:
-            ablation.report(params)
-        return 0
-    module = importlib.import_module(f"churnlab.stages.{args.command}")
-    module.main(params)
-    return 0
+        params = load_params(args.params)
+    return command.run(args, params)
 
 
 def main(argv: list[str] | None = None) -> None:

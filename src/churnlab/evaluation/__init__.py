@@ -1,3 +1,4 @@
-"""Evaluation: metrics turned into decisions and documents for people: business translation,
-segments, explanations, the model card, the pull-request report and every figure (``plots``).
+"""Evaluation: metrics turned into decisions and documents for people: the test-set evaluation
+(``holdout``), business translation, segments, explanations (``shap_report``), the feature
+ablation, the model card, the pull-request report and every figure (``plots``).
 """

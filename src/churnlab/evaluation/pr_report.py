@@ -19,7 +19,7 @@ import yaml
 from churnlab import io
 from churnlab.config import paths
 from churnlab.errors import UserError
-from churnlab.evaluation import eval_plots
+from churnlab.evaluation import plots
 
 # Headline rows shown first (``file:key`` → label); the full tables follow.
 HEADLINE = {
@@ -174,7 +174,7 @@ def curve_pngs(base: str, label: str, stem: Path) -> list[tuple[str, Path]]:
             curves["head (this change)"] = pd.read_csv(paths.PLOTS / name)
         if curves:
             target = stem.with_name(f"{stem.stem}_{suffix}.png")
-            eval_plots.overlay_png(curves, x, y, title, target, diagonal=diagonal)
+            plots.overlay_png(curves, x, y, title, target, diagonal=diagonal)
             out.append((title, target))
     return out
 

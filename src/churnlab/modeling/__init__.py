@@ -1,3 +1,4 @@
-"""Modeling: the model registry and zoo, calibration, cross-validation, hyper-parameter
-tuning, the leaderboard's selection rule and decision thresholds. Add a model in ``zoo``.
+"""Modeling: the model registry and zoo, training (fit, calibrate, threshold; ``training``),
+calibration, cross-validation, hyper-parameter tuning, the leaderboard's selection rule and
+decision thresholds. Add a model in ``zoo``.
 """

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from churnlab import io
 from churnlab.config.params import Params
 from churnlab.data import cleaning, privacy, synth
 from churnlab.data.snapshot import Windows, build_snapshot
 from churnlab.errors import UserError
+from churnlab.evaluation import plots
 from churnlab.serving import drift
 from churnlab.serving.scorer import Scorer
 
@@ -47,24 +47,6 @@ def _predictions(scorer: Scorer, frame: pd.DataFrame, name: str) -> np.ndarray:
     return scored.loc[~bad, "churn_probability"].to_numpy(dtype="float64")
 
 
-def drift_png(report: dict, target: Path) -> None:
-    features = report["features"]
-    names = sorted(features, key=lambda n: features[n]["psi"])
-    fig = Figure(figsize=(6.5, 0.3 * len(names) + 1.5))
-    ax = fig.subplots()
-    colours = ["tab:red" if features[n]["drifted"] else "tab:blue" for n in names]
-    ax.barh(names, [features[n]["psi"] for n in names], color=colours)
-    ax.axvline(report["thresholds"]["psi_threshold"], ls="--", color="grey", label="threshold")
-    prediction = report["prediction"]
-    title = "feature PSI (red: drifted)"
-    if prediction is not None:
-        title += f"; prediction PSI {prediction['psi']:.3f}"
-    ax.set_title(title)
-    ax.set_xlabel("population stability index")
-    ax.legend(loc="lower right")
-    io.save_figure(fig, target)
-
-
 def run_drift(reference: str, current: str, models: str, output: Path, params: Params) -> int:
     scorer = Scorer.load(models, params.serve.model_copy(update={"top_reasons": 0}))
     ref, cur = _read(reference), _read(current)
@@ -75,7 +57,7 @@ def run_drift(reference: str, current: str, models: str, output: Path, params: P
     report = drift.summarise(features, prediction, params.drift)
     report["reference"], report["current"] = reference, current
     io.write_json(report, output / "drift.json")
-    drift_png(report, output / "drift.png")
+    plots.drift_png(report, output / "drift.png")
     for line in report["reasons"]:
         log.warning("drift alert: %s", line)
     log.info("wrote %s; alert: %s", output / "drift.json", report["alert"])

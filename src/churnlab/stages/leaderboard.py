@@ -13,7 +13,7 @@ from churnlab import io
 from churnlab.config import paths
 from churnlab.config.params import Params
 from churnlab.errors import UserError
-from churnlab.evaluation import study_plots as sp
+from churnlab.evaluation import plots
 from churnlab.modeling import selection
 from churnlab.modeling.crossval import METRICS
 
@@ -38,8 +38,8 @@ def main(params: Params) -> None:
         {m: {k: v for k, v in s.items() if k != "folds"} for m, s in summaries.items()}, lb, meta
     )
     io.write_json(board, paths.LEADERBOARD)
-    frame = sp.leaderboard_frame(board)
+    frame = plots.leaderboard_frame(board)
     io.write_csv(frame, paths.STUDY_PLOTS / "leaderboard.csv")
     chosen = board["selected"]["model"]
-    sp.leaderboard_png(frame, lb.primary_metric, chosen, paths.STUDY_PLOTS / "leaderboard.png")
+    plots.leaderboard_png(frame, lb.primary_metric, chosen, paths.STUDY_PLOTS / "leaderboard.png")
     log.info("selected %s: %s", chosen, board["selected"]["reason"])

@@ -11,7 +11,7 @@ import logging
 from churnlab import io
 from churnlab.config import paths
 from churnlab.config.params import Params
-from churnlab.evaluation import study_plots as sp
+from churnlab.evaluation import plots
 from churnlab.modeling import tuning as search
 from churnlab.modeling.inputs import study_data
 
@@ -23,8 +23,8 @@ def main(params: Params) -> None:
     study = search.run(params, study_data(params, s.model))
     result = search.summary(params, study)
     io.write_json(result, paths.SEARCH)
-    frame = sp.history_frame(result["trials"])
+    frame = plots.history_frame(result["trials"])
     io.write_csv(frame, paths.STUDY_PLOTS / "search_history.csv")
     title = f"Optimisation history: {s.model}, {s.method} ({result['n_pruned']} pruned)"
-    sp.history_png(frame, result["metric"], title, paths.STUDY_PLOTS / "search_history.png")
+    plots.history_png(frame, result["metric"], title, paths.STUDY_PLOTS / "search_history.png")
     log.info("best %s %.4f with %s", result["metric"], result["best_value"], result["best_params"])

@@ -1,7 +1,8 @@
 """Stage train: fit ``train.model``, calibrate it and choose the threshold on validation.
 
-Writes the inference pipeline (featurizer + calibrated model, one skops file), its metadata
-(threshold, validation metrics, best iteration), the training curves (dvclive),
+The work is :func:`churnlab.modeling.training.train`; this stage writes what it returns: the
+inference pipeline (featurizer + calibrated model, one skops file), its metadata (threshold,
+validation metrics, best iteration, provenance), the training curves (dvclive),
 ``metrics/train.json`` (with Brier/ECE before and after calibration and what the threshold
 does to a campaign) and the reliability diagram ``plots/calibration/``.
 """
@@ -18,13 +19,11 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.params import Params
 from churnlab.data.input_contract import input_schema
-from churnlab.evaluation import eval_plots as ep
+from churnlab.evaluation import plots
 from churnlab.features import feature_frame
-from churnlab.metrics import classification_metrics, rounded
-from churnlab.modeling import calibration
+from churnlab.modeling import training
 from churnlab.modeling.inputs import inputs
 from churnlab.modeling.registry import spec_for
-from churnlab.modeling.thresholds import choose_threshold, threshold_summary
 
 log = logging.getLogger(__name__)
 
@@ -76,17 +75,13 @@ def provenance(params: Params) -> dict:
     }
 
 
-def reliability_outputs(y, before, after, method: str, bins: int) -> None:
+def write_reliability(frames: dict, method: str) -> None:
     """Reliability diagram of validation scores before and after calibration (CSV + PNG)."""
     out = paths.PLOTS / "calibration"
-    frames = {
-        "before": calibration.reliability_frame(y, before, bins),
-        f"after ({method})": calibration.reliability_frame(y, after, bins),
-    }
     io.write_csv(frames["before"], out / "reliability_before.csv")
-    io.write_csv(frames[f"after ({method})"], out / "reliability_after.csv")
-    ep.overlay_png(
-        frames,
+    io.write_csv(frames["after"], out / "reliability_after.csv")
+    plots.overlay_png(
+        {"before": frames["before"], f"after ({method})": frames["after"]},
         "mean_predicted",
         "observed_rate",
         "Reliability (validation)",
@@ -95,52 +90,19 @@ def reliability_outputs(y, before, after, method: str, bins: int) -> None:
     )
 
 
-def fit_calibrated(params: Params, X, y, X_valid, y_valid):
-    """Fit, calibrate on validation; return the model and the validation report."""
-    p = params.train
-    spec = spec_for(p.model)
-    model = spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
-    raw = model.predict_proba(X_valid)[:, 1]
-    calibrated = calibration.calibrate(model, X_valid, y_valid, p.calibration)
-    scores = calibrated.predict_proba(X_valid)[:, 1]
-    crossfit = None
-    if p.calibration != "none":
-        crossfit = calibration.crossfit_scores(model, X_valid, y_valid, p.calibration, p.seed)
-    bins = params.evaluate.calibration_bins
-    report = {"method": p.calibration} | calibration.calibration_report(
-        y_valid, raw, scores, crossfit, bins
-    )
-    reliability_outputs(y_valid, raw, scores, p.calibration, bins)
-    return model, calibrated, scores, report
-
-
 def main(params: Params) -> None:
     p = params.train
     spec = spec_for(p.model)
     X, y = inputs(params, "train", spec.uses_features)
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
     log.info("training %s on %d rows x %d columns", p.model, *X.shape)
-    model, calibrated, valid_scores, calibration_report = fit_calibrated(
-        params, X, y, X_valid, y_valid
-    )
-    threshold = choose_threshold(y_valid, valid_scores, p.threshold, params.business)
-    valid_metrics = rounded(classification_metrics(y_valid, valid_scores, threshold))
-    steps = [("model", calibrated)]
+    trained = training.train(params, X, y, X_valid, y_valid)
+    write_reliability(trained.reliability, p.calibration)
+    steps = [("model", trained.calibrated)]
     if spec.uses_features:
         steps.insert(0, ("features", package.load(paths.FEATURIZER)))
     package.save(Pipeline(steps), paths.PIPELINE)
-    best_iteration = getattr(model, "best_iteration", None)
-    summary = {
-        "model": p.model,
-        "threshold": round(threshold, 6),
-        "valid": valid_metrics,
-        "n_features": X.shape[1],
-        "best_iteration": best_iteration,
-        "calibration": calibration_report,
-        "decision": threshold_summary(
-            y_valid, valid_scores, threshold, p.threshold, params.business
-        ),
-    }
+    summary = trained.summary
     train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
     metadata = {
         **summary,
@@ -150,13 +112,14 @@ def main(params: Params) -> None:
     }
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
-    log_curves(model, {"logloss": valid_metrics["log_loss"], "auc": valid_metrics["roc_auc"]})
+    valid, calibration = summary["valid"], summary["calibration"]
+    log_curves(trained.model, {"logloss": valid["log_loss"], "auc": valid["roc_auc"]})
     log.info(
         "valid ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
-        valid_metrics["roc_auc"],
-        calibration_report["brier_before"],
-        calibration_report["brier_after"],
+        valid["roc_auc"],
+        calibration["brier_before"],
+        calibration["brier_after"],
         p.calibration,
-        threshold,
+        summary["threshold"],
         p.threshold.method,
     )

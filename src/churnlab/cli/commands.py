@@ -1,0 +1,286 @@
+"""The table of ``churnlab`` commands: name → function, group, help, arguments, examples.
+
+Adding a command is one ``Command`` entry here and its function in :mod:`churnlab.cli.runners`;
+:mod:`churnlab.cli.main` builds the parser and ``churnlab --help`` (grouped) from the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from churnlab.cli import runners as r
+from churnlab.config import paths
+
+if TYPE_CHECKING:
+    from churnlab.config.params import Params
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One ``add_argument`` call: its flags (or positional name) and keyword options."""
+
+    flags: tuple[str, ...]
+    options: dict[str, Any]
+
+
+def arg(*flags: str, **options: Any) -> Arg:
+    return Arg(flags, options)
+
+
+class OneOf:
+    """Mutually exclusive arguments (exactly one of them when ``required``)."""
+
+    def __init__(self, *args: Arg, required: bool = True) -> None:
+        self.args, self.required = args, required
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``churnlab`` command: its name, section of the help, one-line help, what runs."""
+
+    name: str
+    group: str  # a key of GROUPS
+    help: str
+    # What runs; the default runs the stage module named like the command (its ``main``).
+    run: Callable[[argparse.Namespace, Params | None], int] = r.run_stage
+    # The arguments, or a function returning them when they need an import (added lazily).
+    arguments: tuple[Arg | OneOf, ...] | Callable[[], tuple[Arg | OneOf, ...]] = ()
+    epilog: str | None = None  # examples, exit statuses
+    needs_params: bool = True  # load and validate --params before running
+
+
+# Section titles of `churnlab --help`, in their order.
+GROUPS = {
+    "stages": "pipeline stages (dvc.yaml runs these)",
+    "studies": "studies (studies/dvc.yaml runs these; select applies their choice)",
+    "deploy": "deployment",
+    "tools": "checks and reports",
+}
+
+
+# The table.
+
+MODELS = arg(
+    "--models",
+    default=str(paths.MODELS),
+    help="model directory (pipeline.skops, metadata.json); default: %(default)s",
+)
+
+SERVE_EXAMPLES = """examples:
+  churnlab serve                                   # http://127.0.0.1:8000, one uvicorn worker
+  churnlab serve --host 0.0.0.0 --port 8080 --models /srv/churnlab/models
+  CHURNLAB_API_KEY=secret churnlab serve           # every route but /health needs X-API-Key
+  curl -s localhost:8000/health
+"""
+
+SCORE_EXAMPLES = """\
+Prints the counts of rows, scored and rejected rows as JSON; a rejected row keeps its
+place in the output with an error message and no score.
+
+examples:
+  churnlab score customers.parquet scored.parquet       # or .csv in / out
+  churnlab score customers.csv scored.csv --reasons 0   # no reasons (much faster)
+  churnlab score customers.csv scored.csv --models /srv/churnlab/models
+"""
+
+DRIFT_EXAMPLES = """\
+Writes drift.json and drift.png into the --output folder. Exit status: 0 no alert,
+1 drift alert (look, then retrain), 2 user error.
+
+examples:
+  churnlab generate data/monitor/2026-07.parquet --snapshot-date 2026-07-31 --drift price_change
+  churnlab drift --reference data/split/train.parquet \\
+                 --current data/monitor/2026-07.parquet --output drift/
+"""
+
+REGISTER_EXAMPLES = """\
+Promotes only when the metrics pass registry.min_roc_auc and beat the logistic
+regression baseline by registry.baseline_margin (GTO tags on HEAD). Exit status: 0 promoted,
+1 refused by the gate, 2 user error.
+
+examples:
+  churnlab register                    # metrics/evaluate.json, the next version
+  churnlab register --version v1.2.0
+  gto show                             # versions and stages (then: git push --tags)
+"""
+
+
+def cv_arguments() -> tuple[Arg, ...]:
+    from churnlab.config.models import MODEL_NAMES  # pydantic: only when cv's parser is used
+
+    return (arg("model", help=f"one of: {', '.join(MODEL_NAMES)}"),)
+
+
+COMMANDS = (
+    Command("prepare", "stages", "raw tables -> cleaned, pseudonymised snapshot (data/prepared)"),
+    Command("split", "stages", "prepared customers -> train / valid / test (data/split)"),
+    Command("featurize", "stages", "fit the featurizer on train, transform every split"),
+    Command("train", "stages", "fit train.model, calibrate it, choose the threshold"),
+    Command("baselines", "stages", "today's rules and a logistic regression on the same split"),
+    Command("evaluate", "stages", "test metrics, plots, model card, top-risk customers"),
+    Command(
+        "ablation",
+        "studies",
+        "retrain with one feature family off (one run per variant)",
+        r.ablation,
+        (arg("variant", help="full, raw_only, no_<family> or selection (see churnlab.features)"),),
+    ),
+    Command(
+        "ablation-report",
+        "studies",
+        "collect the ablation runs into metrics/ablation.json + a plot",
+        r.ablation_report,
+    ),
+    Command("folds", "studies", "assign the shared cross-validation folds"),
+    Command("cv", "studies", "cross-validate one model on the shared folds", r.cv, cv_arguments),
+    Command("leaderboard", "studies", "rank the cross-validated models and select one"),
+    Command("search", "studies", "hyper-parameter search for search.model (Optuna)"),
+    Command(
+        "select",
+        "studies",
+        "apply or check the leaderboard's choice in params.yaml",
+        r.select,
+        (
+            OneOf(
+                arg(
+                    "--apply",
+                    action="store_true",
+                    help="write the selected model (and its searched params) into params.yaml",
+                ),
+                arg(
+                    "--check",
+                    action="store_true",
+                    help="exit 1 if params.yaml's train.model is not the leaderboard's choice",
+                ),
+            ),
+        ),
+    ),
+    Command(
+        "serve",
+        "deploy",
+        "start the REST API (uvicorn)",
+        r.serve,
+        (
+            arg("--host", default="127.0.0.1", help="address to listen on; default: %(default)s"),
+            arg("--port", type=int, default=8000, help="port to listen on; default: %(default)s"),
+            MODELS,
+        ),
+        SERVE_EXAMPLES,
+    ),
+    Command(
+        "openapi",
+        "deploy",
+        "write the API's OpenAPI document",
+        r.openapi,
+        (
+            arg(
+                "output",
+                nargs="?",
+                default="docs/openapi.json",
+                help="JSON file to write; default: %(default)s",
+            ),
+            MODELS,
+        ),
+    ),
+    Command(
+        "score",
+        "deploy",
+        "score a CSV or Parquet file of prepared customers",
+        r.score,
+        (
+            arg("input", help="CSV or Parquet file of prepared customers"),
+            arg("output", help="scored file to write (.csv or .parquet)"),
+            MODELS,
+            arg(
+                "--reasons",
+                type=int,
+                default=None,
+                help="top reasons per row (default serve.top_reasons)",
+            ),
+        ),
+        SCORE_EXAMPLES,
+    ),
+    Command(
+        "drift",
+        "deploy",
+        "feature and prediction drift between two tables",
+        r.drift,
+        (
+            arg("--reference", required=True, help="table the model was trained on (CSV/Parquet)"),
+            arg("--current", required=True, help="table to compare with it (CSV/Parquet)"),
+            MODELS,
+            arg("--output", default="drift", help="folder for the report; default: %(default)s"),
+        ),
+        DRIFT_EXAMPLES,
+    ),
+    Command(
+        "generate",
+        "deploy",
+        "a synthetic prepared month, optionally drifted",
+        r.generate,
+        (
+            arg("output", help="file to write (.csv, else Parquet)"),
+            arg("--snapshot-date", required=True, help="the month's snapshot date, YYYY-MM-DD"),
+            arg(
+                "--drift",
+                choices=["none", "price_change", "new_plan"],
+                default="none",
+                help="drift to inject; default: %(default)s",
+            ),
+            arg(
+                "--n-customers",
+                type=int,
+                default=None,
+                help="customers to generate (default synthetic.n_customers)",
+            ),
+            arg(
+                "--seed",
+                type=int,
+                default=None,
+                help="random seed (default synthetic.seed plus the date's ordinal)",
+            ),
+        ),
+    ),
+    Command(
+        "register",
+        "deploy",
+        "promote the model if it passes the gate (GTO)",
+        r.register,
+        (
+            arg(
+                "--metrics",
+                default=str(paths.METRICS / "evaluate.json"),
+                help="metrics of the model to promote; default: %(default)s",
+            ),
+            arg("--name", default="churn-model", help="artifact name; default: %(default)s"),
+            arg("--version", default=None, help="semver, e.g. v1.2.0 (default: next)"),
+        ),
+        REGISTER_EXAMPLES,
+    ),
+    Command("check-params", "tools", "validate params.yaml and exit", r.check_params),
+    Command(
+        "report",
+        "tools",
+        "markdown pull-request report: params, metrics, plots vs a base rev",
+        r.pr_report,
+        (
+            arg("--base", default="main", help="git revision to compare with"),
+            arg(
+                "--output",
+                default="report.md",
+                help="markdown file to write (default: %(default)s)",
+            ),
+            arg(
+                "--images",
+                choices=("embed", "artifact"),
+                default="embed",
+                help="embed the PNGs as relative links (CML uploads them) or only name them "
+                "(attached as workflow artifacts); default: %(default)s",
+            ),
+        ),
+        needs_params=False,
+    ),
+)

@@ -1,0 +1,137 @@
+"""What each ``churnlab`` command does: one function per command (see ``commands.COMMANDS``).
+
+Each takes the parsed arguments and the validated params and returns the exit status. It
+imports what it runs only when it runs, so ``churnlab --help`` stays fast and a deployment
+command never imports the pipeline's stages (nor a stage FastAPI or uvicorn).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from churnlab.config import paths
+
+if TYPE_CHECKING:
+    from churnlab.config.params import Params
+
+log = logging.getLogger(__name__)
+
+
+def run_stage(args: argparse.Namespace, params: Params) -> int:
+    """A stage whose module is named like the command and has ``main(params)``."""
+    importlib.import_module(f"churnlab.stages.{args.command}").main(params)
+    return 0
+
+
+def check_params(args: argparse.Namespace, params: Params) -> int:
+    print(f"{args.params}: ok")
+    return 0
+
+
+def pr_report(args: argparse.Namespace, params: None) -> int:
+    from churnlab.evaluation import pr_report as report
+
+    path = report.write_report(args.base, args.output, embed_images=args.images == "embed")
+    print(path)
+    return 0
+
+
+def ablation(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.stages import ablation
+
+    ablation.main(params, args.variant)
+    return 0
+
+
+def ablation_report(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.stages import ablation
+
+    ablation.report(params)
+    return 0
+
+
+def cv(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.stages import cv
+
+    cv.run(params, args.model)
+    return 0
+
+
+def select(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.modeling import selection
+
+    params_path = Path(args.params)
+    if args.apply:
+        changes = selection.apply(params_path, paths.LEADERBOARD, paths.SEARCH)
+        for key, value in changes.items():
+            print(f"{params_path}: {key} = {value}")
+        return 0
+    problem = selection.check(params_path, paths.LEADERBOARD)
+    if problem:
+        print(f"churnlab: {problem}")
+        return 1
+    print(f"{params_path}: train.model matches {paths.LEADERBOARD}")
+    return 0
+
+
+def serve(args: argparse.Namespace, params: Params) -> int:
+    import uvicorn
+
+    os.environ["CHURNLAB_MODEL_DIR"] = args.models
+    os.environ["CHURNLAB_PARAMS"] = args.params
+    uvicorn.run(
+        "churnlab.serving.api:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=1,
+    )
+    return 0
+
+
+def openapi(args: argparse.Namespace, params: Params) -> int:
+    from churnlab import io
+    from churnlab.serving.api import create_app
+    from churnlab.serving.scorer import Scorer
+
+    app = create_app(Scorer.load(args.models, params.serve))
+    io.write_text(json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n", args.output)
+    log.info("wrote %s", args.output)
+    return 0
+
+
+def score(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.serving.batch import score_file
+    from churnlab.serving.scorer import Scorer
+
+    serve_params = params.serve
+    if args.reasons is not None:
+        serve_params = serve_params.model_copy(update={"top_reasons": args.reasons})
+    counts = score_file(Scorer.load(args.models, serve_params), args.input, args.output)
+    print(json.dumps(counts, sort_keys=True))
+    return 0
+
+
+def drift(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.serving.monitor import run_drift
+
+    return run_drift(args.reference, args.current, args.models, Path(args.output), params)
+
+
+def generate(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.serving.monitor import generate_month
+
+    generate_month(args, params)
+    return 0
+
+
+def register(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.serving.promotion import register
+
+    return register(params, Path(args.metrics), args.name, args.version)
