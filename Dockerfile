@@ -1,5 +1,8 @@
 # The churn API: `docker build --build-arg GIT_REVISION=$(git rev-parse HEAD) -t churnlab .`
-# after `dvc repro` (or `dvc pull`) has produced models/; `docker run -p 8000:8000 churnlab`.
+# once models/ holds the model to serve: `dvc repro`, or for a registered version
+# `git checkout churn-model@vX.Y.Z && dvc pull models/pipeline.skops models/metadata.json`
+# (`churnlab register` pushed them to the DVC remote; docs/registry.md). Then
+# `docker run -p 8000:8000 churnlab`.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

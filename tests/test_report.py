@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from churnlab.evaluation.pr_report import flatten, fmt, fmt_delta
+from churnlab.evaluation.pr_report import build_report, flatten, fmt, fmt_delta
+from churnlab.evaluation.ranking import SELECTION_METRIC, rank_runs, verdict
 
 BIN = Path(sys.executable).parent
 ENV = {
@@ -29,11 +30,15 @@ def sh(cmd: list[str], cwd: Path, check: bool = True) -> subprocess.CompletedPro
     return subprocess.run(cmd, cwd=cwd, env=ENV, capture_output=True, text=True, check=check)
 
 
-def write_revision(root: Path, learning_rate: float, metrics: dict, segments: dict, shift: float):
+def write_revision(
+    root: Path, learning_rate: float, metrics: dict, segments: dict, shift: float, valid: float
+):
     params = {"train": {"model": "xgboost", "xgboost": {"learning_rate": learning_rate}}}
     (root / "params.yaml").write_text(yaml.safe_dump(params))
     (root / "metrics").mkdir(exist_ok=True)
     (root / "metrics/evaluate.json").write_text(json.dumps(metrics))
+    train = {"valid": {"roc_auc": valid, "pr_auc": 0.6}}
+    (root / "metrics/train.json").write_text(json.dumps(train))
     (root / "metrics/segments.json").write_text(json.dumps(segments))
     (root / "plots").mkdir(exist_ok=True)
     (root / "plots/roc.csv").write_text(f"fpr,tpr,threshold\n0,0,1\n0.2,{0.5 + shift},0.5\n1,1,0\n")
@@ -64,11 +69,12 @@ SEG_HEAD = {"plan": {"basic": {"roc_auc": 0.78, "n": 10}, "premium": {"roc_auc":
 def two_commits(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("report_repo")
     sh(["git", "init", "-q", "-b", "main"], root)
-    write_revision(root, 0.05, BASE, SEG_BASE, 0.0)
+    write_revision(root, 0.05, BASE, SEG_BASE, 0.0, valid=0.80)
     sh(["git", "add", "-A"], root)
     sh(["git", "commit", "-qm", "base"], root)
     sh(["git", "checkout", "-qb", "feature"], root)
-    write_revision(root, 0.1, HEAD, SEG_HEAD, 0.1)
+    # head: better on validation, worse on test (BASE 0.8123 -> HEAD 0.8011)
+    write_revision(root, 0.1, HEAD, SEG_HEAD, 0.1, valid=0.82)
     sh(["git", "commit", "-qam", "head"], root)
     return root
 
@@ -129,3 +135,61 @@ def test_delta_formatting_keeps_signs():
     assert fmt_delta("xgboost", "logreg") == "changed"
     assert fmt_delta(None, 0.5) == "new" and fmt_delta(0.5, None) == "removed"
     assert fmt(None) == "–" and fmt(1234.56) == "1,234.6"
+
+
+def test_report_chooses_on_validation_and_only_shows_test(two_commits, monkeypatch):
+    monkeypatch.chdir(two_commits)
+    text = build_report("main", Path("v.md"))
+    selection = text.index("### Selection (validation split)")
+    test_part = text.index("### Test split (reported, never used to choose)")
+    assert selection < test_part
+    assert "| ROC-AUC (validation): the selection metric | 0.8000 | 0.8200 | +0.0200 |" in text
+    assert f"**Selection metric** (`{SELECTION_METRIC}`): head is better" in text
+    assert "| ROC-AUC | 0.8123 | 0.8011 | -0.0112 |" in text[test_part:]
+    assert "### Experiments" not in text  # no `dvc exp run` in this repository
+
+
+def add_experiment(root: Path, name: str, depth: int, valid: float, test: float) -> None:
+    """A commit like the ones ``dvc exp run`` makes, under its ref ``refs/exps/<HEAD>/<name>``."""
+    head = sh(["git", "rev-parse", "HEAD"], root).stdout.strip()
+    sh(["git", "checkout", "-q", "--detach"], root)
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["train"]["xgboost"]["max_depth"] = depth
+    (root / "params.yaml").write_text(yaml.safe_dump(params))
+    (root / "metrics/evaluate.json").write_text(json.dumps({**HEAD, "roc_auc": test}))
+    (root / "metrics/train.json").write_text(json.dumps({"valid": {"roc_auc": valid}}))
+    sh(["git", "commit", "-qam", f"dvc: commit experiment {name}"], root)
+    commit = sh(["git", "rev-parse", "HEAD"], root).stdout.strip()
+    sh(["git", "update-ref", f"refs/exps/{head[:2]}/{head[2:]}/{name}", commit], root)
+    sh(["git", "checkout", "-q", "feature"], root)
+
+
+def test_experiments_are_ranked_by_validation_not_test(two_commits, tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    sh(["git", "clone", "-q", "-b", "feature", str(two_commits), str(root)], tmp_path)
+    sh(["git", "branch", "-q", "main", "origin/main"], root)
+    add_experiment(root, "best-on-test", depth=8, valid=0.79, test=0.95)
+    add_experiment(root, "best-on-valid", depth=3, valid=0.83, test=0.78)
+    monkeypatch.chdir(root)
+    text = build_report("main", Path("e.md"))
+    rows = [line for line in text.splitlines() if line.startswith("| ") and " | `train." in line]
+    rows += [line for line in text.splitlines() if line.startswith("| 2 | HEAD (")]
+    assert rows[0].startswith("| 1 (selected) | best-on-valid | 0.8300 | 0.7800 |")
+    assert rows[0].endswith("| `train.xgboost.max_depth=3` |")
+    assert rows[1].startswith("| 3 | best-on-test | 0.7900 | 0.9500 |")
+    assert rows[2].startswith("| 2 | HEAD (") and "| 0.8200 | 0.8011 | – |" in rows[2]
+
+
+def test_ranking_uses_the_validation_key_only():
+    runs = {
+        "a": {SELECTION_METRIC: 0.80, "metrics/evaluate.json:roc_auc": 0.99},
+        "b": {SELECTION_METRIC: 0.85, "metrics/evaluate.json:roc_auc": 0.70},
+        "no-valid": {"metrics/evaluate.json:roc_auc": 1.0},
+        "c": {SELECTION_METRIC: 0.85},
+    }
+    ranked = rank_runs(runs)
+    assert [(r.name, r.rank) for r in ranked] == [("b", 1), ("c", 2), ("a", 3), ("no-valid", None)]
+    assert ranked[2].test == 0.99 and ranked[3].selection is None
+    assert verdict(0.80, 0.82).startswith("head is better on validation ROC-AUC")
+    assert verdict(0.82, 0.80).startswith("head is worse")
+    assert verdict(None, 0.8).startswith("not comparable: the base has no")

@@ -4,6 +4,11 @@ Reads ``params.yaml``, ``metrics/*.json`` and the ROC / precision-recall plot da
 revision straight from git (``git show``), so it needs no DVC remote and runs in a few seconds;
 the head side is the working tree (what ``dvc repro`` just produced). Every numeric metric is
 listed, changed or not, with its delta; the overlaid curves are rendered to PNG locally.
+
+Choosing is done on validation (``evaluation.ranking``): the report opens with the validation
+metrics and which side they prefer, then the test figures, marked as reported only; the DVC
+experiments of HEAD (``dvc exp run``; read from their git refs) are ranked the same way.
+(A little over 300 lines: one report, its sections in the order they print.)
 """
 
 from __future__ import annotations
@@ -19,9 +24,16 @@ import yaml
 from churnlab import io
 from churnlab.config import paths
 from churnlab.errors import UserError
-from churnlab.evaluation import plots
+from churnlab.evaluation import plots, ranking
 
-# Headline rows shown first (``file:key`` → label); the full tables follow.
+# The selection rows (``metrics/train.json`` keys, validation split) open the report.
+SELECTION_ROWS = {
+    ranking.SELECTION_KEY: "ROC-AUC (validation): the selection metric",
+    "valid.pr_auc": "PR-AUC (validation)",
+    "valid.brier": "Brier score (validation)",
+    "decision.expected_net_savings": "expected net savings at threshold (validation)",
+}
+# Test-split rows (``metrics/evaluate.json`` keys) shown next; the full tables follow.
 HEADLINE = {
     "roc_auc": "ROC-AUC",
     "pr_auc": "PR-AUC",
@@ -144,7 +156,7 @@ def _read(text: str | None) -> dict:
 def load_revision(base: str) -> tuple[dict, dict, dict, dict]:
     """(base params, head params, base metrics by file, head metrics by file)."""
     head_params = yaml.safe_load(paths.PARAMS.read_text(encoding="utf-8")) or {}
-    base_params = yaml.safe_load(show(base, str(paths.PARAMS)) or "") or {}
+    base_params = _params_at(base)
     files = metric_files(base)
     base_metrics = {f: _read(show(base, f)) for f in files}
     head_metrics = {f: _read(Path(f).read_text()) if Path(f).exists() else {} for f in files}
@@ -179,23 +191,78 @@ def curve_pngs(base: str, label: str, stem: Path) -> list[tuple[str, Path]]:
     return out
 
 
+def _summary(title: str, labels: dict, old: dict, new: dict) -> list[str]:
+    """A base/head/change table of the ``labels`` keys present on either side."""
+    lines = [title, "", "| metric | base | head | change |", "| --- | ---: | ---: | ---: |"]
+    for key, name in labels.items():
+        if key in old or key in new:
+            o, n = old.get(key), new.get(key)
+            lines.append(f"| {name} | {fmt(o)} | {fmt(n)} | {fmt_delta(o, n)} |")
+    return lines
+
+
+def selection_summary(base_metrics: dict, head_metrics: dict) -> list[str]:
+    """Validation metrics of both sides and which one the selection metric prefers."""
+    old = flatten(base_metrics.get(ranking.SELECTION_FILE, {}))
+    new = flatten(head_metrics.get(ranking.SELECTION_FILE, {}))
+    key = ranking.SELECTION_KEY
+    choice = ranking.verdict(*(ranking.number(side.get(key)) for side in (old, new)))
+    return [
+        *_summary("### Selection (validation split)", SELECTION_ROWS, old, new),
+        "",
+        f"**Selection metric** (`{ranking.SELECTION_METRIC}`): {choice}.",
+        "",
+    ]
+
+
+def _params_at(rev: str) -> dict:
+    return yaml.safe_load(show(rev, str(paths.PARAMS)) or "") or {}
+
+
+def experiment_commits(sha: str) -> dict[str, str]:
+    """The DVC experiments based on commit ``sha``: name → commit (read from their git refs)."""
+    form = "--format=%(refname) %(objectname)"
+    refs = git("for-each-ref", form, f"refs/exps/{sha[:2]}/{sha[2:]}/").splitlines()
+    return dict(line.rsplit("/", 1)[1].split(" ") for line in refs)
+
+
+def experiments_section(head: str) -> list[str]:
+    """HEAD and its experiments ranked by the selection metric (nothing when there are none)."""
+    commits = {f"HEAD ({head[:7]})": head} | experiment_commits(head)
+    if len(commits) == 1:
+        return []
+    files = (ranking.SELECTION_FILE, ranking.TEST_FILE)
+    runs = {
+        name: {f"{f}:{k}": v for f in files for k, v in flatten(_read(show(rev, f))).items()}
+        for name, rev in commits.items()
+    }
+    head_params = _params_at(head)
+    lines = [
+        f"### Experiments of HEAD, ranked by {ranking.SELECTION_LABEL}",
+        "",
+        f"Ordered by `{ranking.SELECTION_METRIC}`; the test ROC-AUC is shown, never used to "
+        "choose.",
+        "",
+        f"| rank | run | {ranking.SELECTION_LABEL} | test ROC-AUC | params changed from HEAD |",
+        "| ---: | --- | ---: | ---: | --- |",
+    ]
+    for run in ranking.rank_runs(runs):
+        changed = params_diff(head_params, _params_at(commits[run.name]))
+        text = ", ".join(f"`{k}={v}`" for k, _, v in changed) or "–"
+        rank = "–" if run.rank is None else ("1 (selected)" if run.rank == 1 else str(run.rank))
+        lines.append(f"| {rank} | {run.name} | {fmt(run.selection)} | {fmt(run.test)} | {text} |")
+    return [*lines, ""]
+
+
 def build_report(base: str, output: Path, embed_images: bool = True) -> str:
     sha = resolve(base)
     label = f"{base} @ {sha[:7]}"
     base_params, head_params, base_metrics, head_metrics = load_revision(sha)
     lines = ["## churnlab: evaluation report", "", f"Compared with **{label}**.", ""]
+    lines += selection_summary(base_metrics, head_metrics)
     evaluate = str(paths.METRICS / "evaluate.json")
     old_e, new_e = flatten(base_metrics.get(evaluate, {})), flatten(head_metrics.get(evaluate, {}))
-    lines += [
-        "### Headline",
-        "",
-        "| metric | base | head | change |",
-        "| --- | ---: | ---: | ---: |",
-    ]
-    for key, name in HEADLINE.items():
-        if key in old_e or key in new_e:
-            o, n = old_e.get(key), new_e.get(key)
-            lines.append(f"| {name} | {fmt(o)} | {fmt(n)} | {fmt_delta(o, n)} |")
+    lines += _summary("### Test split (reported, never used to choose)", HEADLINE, old_e, new_e)
     segments = str(paths.METRICS / "segments.json")
     worse = worse_slices(base_metrics.get(segments, {}), head_metrics.get(segments, {}))
     lines += [
@@ -212,7 +279,7 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
         lines += [f"| `{k}` | {_raw(o)} | {_raw(n)} |" for k, o, n in changed]
     else:
         lines.append("No params changed.")
-    lines += ["", "### Metrics diff (every metric)", ""]
+    lines += ["", *experiments_section(resolve("HEAD")), "### Metrics diff (every metric)", ""]
     for name in base_metrics:
         rows = metrics_rows(base_metrics[name], head_metrics[name])
         is_open = " open" if name == evaluate else ""
