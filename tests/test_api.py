@@ -45,7 +45,7 @@ def url(app_dir):
 
 
 @pytest.fixture(scope="module")
-def test_rows(trained_run):
+def holdout_rows(trained_run):
     return io.read_table(trained_run / "data/split/test.parquet").head(40)
 
 
@@ -54,24 +54,24 @@ def offline(app_dir: Path, frame):
     return pipeline, pipeline.predict_proba(feature_frame(frame))[:, 1]
 
 
-def test_predictions_equal_offline_pipeline(url, app_dir, test_rows):
-    body = {"customers": to_json_rows(test_rows.drop(columns=["churned"]))}
+def test_predictions_equal_offline_pipeline(url, app_dir, holdout_rows):
+    body = {"customers": to_json_rows(holdout_rows.drop(columns=["churned"]))}
     status, answer = request(f"{url}/predict", body)
     assert status == 200, answer
-    pipeline, expected = offline(app_dir, test_rows)
+    pipeline, expected = offline(app_dir, holdout_rows)
     got = np.array([p["churn_probability"] for p in answer["predictions"]])
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
     meta = json.loads((app_dir / "models/metadata.json").read_text())
     assert [p["churn"] for p in answer["predictions"]] == list(expected >= meta["threshold"])
     keys = [p["customer_key"] for p in answer["predictions"]]
-    assert keys == test_rows["customer_key"].tolist()
-    contribs, _ = explain.contributions(pipeline, feature_frame(test_rows))
+    assert keys == holdout_rows["customer_key"].tolist()
+    contribs, _ = explain.contributions(pipeline, feature_frame(holdout_rows))
     assert [p["reasons"] for p in answer["predictions"]] == explain.top_reasons(contribs, 3)
     assert {p["risk_tier"] for p in answer["predictions"]} <= {"low", "medium", "high"}
 
 
-def test_missing_optional_field_and_unseen_category_as_in_training(url, app_dir, test_rows):
-    rows = test_rows.drop(columns=["churned"]).head(3).copy()
+def test_missing_optional_field_and_unseen_category_as_in_training(url, app_dir, holdout_rows):
+    rows = holdout_rows.drop(columns=["churned"]).head(3).copy()
     rows["region"] = "Atlantis"
     rows["age"] = np.nan
     body = {"customers": to_json_rows(rows)}
@@ -83,8 +83,8 @@ def test_missing_optional_field_and_unseen_category_as_in_training(url, app_dir,
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-9)
 
 
-def one(test_rows) -> dict:
-    return to_json_rows(test_rows.drop(columns=["churned"]).head(1))[0]
+def one(holdout_rows) -> dict:
+    return to_json_rows(holdout_rows.drop(columns=["churned"]).head(1))[0]
 
 
 @pytest.mark.parametrize(
@@ -96,16 +96,16 @@ def one(test_rows) -> dict:
         ({"signup_date": "not a date"}, "signup_date"),
     ],
 )
-def test_bad_fields_get_422_naming_them(url, test_rows, change, field):
-    customer = {**one(test_rows), **change}
+def test_bad_fields_get_422_naming_them(url, holdout_rows, change, field):
+    customer = {**one(holdout_rows), **change}
     status, answer = request(f"{url}/predict", {"customers": [customer]})
     assert status == 422
     assert field in answer["detail"]
     assert any(e["field"] == f"customers.0.{field}" for e in answer["errors"])
 
 
-def test_missing_required_field_gets_422(url, test_rows):
-    customer = one(test_rows)
+def test_missing_required_field_gets_422(url, holdout_rows):
+    customer = one(holdout_rows)
     del customer["logins_30d"]
     status, answer = request(f"{url}/predict", {"customers": [customer]})
     assert status == 422 and "logins_30d" in answer["detail"]
@@ -117,8 +117,8 @@ def test_malformed_json_gets_422_without_traceback(url):
     assert "Traceback" not in json.dumps(answer)
 
 
-def test_batch_over_limit_gets_413(url, test_rows):
-    status, answer = request(f"{url}/predict", {"customers": [one(test_rows)] * (MAX_BATCH + 1)})
+def test_batch_over_limit_gets_413(url, holdout_rows):
+    status, answer = request(f"{url}/predict", {"customers": [one(holdout_rows)] * (MAX_BATCH + 1)})
     assert status == 413 and "serve.max_batch" in answer["detail"]
 
 
@@ -138,10 +138,10 @@ def test_health_and_metadata(url, app_dir):
     assert meta["training_date"] == stored["snapshot_date"]
 
 
-def test_api_key_required_when_set(app_dir, test_rows):
+def test_api_key_required_when_set(app_dir, holdout_rows):
     port = free_port()
     with server(serve_cmd(port), app_dir, port, env={"CHURNLAB_API_KEY": API_KEY}) as base:
-        body = {"customers": [one(test_rows)]}
+        body = {"customers": [one(holdout_rows)]}
         assert request(f"{base}/predict", body)[0] == 401
         assert request(f"{base}/predict", body, {"X-API-Key": "wrong"})[0] == 401
         assert request(f"{base}/metadata")[0] == 401
@@ -218,7 +218,7 @@ def test_dockerfile_is_minimal_and_non_root():
     assert set(serve_pins) <= pins  # the image runs the versions the tests ran
 
 
-def test_dockerfile_cmd_starts_the_api(app_dir, test_rows, tmp_path):
+def test_dockerfile_cmd_starts_the_api(app_dir, holdout_rows, tmp_path):
     """Run the image's CMD (host and port moved to a free loopback port) with the packages the
     image leaves out made unimportable."""
     cmd = json.loads(dict(dockerfile())["CMD"])
@@ -228,6 +228,6 @@ def test_dockerfile_cmd_starts_the_api(app_dir, test_rows, tmp_path):
     (tmp_path / "sitecustomize.py").write_text(BLOCKER)
     env = {"PYTHONPATH": str(tmp_path), "CHURNLAB_GIT_REVISION": "abc123"}
     with server(cmd, app_dir, port, env=env) as base:
-        status, answer = request(f"{base}/predict", {"customers": [one(test_rows)]})
+        status, answer = request(f"{base}/predict", {"customers": [one(holdout_rows)]})
         assert status == 200 and 0 <= answer["predictions"][0]["churn_probability"] <= 1
         assert request(f"{base}/metadata")[1]["git_revision"] == "abc123"

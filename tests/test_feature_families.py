@@ -37,7 +37,7 @@ def train_rows(split_parts) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def test_rows(split_parts) -> pd.DataFrame:
+def holdout_rows(split_parts) -> pd.DataFrame:
     return split_parts["test"].head(300).reset_index(drop=True)
 
 
@@ -133,12 +133,12 @@ def _same(a, b) -> bool:
 
 
 @pytest.mark.parametrize("option", sorted(OPTIONS))
-def test_each_option_is_fitted_on_train_alone(option, train_rows, test_rows):
+def test_each_option_is_fitted_on_train_alone(option, train_rows, holdout_rows):
     changes, state = OPTIONS[option]
     p = params_with(**changes)
     featurizer = fitted(train_rows, p)
     before = state(featurizer)
-    novel = leaky(test_rows)
+    novel = leaky(holdout_rows)
     out = featurizer.transform(feature_frame(novel))
     # Transforming new rows leaves the fitted state as train made it ...
     assert _same(state(featurizer), before)
@@ -183,8 +183,8 @@ def test_names_are_stable_across_fits(everything, train_rows):
 @pytest.mark.parametrize(
     "column", ["age", "monthly_fee", "region", "plan", "signup_date", "ticket_text"]
 )
-def test_unseen_and_all_missing_values_at_inference(everything, test_rows, column):
-    frame = feature_frame(test_rows).copy()
+def test_unseen_and_all_missing_values_at_inference(everything, holdout_rows, column):
+    frame = feature_frame(holdout_rows).copy()
     frame["region"] = "Atlantis"  # unseen by every encoder
     frame[column] = pd.NaT if column == "signup_date" else None
     out = everything.transform(frame)
@@ -193,21 +193,21 @@ def test_unseen_and_all_missing_values_at_inference(everything, test_rows, colum
     assert np.isfinite(out.to_numpy(dtype="float64")).all()
 
 
-def test_everything_roundtrips_through_the_allow_list(everything, test_rows, tmp_path):
+def test_everything_roundtrips_through_the_allow_list(everything, holdout_rows, tmp_path):
     package.save(everything, tmp_path / "a.skops")
     package.save(everything, tmp_path / "b.skops")
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
     loaded = package.load(tmp_path / "a.skops")
-    X = feature_frame(test_rows)
+    X = feature_frame(holdout_rows)
     pd.testing.assert_frame_equal(loaded.transform(X), everything.transform(X))
 
 
 @pytest.mark.parametrize("name", VARIANTS)
-def test_each_variant_switches_its_family(name, train_rows, test_rows, featurize_params):
+def test_each_variant_switches_its_family(name, train_rows, holdout_rows, featurize_params):
     p = variant(featurize_params, name)
     featurizer = fitted(train_rows, p)
     names = list(featurizer.get_feature_names_out())
-    out = featurizer.transform(feature_frame(test_rows))
+    out = featurizer.transform(feature_frame(holdout_rows))
     assert not out.isna().any().any()
     gone = {
         "no_text": "text__",

@@ -31,7 +31,7 @@ def train(split_parts) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def test_frame(split_parts) -> pd.DataFrame:
+def holdout_frame(split_parts) -> pd.DataFrame:
     return feature_frame(split_parts["test"])
 
 
@@ -76,13 +76,13 @@ def test_column_groups(train, featurize_params):
     assert groups["target"] == [] and groups["dropped"] == []
 
 
-def test_names_out_equal_the_output_columns(fitted_featurizer, test_frame):
-    out = fitted_featurizer.transform(test_frame)
+def test_names_out_equal_the_output_columns(fitted_featurizer, holdout_frame):
+    out = fitted_featurizer.transform(holdout_frame)
     names = list(fitted_featurizer.get_feature_names_out())
     assert names == list(out.columns)
     assert len(names) == len(set(names))
     assert not [n for n in names if "customer_key" in n or TARGET in n]
-    assert out.index.equals(test_frame.index)
+    assert out.index.equals(holdout_frame.index)
 
 
 def test_names_out_are_stable_across_fits(fitted_featurizer, train, featurize_params):
@@ -90,8 +90,8 @@ def test_names_out_are_stable_across_fits(fitted_featurizer, train, featurize_pa
     assert list(again.get_feature_names_out()) == list(fitted_featurizer.get_feature_names_out())
 
 
-def test_output_is_numeric_and_complete(fitted_featurizer, test_frame):
-    out = fitted_featurizer.transform(test_frame)
+def test_output_is_numeric_and_complete(fitted_featurizer, holdout_frame):
+    out = fitted_featurizer.transform(holdout_frame)
     assert all(pd.api.types.is_numeric_dtype(t) for t in out.dtypes)
     assert not out.isna().any().any()
     assert np.isfinite(out.to_numpy(dtype="float64")).all()
@@ -123,7 +123,7 @@ def _statistics(featurizer) -> dict[str, np.ndarray]:
     }
 
 
-def test_fitted_statistics_come_from_train_alone(plain_featurizer, train, test_frame):
+def test_fitted_statistics_come_from_train_alone(plain_featurizer, train, holdout_frame):
     fitted_featurizer = plain_featurizer
     num = fitted_featurizer.named_steps["columns"].named_transformers_["num"]
     imputer, scaler = num.named_steps["impute"], num.named_steps["scale"]
@@ -136,7 +136,7 @@ def test_fitted_statistics_come_from_train_alone(plain_featurizer, train, test_f
 
     # Transforming an extreme test frame neither refits nor shifts anything.
     before = _statistics(fitted_featurizer)
-    extreme = test_frame.copy()
+    extreme = holdout_frame.copy()
     extreme["age"] = 1e6
     extreme["satisfaction"] = np.nan
     extreme["ticket_text"] = "zyzzyva quokka " * 10
@@ -157,9 +157,9 @@ def test_fitted_statistics_come_from_train_alone(plain_featurizer, train, test_f
     np.testing.assert_allclose(out["num__satisfaction"], expected_sat, rtol=1e-6)
 
 
-def test_fitting_on_test_rows_would_change_the_statistics(plain_featurizer, train, test_frame):
+def test_fitting_on_test_rows_would_change_the_statistics(plain_featurizer, train, holdout_frame):
     """The check above can fail: the same extreme rows in the fit do move the statistics."""
-    extreme = test_frame.copy()
+    extreme = holdout_frame.copy()
     extreme["age"] = 1e6
     p = params_with(outliers={"enabled": False}, transforms={"skew": "none"})
     leaky = fit(pd.concat([train, extreme], ignore_index=True), p)
@@ -188,8 +188,8 @@ def test_featurize_stage_fits_on_the_train_split_only(featurized_run, featurize_
     assert written[TARGET].tolist() == parts["test"][TARGET].tolist()
 
 
-def test_unseen_category_does_not_raise(fitted_featurizer, test_frame):
-    unseen = test_frame.copy()
+def test_unseen_category_does_not_raise(fitted_featurizer, holdout_frame):
+    unseen = holdout_frame.copy()
     unseen["region"] = "Atlantis"
     unseen["plan"] = "platinum"
     out = fitted_featurizer.transform(unseen)
@@ -219,9 +219,9 @@ def test_unseen_category_does_not_raise(fitted_featurizer, test_frame):
     ],
 )
 def test_all_missing_column_at_inference_does_not_raise(
-    fitted_featurizer, test_frame, column, missing
+    fitted_featurizer, holdout_frame, column, missing
 ):
-    frame = test_frame.copy()
+    frame = holdout_frame.copy()
     frame[column] = missing
     out = fitted_featurizer.transform(frame)
     assert list(out.columns) == list(fitted_featurizer.get_feature_names_out())
@@ -229,8 +229,10 @@ def test_all_missing_column_at_inference_does_not_raise(
     assert not out.isna().any().any()
 
 
-def test_all_missing_numeric_column_is_imputed_with_the_train_median(fitted_featurizer, test_frame):
-    frame = test_frame.copy()
+def test_all_missing_numeric_column_is_imputed_with_the_train_median(
+    fitted_featurizer, holdout_frame
+):
+    frame = holdout_frame.copy()
     frame["age"] = np.nan
     out = fitted_featurizer.transform(frame)
     scaler = fitted_featurizer.named_steps["columns"].named_transformers_["num"]["scale"]
@@ -245,9 +247,9 @@ def test_all_missing_numeric_column_is_imputed_with_the_train_median(fitted_feat
 
 @pytest.mark.parametrize("column", ["region", "plan"])
 def test_missing_category_in_the_prepared_dtype_does_not_raise(
-    fitted_featurizer, test_frame, column
+    fitted_featurizer, holdout_frame, column
 ):
-    frame = test_frame.copy()
+    frame = holdout_frame.copy()
     assert isinstance(frame[column].dtype, pd.StringDtype)  # as prepare writes it
     frame.loc[frame.index[:3], column] = pd.NA
     out = fitted_featurizer.transform(frame)
@@ -293,9 +295,10 @@ def test_text_and_scaling_can_be_switched_off(train):
     assert "scale" not in featurizer.named_steps["columns"].named_transformers_["num"].named_steps
 
 
-def test_transform_is_deterministic(fitted_featurizer, test_frame):
+def test_transform_is_deterministic(fitted_featurizer, holdout_frame):
     pd.testing.assert_frame_equal(
-        fitted_featurizer.transform(test_frame), fitted_featurizer.transform(test_frame.copy())
+        fitted_featurizer.transform(holdout_frame),
+        fitted_featurizer.transform(holdout_frame.copy()),
     )
 
 

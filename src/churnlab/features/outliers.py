@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import IsolationForest
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 def signed_log1p(values: np.ndarray) -> np.ndarray:
@@ -60,16 +60,16 @@ class OutlierBounds(TransformerMixin, BaseEstimator):
         none = ~np.isfinite(spread) | (spread <= 0)
         return np.where(none, -np.inf, low), np.where(none, np.inf, high)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are neither bounded nor flagged
+        return tags
+
     def fit(self, X, y=None):
-        frame = _as_frame(X)
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
-        values = frame.to_numpy(dtype="float64", na_value=np.nan)
-        if len(values) and values.shape[1]:
-            self.lower_, self.upper_ = self._bounds(values)
-        else:
-            self.lower_ = np.full(values.shape[1], -np.inf)
-            self.upper_ = np.full(values.shape[1], np.inf)
+        # Infinite values are accepted (capped where the column has a finite bound), as before.
+        validate_data(self, X, ensure_all_finite=False)
+        values = _as_frame(X).to_numpy(dtype="float64", na_value=np.nan)
+        self.lower_, self.upper_ = self._bounds(values)
         outside = (values < self.lower_) | (values > self.upper_)
         self.n_outliers_ = outside.sum(axis=0).astype("int64")
         return self
@@ -79,6 +79,7 @@ class OutlierBounds(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
+        validate_data(self, X, ensure_all_finite=False, reset=False)
         return self.apply(_as_frame(X).to_numpy(dtype="float64", na_value=np.nan))
 
     def apply(self, values: np.ndarray) -> np.ndarray:
@@ -112,9 +113,14 @@ class UnusualRow(TransformerMixin, BaseEstimator):
         self.n_estimators = n_estimators
         self.random_state = random_state
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # as the Isolation Forest
+        return tags
+
     def fit(self, X, y=None):
+        validate_data(self, X, ensure_all_finite=False)
         values = np.asarray(X, dtype="float64")
-        self.n_features_in_ = values.shape[1]
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators, random_state=self.random_state, n_jobs=1
         ).fit(values)
@@ -122,6 +128,7 @@ class UnusualRow(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
+        validate_data(self, X, ensure_all_finite=False, reset=False)
         values = np.asarray(X, dtype="float64")
         score = self.forest_.decision_function(values)  # negative: unusual
         return np.column_stack([(score < 0).astype("float64"), -score])

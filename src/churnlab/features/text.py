@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from churnlab.config.params import TextParams
 from churnlab.errors import UserError
@@ -28,11 +28,19 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
         self.min_df = min_df
         self.norm = norm
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = True  # a missing text is an empty one
+        tags.transformer_tags.preserves_dtype = []  # float32 whatever the input
+        return tags
+
     def _text(self, X) -> pd.Series:
         column = X.iloc[:, 0] if hasattr(X, "iloc") else pd.Series(np.asarray(X)[:, 0])
         return column.fillna("").astype(str)
 
     def fit(self, X, y=None):
+        validate_data(self, X, dtype=None, ensure_all_finite=False)
         self.vectorizer_ = TfidfVectorizer(
             max_features=self.max_features,
             min_df=self.min_df,
@@ -52,7 +60,6 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
         # scikit-learn documents it as safe to drop, and dropping it keeps the file stable.
         self.vectorizer_.stop_words_ = None
         self._forget_address()
-        self.n_features_in_ = 1
         return self
 
     def _forget_address(self) -> None:
@@ -62,6 +69,7 @@ class DenseTfidf(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
+        validate_data(self, X, dtype=None, ensure_all_finite=False, reset=False)
         matrix = self.vectorizer_.transform(self._text(X)).toarray()
         self._forget_address()
         return matrix

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import (
@@ -20,41 +20,45 @@ from sklearn.preprocessing import (
     RobustScaler,
     StandardScaler,
 )
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from churnlab.config.params import TransformParams
 from churnlab.features.outliers import signed_log1p
 
 
-class Log1p(TransformerMixin, BaseEstimator):
+class Log1p(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """log(1 + max(x, 0)) for skewed non-negative amounts (negatives are data errors)."""
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing stays missing
+        return tags
+
     def fit(self, X, y=None):
-        self.n_features_in_ = np.shape(X)[1]
-        if hasattr(X, "columns"):
-            self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        validate_data(self, X, ensure_all_finite="allow-nan")
         return self
 
     def transform(self, X):
-        return np.log1p(np.clip(np.asarray(X, dtype="float64"), 0.0, None))
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        if input_features is not None:
-            return np.asarray(input_features, dtype=object)
-        return self.feature_names_in_
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
+        return np.log1p(np.clip(X, 0.0, None))
 
 
-class SkewTransform(TransformerMixin, BaseEstimator):
+class SkewTransform(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Signed log1p or Yeo-Johnson on the columns whose train skewness exceeds ``threshold``."""
 
     def __init__(self, method: str = "log1p", threshold: float = 2.0):
         self.method = method
         self.threshold = threshold
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing stays missing
+        return tags
+
     def fit(self, X, y=None):
+        validate_data(self, X, ensure_all_finite="allow-nan")
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X, dtype=float))
-        self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
-        self.n_features_in_ = frame.shape[1]
         values = frame.astype("float64")
         binary = values.isin([0.0, 1.0]).all().to_numpy()
         skew = values.skew().fillna(0.0).to_numpy()
@@ -68,7 +72,8 @@ class SkewTransform(TransformerMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         check_is_fitted(self)
-        return self.apply(np.asarray(X, dtype="float64"))
+        X = validate_data(self, X, dtype="float64", ensure_all_finite="allow-nan", reset=False)
+        return self.apply(X)
 
     def apply(self, values: np.ndarray) -> np.ndarray:
         """:meth:`transform` on a float matrix (also the serving fast path's entry)."""
@@ -80,9 +85,6 @@ class SkewTransform(TransformerMixin, BaseEstimator):
         else:
             out[:, self.skewed_] = signed_log1p(out[:, self.skewed_])
         return out
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return self.feature_names_in_
 
 
 SCALERS = {"standard": StandardScaler, "minmax": MinMaxScaler, "robust": RobustScaler}

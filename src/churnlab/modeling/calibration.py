@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.validation import check_is_fitted
 
 
 class LogOdds(ClassifierMixin, BaseEstimator):
@@ -36,6 +38,11 @@ class LogOdds(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
 
     def __sklearn_is_fitted__(self) -> bool:
+        # Fitted when the wrapped model is: this view never fits it (its fit is a no-op).
+        try:
+            check_is_fitted(self.estimator)
+        except (NotFittedError, TypeError):  # TypeError: no estimator at all
+            return False
         return True
 
     @property
