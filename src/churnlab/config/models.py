@@ -4,18 +4,29 @@ re-exports them.
 
 The keys of ``train.<model>`` for xgboost, lightgbm, catboost, tree, forest, svm_linear and
 mlp are the estimator's own argument names: the factories pass a section through as it is.
+
+The valid model names are the ``train.<model>`` sections: every field of ``TrainParams`` whose
+type is a :class:`ModelSection` (``MODEL_NAMES``). ``train.model``, ``leaderboard.models`` and
+``search.model`` are checked against them when params load. Each section is one entry of the
+model registry (``churnlab.modeling.registry``), which config cannot import (no upward
+import); ``tests/test_model_registry.py`` asserts the two name lists are the same.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from churnlab.config.base import Strict
 
 
-class XGBoostParams(Strict):
+class ModelSection(Strict):
+    """The params of one model (``train.<model>``); its field name in ``TrainParams`` is the
+    model's name."""
+
+
+class XGBoostParams(ModelSection):
     n_estimators: int = Field(2000, gt=0)
     learning_rate: float = Field(0.05, gt=0, le=1)
     max_depth: int = Field(3, gt=0, le=16)
@@ -27,7 +38,7 @@ class XGBoostParams(Strict):
     n_jobs: int = Field(2, gt=0)
 
 
-class LogRegParams(Strict):
+class LogRegParams(ModelSection):
     C: float = Field(1.0, gt=0)
     max_iter: int = Field(2000, gt=0)
     # l2 (lbfgs), l1 or elasticnet (saga; l1_ratio mixes the two).
@@ -35,12 +46,12 @@ class LogRegParams(Strict):
     l1_ratio: float = Field(0.5, ge=0, le=1)
 
 
-class TreeParams(Strict):
+class TreeParams(ModelSection):
     max_depth: int = Field(6, gt=0, le=64)
     min_samples_leaf: int = Field(50, gt=0)
 
 
-class ForestParams(Strict):
+class ForestParams(ModelSection):
     n_estimators: int = Field(100, gt=0)
     max_depth: int = Field(10, gt=0, le=64)
     min_samples_leaf: int = Field(20, gt=0)
@@ -48,7 +59,7 @@ class ForestParams(Strict):
     n_jobs: int = Field(2, gt=0)
 
 
-class LightGBMParams(Strict):
+class LightGBMParams(ModelSection):
     n_estimators: int = Field(2000, gt=0)
     learning_rate: float = Field(0.05, gt=0, le=1)
     num_leaves: int = Field(15, ge=2, le=4096)
@@ -60,7 +71,7 @@ class LightGBMParams(Strict):
     n_jobs: int = Field(2, gt=0)
 
 
-class CatBoostParams(Strict):
+class CatBoostParams(ModelSection):
     iterations: int = Field(1000, gt=0)
     learning_rate: float = Field(0.08, gt=0, le=1)
     depth: int = Field(4, gt=0, le=16)
@@ -69,14 +80,14 @@ class CatBoostParams(Strict):
     thread_count: int = Field(2, gt=0)
 
 
-class SVMLinearParams(Strict):
+class SVMLinearParams(ModelSection):
     """Linear SVM (liblinear); probabilities from a sigmoid of the margin."""
 
     C: float = Field(1.0, gt=0)
     max_iter: int = Field(5000, gt=0)
 
 
-class SVMRBFParams(Strict):
+class SVMRBFParams(ModelSection):
     """RBF-kernel SVM; probabilities from a sigmoid of the margin.
 
     A kernel SVM costs O(n²) memory and more than O(n²) time: past ``max_rows`` training rows
@@ -90,7 +101,7 @@ class SVMRBFParams(Strict):
     oversize: Literal["subsample", "refuse"] = "subsample"
 
 
-class MLPParams(Strict):
+class MLPParams(ModelSection):
     hidden_layer_sizes: list[Annotated[int, Field(gt=0)]] = Field(
         default_factory=lambda: [32], min_length=1, max_length=5
     )
@@ -100,7 +111,7 @@ class MLPParams(Strict):
     batch_size: int = Field(256, gt=0)
 
 
-class RulesParams(Strict):
+class RulesParams(ModelSection):
     """The current business rules: points per risk signal, churn risk = points / max points."""
 
     recency_days: float = Field(21.0, gt=0)
@@ -117,34 +128,23 @@ class ThresholdParams(Strict):
     value: float = Field(0.5, gt=0, lt=1)
 
 
-MODEL_NAMES = (
-    "rules",
-    "logreg",
-    "tree",
-    "forest",
-    "xgboost",
-    "lightgbm",
-    "catboost",
-    "svm_linear",
-    "svm_rbf",
-    "mlp",
-)
-ModelName = Literal[
-    "rules",
-    "logreg",
-    "tree",
-    "forest",
-    "xgboost",
-    "lightgbm",
-    "catboost",
-    "svm_linear",
-    "svm_rbf",
-    "mlp",
-]
+def model_sections(params: type[Strict]) -> tuple[str, ...]:
+    """The names of the :class:`ModelSection` fields of ``params`` (a ``TrainParams``), in order."""
+    return tuple(
+        name
+        for name, field in params.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, ModelSection)
+    )
+
+
+def _one_of(name: str, names: tuple[str, ...]) -> str:
+    if name not in names:
+        raise ValueError(f"must be one of {', '.join(names)}")
+    return name
 
 
 class TrainParams(Strict):
-    model: ModelName = "xgboost"
+    model: str = "xgboost"
     seed: int = Field(42, ge=0)
     # balanced: class weights / scale_pos_weight so both classes weigh the same in the loss.
     class_weight: Literal["none", "balanced"] = "none"
@@ -161,6 +161,16 @@ class TrainParams(Strict):
     svm_linear: SVMLinearParams = SVMLinearParams()
     svm_rbf: SVMRBFParams = SVMRBFParams()
     mlp: MLPParams = MLPParams()
+
+    @field_validator("model")
+    @classmethod
+    def _a_model_section(cls, name: str) -> str:
+        return _one_of(name, model_sections(cls))
+
+
+MODEL_NAMES = model_sections(TrainParams)
+# A model name outside ``train``: checked against TrainParams's sections.
+ModelName = Annotated[str, AfterValidator(lambda name: _one_of(name, MODEL_NAMES))]
 
 
 class CVParams(Strict):

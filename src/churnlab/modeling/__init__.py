@@ -1,3 +1,4 @@
-"""Modeling: the model registry and zoo, calibration, cross-validation, hyper-parameter
-tuning, the leaderboard's selection rule and decision thresholds. Add a model in ``zoo``.
+"""Modeling: the model registry and its zoo (one module per model), calibration,
+cross-validation, hyper-parameter tuning, the leaderboard's selection rule and decision
+thresholds. Add a model as a module of ``zoo`` (see :mod:`churnlab.modeling.registry`).
 """
