@@ -85,6 +85,11 @@ class Scorer:
         return list(steps["features"].get_feature_names_out()) if "features" in steps else []
 
     @cached_property
+    def _column_index(self) -> pd.Index:
+        # Built once: making an Index from the names costs more than scoring one customer.
+        return pd.Index(self.feature_names, dtype=object)
+
+    @cached_property
     def _readable_names(self) -> np.ndarray:
         return np.asarray([explain.readable(c) for c in self.feature_names], dtype=object)
 
@@ -141,7 +146,7 @@ class Scorer:
         """(probability, reason names, reason contributions) for model inputs ``X``."""
         model = self.pipeline.named_steps["model"]
         if not hasattr(X, "columns"):  # the fast path's matrix
-            X = pd.DataFrame(X, columns=self.feature_names)
+            X = pd.DataFrame(X, columns=self._column_index)
         probability = self._probability(model, X)
         k = self.serve.top_reasons
         if not k:
@@ -151,7 +156,7 @@ class Scorer:
             contribs, _ = explain.model_contributions(model, X, approx=approx)
         except NotImplementedError:  # a model without exact explanations: no reasons
             return probability, None, None
-        if list(contribs.columns) != self.feature_names:
+        if not contribs.columns.equals(self._column_index):
             return (probability, *top_reason_arrays(contribs, k))
         values = contribs.to_numpy(dtype="float64")
         return (probability, *top_reasons_of(values, self._readable_names, k))
