@@ -243,7 +243,7 @@ def bare_fit(workdir: Path, repeats: int) -> None:
     import pandas as pd
     import xgboost as xgb
 
-    from churnlab.modeling.registry import train_curve_sample
+    from churnlab.modeling.zoo.xgboost import train_curve_sample
 
     params = yaml.safe_load((workdir / "params.yaml").read_text(encoding="utf-8"))["train"]
     x = params["xgboost"]
@@ -841,7 +841,7 @@ def run_benchmark(args: argparse.Namespace, sizes: list[int], snapshot: Path, di
             "stages": settings.stages,
             "bare_fit": "xgboost.XGBClassifier with train.xgboost params, early "
             "stopping and eval_set [(train sample of at most "
-            "churnlab.modeling.registry.TRAIN_CURVE_ROWS rows), (valid)] as the train stage; "
+            "churnlab.modeling.zoo.xgboost.TRAIN_CURVE_ROWS rows), (valid)] as the train stage; "
             "fit_seconds is the median of bare_fit_repeats fits in one fresh process and "
             "excludes reading parquet; train_over_bare_fit = train stage seconds / "
             "fit_seconds; no_eval_fit_seconds: same rounds as the pipeline, no eval sets",

@@ -19,6 +19,19 @@ def module_file(name: str) -> Path | None:
     return None
 
 
+# Imports made by discovery rather than by an import statement: the model registry imports
+# every module of the zoo package (churnlab.modeling.registry.discover).
+DISCOVERED = {"churnlab.modeling.registry": "churnlab.modeling.zoo"}
+
+
+def _discovered(name: str) -> set[str]:
+    if name not in DISCOVERED:
+        return set()
+    package = DISCOVERED[name]
+    folder = SRC / package.replace(".", "/")
+    return {f"{package}.{p.stem}" for p in folder.glob("*.py") if p.stem != "__init__"}
+
+
 def _parents(name: str) -> list[str]:
     parts = name.split(".")
     return [".".join(parts[:i]) for i in range(2, len(parts))]
@@ -44,7 +57,7 @@ def direct_imports(name: str, packages: bool = True) -> frozenset[str]:
             found |= subs
             if len(subs) < len(node.names):
                 found.add(node.module)
-    modules = {m for m in found if module_file(m)}
+    modules = {m for m in found | _discovered(name) if module_file(m)}
     # importing a.b.c runs a/__init__ and a/b/__init__ too
     if packages:
         modules |= {p for m in modules for p in _parents(m) if module_file(p)}

@@ -147,7 +147,7 @@ LOGODDS_CHECKS = (
     ),
     "check_decision_proba_consistency",
 )
-# What the LightGBM and CatBoost wrappers share through their base class _NativeBoosted.
+# What the LightGBM and CatBoost wrappers share through their base class NativeBoosted.
 NATIVE_BOOSTED = {
     "check_dont_overwrite_parameters": BEST_ITERATION,
     "check_estimators_nan_inf": NATIVE_MISSING,
@@ -206,7 +206,7 @@ ENTRIES: dict[str, Entry] = {
     "LogOdds": Entry(
         lambda: DISCOVERED["LogOdds"](LogisticRegression()), dict.fromkeys(LOGODDS_CHECKS, PREFIT)
     ),
-    "_NativeBoosted": Entry(None),  # abstract: checked through LightGBM and CatBoost
+    "NativeBoosted": Entry(None),  # abstract: checked through LightGBM and CatBoost
     "MarginSigmoid": Entry(
         lambda: DISCOVERED["MarginSigmoid"](LinearSVC()),
         {

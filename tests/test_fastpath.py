@@ -129,3 +129,46 @@ def test_fast_path_equals_a_featurizer_with_the_whole_catalogue(split_parts):
     expected = featurizer.transform(X).to_numpy(dtype="float64")
     got = compile_featurizer(featurizer).transform(columns_of(X))
     np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+
+
+def test_date_parts_are_pandas_calendar_fields_and_elapsed_seconds():
+    """DateParts.apply, behind transform and the fast path, gives pandas' ``.dt`` fields and
+    ``total_seconds() / 86_400`` bit for bit: sub-second times, dates before 1970, NaT."""
+    import datetime as dt
+
+    from churnlab.features import DateParts
+    from churnlab.features.fastpath import COMPILERS
+
+    text = ["2024-02-29 13:45:10.123457", "1961-07-04", None, "2026-06-29 23:59:59.5"]
+    when = pd.Series(pd.to_datetime(text, format="ISO8601"))
+    frame = pd.DataFrame({"d": when})
+    step = DateParts(reference=dt.date(2026, 6, 30)).fit(frame)
+    elapsed = (pd.Timestamp("2026-06-30") - when).dt.total_seconds() / 86_400.0
+    fields = [when.dt.year, when.dt.quarter, when.dt.month, when.dt.day_of_week, elapsed]
+    expected = np.column_stack([f.to_numpy(dtype="float64", na_value=np.nan) for f in fields])
+    assert np.array_equal(step.transform(frame), expected, equal_nan=True)
+    fast = COMPILERS[DateParts](step)(np.array([[w] for w in when.tolist()], dtype=object))
+    assert np.array_equal(fast, expected, equal_nan=True)
+
+
+def test_ratio_features_are_pandas_arithmetic_on_frames_and_arrays():
+    from churnlab.features import RatioFeatures
+
+    train = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, np.nan, 4.0, 5.0],
+            "b": [2.0, 0.0, 1.0, np.nan, -0.0],
+            "g": ["x", "y", None, "z", "x"],
+        }
+    )
+    step = RatioFeatures(
+        ratios={"r": ("a", "b")}, products={"p": ("r", "a")}, group_ratios={"q": ("a", "g")}
+    ).fit(train)
+    X = train.assign(g=["x", "y", None, "w", "x"])  # w: a group unseen in train
+    out = step.transform(X)
+    r = X["a"] / X["b"].where(X["b"] != 0)
+    medians = X["g"].map({"x": 3.0, "y": 2.0, "z": 4.0}).astype("float64").fillna(3.0)
+    expected = pd.DataFrame({"r": r, "p": r * X["a"], "q": X["a"] / medians})
+    pd.testing.assert_frame_equal(out[["r", "p", "q"]], expected)
+    arrays = step.apply({c: X[c].to_numpy(dtype=object) for c in X.columns})
+    assert np.array_equal(pd.DataFrame(arrays).to_numpy(), expected.to_numpy(), equal_nan=True)

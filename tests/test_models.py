@@ -10,8 +10,10 @@ from sklearn.metrics import roc_auc_score
 from churnlab.config.columns import TARGET
 from churnlab.config.params import TrainParams
 from churnlab.features import feature_frame
-from churnlab.modeling import registry as models
-from churnlab.modeling.registry import REGISTRY, RuleBasedModel, train_curve_sample
+from churnlab.modeling.registry import REGISTRY
+from churnlab.modeling.zoo import xgboost as xgboost_model
+from churnlab.modeling.zoo.rules import RuleBasedModel
+from churnlab.modeling.zoo.xgboost import train_curve_sample
 from conftest import small_params
 
 
@@ -77,7 +79,7 @@ def test_importance_is_indexed_by_feature_name(fitted, data, name):
         assert importance.max() > 0
 
 
-NO_IMPORTANCE = {"mlp", "svm_rbf"}  # no native importance; documented in models.py
+NO_IMPORTANCE = {"mlp", "svm_rbf"}  # no native importance; documented in their zoo modules
 
 
 def test_xgboost_early_stopping_on_an_easy_problem():
@@ -126,7 +128,7 @@ def test_train_curve_sample_does_not_change_the_model(monkeypatch):
         return spec.fit(spec.make(p, y[:600]), X[:600], y[:600], X[600:], y[600:])
 
     full = fit()
-    monkeypatch.setattr(models, "TRAIN_CURVE_ROWS", 100)
+    monkeypatch.setattr(xgboost_model, "TRAIN_CURVE_ROWS", 100)
     sampled = fit()
     assert sampled.best_iteration == full.best_iteration
     assert np.array_equal(sampled.predict_proba(X[600:]), full.predict_proba(X[600:]))

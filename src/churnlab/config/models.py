@@ -5,6 +5,12 @@ re-exports them.
 The keys of ``train.<model>`` for xgboost, lightgbm, catboost, tree, forest, svm_linear and
 mlp are the estimator's own argument names: the factories pass a section through as it is.
 
+The valid model names are the ``train.<model>`` sections: every field of ``TrainParams`` whose
+type is a :class:`ModelSection` (``MODEL_NAMES``). ``train.model``, ``leaderboard.models`` and
+``search.model`` are checked against them when params load. Each section is one entry of the
+model registry (``churnlab.modeling.registry``), which config cannot import (no upward
+import); ``tests/test_model_registry.py`` asserts the two name lists are the same.
+
 About 350 lines, a third of them the docstrings below the fields, from which the
 documentation's params reference is generated.
 """
@@ -13,12 +19,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from churnlab.config.base import Strict
 
 
-class XGBoostParams(Strict):
+class ModelSection(Strict):
+    """The params of one model (``train.<model>``); its field name in ``TrainParams`` is the
+    model's name."""
+
+
+class XGBoostParams(ModelSection):
     """Section ``train.xgboost``: XGBoost, early stopping on the validation split."""
 
     n_estimators: int = Field(2000, gt=0)
@@ -41,7 +52,7 @@ class XGBoostParams(Strict):
     """Threads of the fit."""
 
 
-class LogRegParams(Strict):
+class LogRegParams(ModelSection):
     """Section ``train.logreg``: logistic regression on the feature matrix."""
 
     C: float = Field(1.0, gt=0)
@@ -55,7 +66,7 @@ class LogRegParams(Strict):
     """Mix of L1 in the `elasticnet` penalty (0: L2 only, 1: L1 only)."""
 
 
-class TreeParams(Strict):
+class TreeParams(ModelSection):
     """Section ``train.tree``: a decision tree."""
 
     max_depth: int = Field(6, gt=0, le=64)
@@ -64,7 +75,7 @@ class TreeParams(Strict):
     """Fewest training customers in a leaf."""
 
 
-class ForestParams(Strict):
+class ForestParams(ModelSection):
     """Section ``train.forest``: a random forest."""
 
     n_estimators: int = Field(100, gt=0)
@@ -79,7 +90,7 @@ class ForestParams(Strict):
     """Parallel jobs of the fit."""
 
 
-class LightGBMParams(Strict):
+class LightGBMParams(ModelSection):
     """Section ``train.lightgbm``: LightGBM, early stopping on the validation split."""
 
     n_estimators: int = Field(2000, gt=0)
@@ -102,7 +113,7 @@ class LightGBMParams(Strict):
     """Threads of the fit."""
 
 
-class CatBoostParams(Strict):
+class CatBoostParams(ModelSection):
     """Section ``train.catboost``: CatBoost, early stopping on the validation split."""
 
     iterations: int = Field(1000, gt=0)
@@ -119,7 +130,7 @@ class CatBoostParams(Strict):
     """Threads of the fit."""
 
 
-class SVMLinearParams(Strict):
+class SVMLinearParams(ModelSection):
     """Linear SVM (liblinear); probabilities from a sigmoid of the margin."""
 
     C: float = Field(1.0, gt=0)
@@ -128,7 +139,7 @@ class SVMLinearParams(Strict):
     """Most liblinear iterations."""
 
 
-class SVMRBFParams(Strict):
+class SVMRBFParams(ModelSection):
     """RBF-kernel SVM; probabilities from a sigmoid of the margin.
 
     A kernel SVM costs O(n²) memory and more than O(n²) time: past ``max_rows`` training rows
@@ -147,7 +158,7 @@ class SVMRBFParams(Strict):
     stops with an error."""
 
 
-class MLPParams(Strict):
+class MLPParams(ModelSection):
     """Section ``train.mlp``: a multilayer perceptron (scikit-learn), early stopping."""
 
     hidden_layer_sizes: list[Annotated[int, Field(gt=0)]] = Field(
@@ -164,7 +175,7 @@ class MLPParams(Strict):
     """Customers per minibatch."""
 
 
-class RulesParams(Strict):
+class RulesParams(ModelSection):
     """The current business rules: points per risk signal, churn risk = points / max points."""
 
     recency_days: float = Field(21.0, gt=0)
@@ -187,36 +198,25 @@ class ThresholdParams(Strict):
     """The threshold of `method: fixed`."""
 
 
-MODEL_NAMES = (
-    "rules",
-    "logreg",
-    "tree",
-    "forest",
-    "xgboost",
-    "lightgbm",
-    "catboost",
-    "svm_linear",
-    "svm_rbf",
-    "mlp",
-)
-ModelName = Literal[
-    "rules",
-    "logreg",
-    "tree",
-    "forest",
-    "xgboost",
-    "lightgbm",
-    "catboost",
-    "svm_linear",
-    "svm_rbf",
-    "mlp",
-]
+def model_sections(params: type[Strict]) -> tuple[str, ...]:
+    """The names of the :class:`ModelSection` fields of ``params`` (a ``TrainParams``), in order."""
+    return tuple(
+        name
+        for name, field in params.model_fields.items()
+        if isinstance(field.annotation, type) and issubclass(field.annotation, ModelSection)
+    )
+
+
+def _one_of(name: str, names: tuple[str, ...]) -> str:
+    if name not in names:
+        raise ValueError(f"must be one of {', '.join(names)}")
+    return name
 
 
 class TrainParams(Strict):
     """Section ``train``: the model of the train stage, its calibration and threshold."""
 
-    model: ModelName = "xgboost"
+    model: str = "xgboost"
     """The model to fit: a name of the registry (`churnlab select --apply` writes the
     leaderboard's choice here)."""
     seed: int = Field(42, ge=0)
@@ -251,6 +251,16 @@ class TrainParams(Strict):
     """Hyper-parameters of `svm_rbf`, an RBF-kernel SVM."""
     mlp: MLPParams = MLPParams()
     """Hyper-parameters of `mlp`, a multilayer perceptron."""
+
+    @field_validator("model")
+    @classmethod
+    def _a_model_section(cls, name: str) -> str:
+        return _one_of(name, model_sections(cls))
+
+
+MODEL_NAMES = model_sections(TrainParams)
+# A model name outside ``train``: checked against TrainParams's sections.
+ModelName = Annotated[str, AfterValidator(lambda name: _one_of(name, MODEL_NAMES))]
 
 
 class CVParams(Strict):

@@ -1,14 +1,15 @@
 """Per-customer explanations: additive contributions to the model's log-odds, and top reasons.
 
-For every model in the registry the contributions of one customer plus the base value sum to
-the model's margin (log-odds of churn):
+Each model's method is declared in its registry entry (``ModelSpec.contributions``, in
+:mod:`churnlab.modeling.zoo`); for every model that has one, the contributions of one customer
+plus the base value sum to the model's margin (log-odds of churn):
 
-- XGBoost: exact TreeSHAP from the booster (``pred_contribs=True``);
+- XGBoost, LightGBM and CatBoost: exact TreeSHAP from their own boosters;
 - logistic regression: coefficient × feature value (exact for a linear model);
 - rule-based baseline: the margin gained over "no signal" is shared equally among the signals
   the customer triggers;
-- LightGBM and CatBoost: their own exact TreeSHAP; linear SVM: coefficient × value, scaled by
-  the sigmoid that turns its margin into a probability.
+- linear SVM: coefficient × standardised value, scaled by the sigmoid that turns its margin
+  into a probability.
 
 A calibrated model (``CalibratedClassifierCV``) is explained through the model it wraps: the
 contributions sum to the uncalibrated log-odds. Calibration is monotone, so the customers'
@@ -22,44 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
-from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from churnlab.modeling.registry import RuleBasedModel, base_estimator
-from churnlab.modeling.zoo import CatBoostChurnClassifier, LightGBMClassifier, MarginSigmoid
+from churnlab.modeling.registry import base_estimator, spec_of
+from churnlab.modeling.spec import Contributions
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-12, 1 - 1e-12)
-    return np.log(p / (1 - p))
-
-
-def _xgboost(model: xgb.XGBClassifier, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    booster = model.get_booster()
-    best = getattr(model, "best_iteration", None)
-    iteration_range = (0, best + 1) if best is not None else (0, 0)
-    matrix = xgb.DMatrix(X, feature_names=[str(c) for c in X.columns])
-    values = booster.predict(matrix, pred_contribs=True, iteration_range=iteration_range)
-    return pd.DataFrame(values[:, :-1], index=X.index, columns=X.columns), values[:, -1]
-
-
-def _linear(model: LogisticRegression, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    values = X.to_numpy(dtype="float64") * model.coef_[0]
-    base = np.full(len(X), float(model.intercept_[0]))
-    return pd.DataFrame(values, index=X.index, columns=X.columns), base
-
-
-def _rules(model: RuleBasedModel, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    signals = model.signals(X)
-    points = signals.sum(axis=1).to_numpy()
-    margin = _logit(model.rate_by_points_[np.clip(points, 0, 6)])
-    base = np.full(len(X), float(_logit(model.rate_by_points_[:1])[0]))
-    share = np.divide(margin - base, points, out=np.zeros(len(X)), where=points > 0)
-    return signals.astype("float64").mul(share, axis=0), base
-
-
-def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> Contributions:
     """(contributions per feature, base value) for each row of a prepared customer frame."""
     model = pipeline.named_steps["model"]
     X = (
@@ -70,26 +40,20 @@ def contributions(pipeline: Pipeline, frame: pd.DataFrame) -> tuple[pd.DataFrame
     return model_contributions(model, X)
 
 
-def model_contributions(model, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-    """As :func:`contributions` for model inputs ``X`` already transformed by the featurizer."""
+def model_contributions(model, X: pd.DataFrame, approx: bool = False) -> Contributions:
+    """As :func:`contributions` for model inputs ``X`` already transformed by the featurizer.
+
+    ``approx``: the model's cheaper approximation where it has one (XGBoost's Saabas method,
+    ``serve.contributions: approx``), else its exact method.
+    """
     model = base_estimator(model)
-    if isinstance(model, (LightGBMClassifier, CatBoostChurnClassifier)):
-        values = model.contributions(X)
-        return pd.DataFrame(values[:, :-1], index=X.index, columns=X.columns), values[:, -1]
-    if isinstance(model, MarginSigmoid) and hasattr(model.estimator_[-1], "coef_"):
-        # log-odds = a * (w . standardised x + c) + b: each term a * w_j * z_j is exact.
-        scaler, inner = model.estimator_[0], model.estimator_[-1]
-        z = scaler.transform(X)
-        values = z * (model.a_ * inner.coef_[0])
-        base = np.full(len(X), model.a_ * float(inner.intercept_[0]) + model.b_)
-        return pd.DataFrame(values, index=X.index, columns=X.columns), base
-    if isinstance(model, xgb.XGBClassifier):
-        return _xgboost(model, X)
-    if isinstance(model, LogisticRegression):
-        return _linear(model, X)
-    if isinstance(model, RuleBasedModel):
-        return _rules(model, X)
-    raise NotImplementedError(f"no explanation method for {type(model).__name__}")
+    spec = spec_of(model)
+    method = spec.contributions if spec else None
+    if approx and spec and spec.approx_contributions:
+        method = spec.approx_contributions
+    if method is None:
+        raise NotImplementedError(f"no explanation method for {type(model).__name__}")
+    return method(model, X)
 
 
 def readable(feature: str) -> str:

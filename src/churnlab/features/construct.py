@@ -24,6 +24,24 @@ def _number(frame: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(frame[column], errors="coerce").astype("float64")
 
 
+def as_float(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64 (no copy when they already are); missing values become NaN."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        return values.astype("float64", copy=False)
+    out = np.full(values.shape, np.nan)
+    present = ~np.asarray(pd.isna(values), dtype=bool)
+    out[present] = values[present].astype("float64")
+    return out
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, NaN where the denominator is 0."""
+    nonzero = denominator != 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(nonzero, numerator / np.where(nonzero, denominator, 1.0), np.nan)
+
+
 class RatioFeatures(TransformerMixin, BaseEstimator):
     """Append ratios (zero denominator: NaN), products and ratios to a group's train median.
 
@@ -57,28 +75,45 @@ class RatioFeatures(TransformerMixin, BaseEstimator):
             }
         return self
 
-    def _group_ratio(self, X: pd.DataFrame, name: str, column: str, group: str) -> pd.Series:
+    def _group_median(self, name: str, groups: np.ndarray) -> np.ndarray:
+        """Each row's train median of its group (the overall median for an unseen group)."""
         learned = self.group_medians_[name]
         lookup = dict(zip(learned["groups"], learned["medians"], strict=True))
-        median = X[group].astype("string").map(lookup).astype("float64")
-        median = median.fillna(learned["overall"])
-        return _number(X, column) / median.where(median != 0)
+        groups = np.asarray(groups, dtype=object)
+        keys = np.where(pd.isna(groups), None, groups.astype(str))  # as fitted: text groups
+        median = np.array([lookup.get(k, np.nan) for k in keys.tolist()], dtype="float64")
+        return np.where(np.isnan(median), learned["overall"], median)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         check_is_fitted(self)
+        pairs = [*(self.ratios or {}).values(), *(self.products or {}).values()]
+        groups = (self.group_ratios or {}).values()
+        numbers = {c for pair in pairs for c in pair} | {column for column, _ in groups}
+        columns = {c: _number(X, c).to_numpy() for c in numbers if c in X}
+        columns.update({group: X[group].to_numpy() for _, group in groups})
         out = X.copy()
-        for name, (numerator, denominator) in (self.ratios or {}).items():
-            den = _number(out, denominator)
-            out[name] = _number(out, numerator) / den.where(den != 0)
-        for name, (left, right) in (self.products or {}).items():
-            out[name] = _number(out, left) * _number(out, right)
-        for name, (column, group) in (self.group_ratios or {}).items():
-            out[name] = self._group_ratio(X, name, column, group)
+        for name, values in self.apply(columns).items():
+            out[name] = values
         return out
 
+    def apply(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The appended columns from the input columns as arrays, numbers as floats or objects
+        (also the serving fast path's entry). A ratio or product may read one added before."""
+        data = dict(columns)
+        for name, (numerator, denominator) in (self.ratios or {}).items():
+            data[name] = _ratio(as_float(data[numerator]), as_float(data[denominator]))
+        for name, (left, right) in (self.products or {}).items():
+            data[name] = as_float(data[left]) * as_float(data[right])
+        for name, (column, group) in (self.group_ratios or {}).items():
+            median = self._group_median(name, data[group])
+            data[name] = as_float(data[column]) / np.where(median != 0, median, np.nan)
+        return {name: data[name] for name in self._added()}
+
+    def _added(self) -> list[str]:
+        return [*(self.ratios or {}), *(self.products or {}), *(self.group_ratios or {})]
+
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        added = [*(self.ratios or {}), *(self.products or {}), *(self.group_ratios or {})]
-        return np.asarray([*self.feature_names_in_, *added], dtype=object)
+        return np.asarray([*self.feature_names_in_, *self._added()], dtype=object)
 
 
 class Polynomial2(PolynomialFeatures):

@@ -33,18 +33,32 @@ class DateParts(TransformerMixin, BaseEstimator):
         self.n_features_in_ = X.shape[1]
         return self
 
-    def _part(self, when: pd.Series, part: str) -> pd.Series:
-        if part == "days_before_snapshot":
-            return (pd.Timestamp(self.reference) - when).dt.total_seconds() / 86_400.0
-        return getattr(when.dt, "day_of_week" if part == "dayofweek" else part)
-
     def transform(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self)
-        columns = []
-        for name in self.feature_names_in_:
-            when = pd.to_datetime(X[name], errors="coerce")
-            columns += [self._part(when, part) for part in self._parts()]
-        return np.column_stack([c.to_numpy(dtype="float64", na_value=np.nan) for c in columns])
+        when = [pd.to_datetime(X[name], errors="coerce") for name in self.feature_names_in_]
+        return self.apply(np.column_stack([w.to_numpy() for w in when]))
+
+    def apply(self, when: np.ndarray) -> np.ndarray:
+        """:meth:`transform` on a ``datetime64`` matrix, one column per date column, NaT when
+        missing (also the serving fast path's entry)."""
+        reference = np.datetime64(pd.Timestamp(self.reference).to_datetime64())
+        months = when.astype("datetime64[M]").astype("int64")
+        days = when.astype("datetime64[D]").astype("int64")
+        fields = {
+            "year": months // 12 + 1970,
+            "quarter": (months % 12) // 3 + 1,
+            "month": months % 12 + 1,
+            "dayofweek": (days + 3) % 7,  # 1970-01-01 was a Thursday; Monday = 0 as in pandas
+            # Seconds first, then days, as pandas' total_seconds() / 86_400 (the same bits).
+            "days_before_snapshot": (reference - when) / np.timedelta64(1, "s") / 86_400.0,
+        }
+        missing = np.isnat(when)
+        columns = [
+            np.where(missing[:, j], np.nan, fields[part][:, j].astype("float64"))
+            for j in range(when.shape[1])
+            for part in self._parts()
+        ]
+        return np.column_stack(columns)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         return np.asarray(

@@ -4,7 +4,9 @@ scikit-learn's transformers validate, copy and wrap their input on every call; w
 output that overhead is milliseconds per transformer, so one customer took 50–75 ms to
 featurize (measured, `benchmarks/bench_serving.py`) although the arithmetic is microseconds.
 :func:`compile_featurizer` reads the fitted parameters of the steps it knows (imputers,
-scalers, encoders, the project's own transformers) and replays them on plain arrays. A step it
+scalers, encoders) and replays them on plain arrays; the project's own transformers have an
+array-level ``apply`` that their ``transform`` calls too, so their arithmetic is written once
+and the fast path calls it. A step it
 does not know is called through its own ``transform`` on a small DataFrame, so the fast path is
 never wrong, only slower for that step. ``tests/test_fastpath.py`` checks bit-equality with
 the fitted default featurizer on real rows, missing values and unseen categories; with SVD or
@@ -27,6 +29,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder, OrdinalEncoder, StandardScaler
 
 from churnlab.features import DateParts, DenseTfidf, Log1p, OutlierBounds, RatioFeatures
+from churnlab.features.construct import as_float
 from churnlab.features.transform import SkewTransform
 
 Columns = Mapping[str, np.ndarray]
@@ -35,15 +38,6 @@ Step = Callable[[np.ndarray], np.ndarray]
 
 def _is_missing(values: np.ndarray) -> np.ndarray:
     return np.asarray(pd.isna(values), dtype=bool)
-
-
-def _float(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind == "f":
-        return values.astype("float64", copy=False)
-    out = np.full(values.shape, np.nan)
-    present = ~_is_missing(values)
-    out[present] = values[present].astype("float64")
-    return out
 
 
 def _simple_imputer(step: SimpleImputer) -> Step | None:
@@ -56,7 +50,7 @@ def _simple_imputer(step: SimpleImputer) -> Step | None:
     def impute(X: np.ndarray) -> np.ndarray:
         missing = _is_missing(X)
         if numeric:
-            X = _float(X)
+            X = as_float(X)
             out = np.where(missing, stats, X)
         else:
             out = np.where(missing, stats.astype(object), X.astype(object))
@@ -70,7 +64,7 @@ def _simple_imputer(step: SimpleImputer) -> Step | None:
 def _standard_scaler(step: StandardScaler) -> Step:
     mean = step.mean_ if step.with_mean else 0.0
     scale = step.scale_ if step.with_std else 1.0
-    return lambda X: (_float(X) - mean) / scale
+    return lambda X: (as_float(X) - mean) / scale
 
 
 def _lookup(values: np.ndarray, categories: np.ndarray, missing_code: float) -> np.ndarray:
@@ -129,47 +123,25 @@ def _one_hot_encoder(step: OneHotEncoder) -> Step | None:
 
 
 def _datetimes(values: np.ndarray) -> np.ndarray:
+    # Microseconds, the unit pandas gives the training frame's dates.
     if values.dtype.kind == "M":
-        return values.astype("datetime64[s]")
+        return values.astype("datetime64[us]")
     try:  # datetime, Timestamp, ISO strings and None convert directly
-        return np.array([None if pd.isna(v) else v for v in values.tolist()], "datetime64[s]")
+        return np.array([None if pd.isna(v) else v for v in values.tolist()], "datetime64[us]")
     except (TypeError, ValueError):
-        return pd.to_datetime(pd.Series(values), errors="coerce").to_numpy("datetime64[s]")
+        return pd.to_datetime(pd.Series(values), errors="coerce").to_numpy("datetime64[us]")
 
 
 def _date_parts(step: DateParts) -> Step:
-    reference = np.datetime64(pd.Timestamp(step.reference).to_datetime64(), "s")
-    parts = step._parts()
-
-    def parts_of(when: np.ndarray) -> dict[str, np.ndarray]:
-        months = when.astype("datetime64[M]").astype("int64")
-        days = when.astype("datetime64[D]").astype("int64")
-        return {
-            "year": months // 12 + 1970,
-            "quarter": (months % 12) // 3 + 1,
-            "month": months % 12 + 1,
-            "dayofweek": (days + 3) % 7,  # 1970-01-01 was a Thursday; Monday = 0 as in pandas
-            "days_before_snapshot": (reference - when).astype("float64") / 86_400.0,
-        }
-
-    def date_parts(X: np.ndarray) -> np.ndarray:
-        columns = []
-        for j in range(X.shape[1]):
-            when = _datetimes(X[:, j])
-            missing = np.isnat(when)
-            fields = parts_of(when)
-            columns += [np.where(missing, np.nan, fields[p].astype("float64")) for p in parts]
-        return np.column_stack(columns)
-
-    return date_parts
+    return lambda X: step.apply(np.column_stack([_datetimes(column) for column in X.T]))
 
 
 def _outlier_bounds(step: OutlierBounds) -> Step:
-    return lambda X: step.apply(_float(X))
+    return lambda X: step.apply(as_float(X))
 
 
 def _skew(step: SkewTransform) -> Step:
-    return lambda X: step.apply(_float(X))
+    return lambda X: step.apply(as_float(X))
 
 
 def _bins(step: KBinsDiscretizer) -> Step | None:
@@ -178,7 +150,7 @@ def _bins(step: KBinsDiscretizer) -> Step | None:
     edges = [e[1:-1] for e in step.bin_edges_]
 
     def bins(X: np.ndarray) -> np.ndarray:
-        values = _float(X).copy()
+        values = as_float(X).copy()
         for j, inner in enumerate(edges):
             values[:, j] = np.searchsorted(inner, values[:, j], side="right")
         return values
@@ -218,7 +190,7 @@ def _dense_tfidf(step: DenseTfidf) -> Step:
 
 
 def _log1p(step: Log1p) -> Step:
-    return lambda X: np.log1p(np.clip(_float(X), 0.0, None))
+    return lambda X: np.log1p(np.clip(as_float(X), 0.0, None))
 
 
 COMPILERS: dict[type, Callable] = {
@@ -256,30 +228,6 @@ def _compile_steps(transformer, columns: list[str]) -> list[Step]:
     return compiled
 
 
-def _ratios(step: RatioFeatures) -> Callable[[dict], dict]:
-    def number(columns: dict, name: str) -> np.ndarray:
-        return _float(np.asarray(columns[name]))
-
-    def add(columns: dict) -> dict:
-        for name, (numerator, denominator) in (step.ratios or {}).items():
-            den, num = number(columns, denominator), number(columns, numerator)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                columns[name] = np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
-        for name, (left, right) in (getattr(step, "products", None) or {}).items():
-            columns[name] = number(columns, left) * number(columns, right)
-        for name, (column, group) in (getattr(step, "group_ratios", None) or {}).items():
-            learned = step.group_medians_[name]
-            lookup = dict(zip(learned["groups"], learned["medians"], strict=True))
-            keys = [None if pd.isna(v) else str(v) for v in np.asarray(columns[group]).tolist()]
-            median = np.array([lookup.get(k, np.nan) for k in keys], dtype="float64")
-            median = np.where(np.isnan(median), learned["overall"], median)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                columns[name] = number(columns, column) / np.where(median != 0, median, np.nan)
-        return columns
-
-    return add
-
-
 class CompiledFeaturizer:
     """``featurizer.transform`` for column arrays, without scikit-learn's per-call overhead."""
 
@@ -291,7 +239,7 @@ class CompiledFeaturizer:
             raise TypeError("the fast path needs remainder='drop'")
         self.input_columns = list(featurizer.feature_names_in_)
         self.feature_names = list(featurizer.get_feature_names_out())
-        self._ratios = _ratios(ratios)
+        self._ratios = ratios
         self._groups = [
             (list(cols), _compile_steps(transformer, list(cols)))
             for name, transformer, cols in columns.transformers_
@@ -305,7 +253,8 @@ class CompiledFeaturizer:
             names = list(step.get_feature_names_out(names))
 
     def transform(self, columns: Columns) -> np.ndarray:
-        data = self._ratios({c: np.asarray(columns[c], dtype=object) for c in self.input_columns})
+        data = {c: np.asarray(columns[c], dtype=object) for c in self.input_columns}
+        data.update(self._ratios.apply(data))
         blocks = []
         for names, steps in self._groups:
             X = np.column_stack([np.asarray(data[c]) for c in names]).astype(object)

@@ -25,7 +25,7 @@ from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit
 from churnlab.config.params import TrainParams
 from churnlab.errors import UserError
 from churnlab.metrics import max_f1_threshold
-from churnlab.modeling.registry import spec_for
+from churnlab.modeling.registry import REGISTRY, spec_for
 
 METRICS = ("roc_auc", "pr_auc", "f1", "fit_s", "predict_s")
 
@@ -93,15 +93,14 @@ def score_fold(name: str, p: TrainParams, X, y, X_valid, y_valid, train, held_ou
 
 
 def single_threaded(p: TrainParams) -> TrainParams:
-    """The same params with every model on one thread (folds run in parallel instead)."""
-    return p.model_copy(
-        update={
-            "xgboost": p.xgboost.model_copy(update={"n_jobs": 1}),
-            "lightgbm": p.lightgbm.model_copy(update={"n_jobs": 1}),
-            "catboost": p.catboost.model_copy(update={"thread_count": 1}),
-            "forest": p.forest.model_copy(update={"n_jobs": 1}),
-        }
-    )
+    """The same params with every model on one thread (folds run in parallel instead): each
+    registry entry's ``single_threaded`` update of its section."""
+    update = {
+        spec.name: spec.section(p).model_copy(update=spec.single_threaded)
+        for spec in REGISTRY.values()
+        if spec.single_threaded
+    }
+    return p.model_copy(update=update)
 
 
 def cross_validate(

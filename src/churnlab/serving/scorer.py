@@ -1,8 +1,10 @@
 """Scoring prepared customers with the packaged model: probability, decision, tier, reasons.
 
 The API and the batch scorer share :class:`Scorer`. The featurizer runs once per batch; the
-probability comes from the model's own ``predict_proba`` (so it equals the offline pipeline's)
-and the reasons from :mod:`churnlab.evaluation.explain` on the same transformed features.
+probability comes from the model's own ``predict_proba`` (so it equals the offline pipeline's),
+or from its registry entry's faster ``probability`` with the calibration map replayed on top
+(the same values), and the reasons from :mod:`churnlab.evaluation.explain` on the same
+transformed features.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import xgboost as xgb
 from sklearn.pipeline import Pipeline
 
 from churnlab import io, package
@@ -28,7 +29,7 @@ from churnlab.errors import UserError
 from churnlab.evaluation import explain
 from churnlab.features.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.modeling.calibration import calibrated_from_base
-from churnlab.modeling.registry import base_estimator
+from churnlab.modeling.registry import base_estimator, spec_of
 
 
 def git_revision(where: Path) -> str | None:
@@ -66,17 +67,12 @@ def risk_tiers(probability: np.ndarray, serve: ServeParams) -> np.ndarray:
     return labels[np.searchsorted(np.asarray(serve.tier_bounds), probability, side="right")]
 
 
-# Requests up to this many customers run XGBoost on one thread (see Scorer._xgboost_small).
-SMALL_BATCH = 64
-
-
 @dataclass
 class Scorer:
     pipeline: Pipeline
     metadata: dict[str, Any]
     serve: ServeParams
     fast: CompiledFeaturizer | None = field(default=None, repr=False)
-    _small_booster: xgb.Booster | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         steps = self.pipeline.named_steps
@@ -87,6 +83,11 @@ class Scorer:
     def feature_names(self) -> list[str]:
         steps = self.pipeline.named_steps
         return list(steps["features"].get_feature_names_out()) if "features" in steps else []
+
+    @cached_property
+    def _column_index(self) -> pd.Index:
+        # Built once: making an Index from the names costs more than scoring one customer.
+        return pd.Index(self.feature_names, dtype=object)
 
     @cached_property
     def _readable_names(self) -> np.ndarray:
@@ -129,64 +130,36 @@ class Scorer:
         # (the schema in metadata.json is stored with sorted keys).
         return steps["features"].transform(frame[list(steps["features"].feature_names_in_)])
 
-    def _xgboost_small(self, model: xgb.XGBClassifier) -> xgb.Booster:
-        # One thread for small requests: waking XGBoost's thread pool cost ~20 ms per call
-        # on 2 cores (measured), far more than the trees themselves. Same values.
-        if self._small_booster is None:
-            self._small_booster = model.get_booster().copy()
-            self._small_booster.set_param({"nthread": 1})
-        return self._small_booster
+    def _probability(self, model, X: pd.DataFrame) -> np.ndarray:
+        base = base_estimator(model)
+        spec = spec_of(base)
+        probability = None
+        if spec is not None and spec.probability is not None:
+            probability = spec.probability(base, X)
+            if model is not base:  # the calibration map on top, replayed without sklearn
+                probability = calibrated_from_base(model, probability)
+        if probability is None:
+            probability = model.predict_proba(X)[:, 1]
+        return np.asarray(probability, dtype="float64")
 
     def predict(self, X) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
         """(probability, reason names, reason contributions) for model inputs ``X``."""
         model = self.pipeline.named_steps["model"]
-        k = self.serve.top_reasons
-        base = base_estimator(model)  # a calibrated model is explained through what it wraps
-        if isinstance(base, xgb.XGBClassifier):
-            return self._predict_xgboost(model, base, X, k)
         if not hasattr(X, "columns"):  # the fast path's matrix
-            X = pd.DataFrame(X, columns=self.feature_names)
-        probability = model.predict_proba(X)[:, 1].astype("float64")
+            X = pd.DataFrame(X, columns=self._column_index)
+        probability = self._probability(model, X)
+        k = self.serve.top_reasons
         if not k:
             return probability, None, None
-        try:
-            contribs, _ = explain.model_contributions(model, X)
+        approx = self.serve.contributions == "approx"
+        try:  # a calibrated model is explained through what it wraps
+            contribs, _ = explain.model_contributions(model, X, approx=approx)
         except NotImplementedError:  # a model without exact explanations: no reasons
             return probability, None, None
-        return (probability, *top_reason_arrays(contribs, k))
-
-    def _predict_xgboost(self, model, base: xgb.XGBClassifier, X, k: int):
-        names = list(X.columns) if hasattr(X, "columns") else self.feature_names
-        # XGBoost converts to float32 anyway; handing it the array skips its slow per-column
-        # pandas conversion (same values).
-        values = np.asarray(X, dtype="float32")
-        best = getattr(base, "best_iteration", None)
-        rounds = (0, best + 1) if best is not None else (0, 0)
-        small = len(values) <= SMALL_BATCH
-        booster = self._xgboost_small(base) if small else base.get_booster()
-        if small:
-            probability = booster.inplace_predict(values, iteration_range=rounds)
-            if model is not base:  # the calibration map on top, replayed without sklearn
-                probability = calibrated_from_base(model, probability)
-        if not small or probability is None:
-            probability = model.predict_proba(values)[:, 1]
-        probability = np.asarray(probability, dtype="float64")
-        if not k:
-            return probability, None, None
-        matrix = xgb.DMatrix(values, nthread=1 if small else -1)
-        contribs = booster.predict(
-            matrix,
-            pred_contribs=True,
-            approx_contribs=self.serve.contributions == "approx",
-            iteration_range=rounds,
-            validate_features=False,
-        )
-        readable = (
-            self._readable_names
-            if names == self.feature_names
-            else np.asarray([explain.readable(c) for c in names], dtype=object)
-        )
-        return (probability, *top_reasons_of(contribs[:, :-1].astype("float64"), readable, k))
+        if not contribs.columns.equals(self._column_index):
+            return (probability, *top_reason_arrays(contribs, k))
+        values = contribs.to_numpy(dtype="float64")
+        return (probability, *top_reasons_of(values, self._readable_names, k))
 
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score rows already validated by :func:`churnlab.data.input_contract.validate_frame`."""

@@ -1,0 +1,115 @@
+"""CatBoost (``train.model: catboost``): ordered boosting, symmetric trees, early-stopped on
+validation.
+
+The wrapper's argument defaults are those of ``train.catboost`` (``CatBoostParams``), read
+from the params model rather than written again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab.config.models import CatBoostParams, TrainParams
+from churnlab.modeling.spec import ModelSpec, qualified
+from churnlab.modeling.zoo.common import as_matrix, positive_weight
+from churnlab.modeling.zoo.native import NativeBoosted, fit_native, native_contributions
+
+_DEFAULT = CatBoostParams()
+
+
+class CatBoostChurnClassifier(NativeBoosted):
+    """CatBoost (ordered boosting, symmetric trees) with early stopping on a validation set."""
+
+    def __init__(
+        self,
+        iterations=_DEFAULT.iterations,
+        learning_rate=_DEFAULT.learning_rate,
+        depth=_DEFAULT.depth,
+        l2_leaf_reg=_DEFAULT.l2_leaf_reg,
+        scale_pos_weight=1.0,
+        early_stopping_rounds=_DEFAULT.early_stopping_rounds,
+        thread_count=_DEFAULT.thread_count,
+        random_state=0,
+    ):
+        self.iterations = iterations
+        self.learning_rate = learning_rate
+        self.depth = depth
+        self.l2_leaf_reg = l2_leaf_reg
+        self.scale_pos_weight = scale_pos_weight
+        self.early_stopping_rounds = early_stopping_rounds
+        self.thread_count = thread_count
+        self.random_state = random_state
+
+    def fit(self, X, y, X_valid=None, y_valid=None):
+        from catboost import CatBoostClassifier
+
+        model = CatBoostClassifier(
+            iterations=self.iterations,
+            learning_rate=self.learning_rate,
+            depth=self.depth,
+            l2_leaf_reg=self.l2_leaf_reg,
+            scale_pos_weight=self.scale_pos_weight,
+            thread_count=self.thread_count,
+            random_seed=self.random_state,
+            verbose=False,
+            allow_writing_files=False,
+        )
+        kwargs = {}
+        if X_valid is not None:
+            kwargs = {
+                "eval_set": (as_matrix(X_valid), np.asarray(y_valid)),
+                "early_stopping_rounds": self.early_stopping_rounds,
+                "use_best_model": True,
+            }
+        model.fit(as_matrix(X), np.asarray(y), **kwargs)
+        return self._fitted(model, int(model.get_best_iteration() or model.tree_count_ - 1), X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        p = self.booster_.predict(as_matrix(X), prediction_type="Probability")[:, 1]
+        return np.column_stack([1 - p, p])
+
+    def contributions(self, X) -> np.ndarray:
+        """Exact SHAP values in log-odds: one column per feature plus the base value."""
+        from catboost import Pool
+
+        return self.booster_.get_feature_importance(Pool(as_matrix(X)), type="ShapValues")
+
+    def _dump(self, booster) -> bytes:
+        return bytes(booster._serialize_model())
+
+    def _load(self, blob: bytes):
+        from catboost import CatBoostClassifier
+
+        model = CatBoostClassifier()
+        model.load_model(blob=blob)
+        return model
+
+
+def make(p: TrainParams, y: np.ndarray) -> CatBoostChurnClassifier:
+    return CatBoostChurnClassifier(
+        **p.catboost.model_dump(), scale_pos_weight=positive_weight(y, p), random_state=p.seed
+    )
+
+
+def importance(model: CatBoostChurnClassifier, names: list[str]) -> pd.Series:
+    values = model.booster_.get_feature_importance()
+    return pd.Series(values, index=names, name="prediction_values_change")
+
+
+SPECS = (
+    ModelSpec(
+        name="catboost",
+        params=CatBoostParams,
+        make=make,
+        estimator=CatBoostChurnClassifier,
+        fit=fit_native,
+        complexity=9,
+        importance=importance,
+        contributions=native_contributions,
+        single_threaded={"thread_count": 1},
+        trusted_types=(qualified(CatBoostChurnClassifier),),
+    ),
+)
