@@ -119,7 +119,8 @@ def test_post_snapshot_events_change_no_feature(raw_data, log, mapped):
         customers_of(raw_data), pd.concat([log, after], ignore_index=True), p, WINDOWS
     )
     assert figures["rows_read"] == len(log) + len(after)
-    features = [c for c in EVENT_FEATURES if c != TARGET]
+    features = [c for c in mapped if c != TARGET]  # the all-time features too
+    assert {"logins_total", "overdue_ratio", "type_ticket_total"} <= set(features)
     pd.testing.assert_frame_equal(more[features], mapped[features])
     assert not more["ticket_text"].str.contains("cancel now").any()
     # The login at the snapshot instant counts for the label: churners among them now stay.
@@ -186,6 +187,7 @@ def test_stage_prepares_the_snapshot(stage_run, snapshot_frame, log):
     columns = io.read_json(stage_run / "data/prepared/schema.json")["columns"]
     assert columns["ticket_text"]["type"] == "text"
     assert columns["logins_30d"]["type"] == "numeric"
+    assert columns["type_payment_failed_total"]["type"] == "numeric"  # few values, still counts
     assert columns["signup_date"]["type"] == "datetime"
     names = list(pd.read_parquet(stage_run / "data/features/train.parquet").columns)
     assert any(n.startswith("text__") for n in names)

@@ -13,6 +13,26 @@ from pydantic import Field, model_validator
 from churnlab.config.base import Strict as _Strict
 
 
+class AllTimeParams(_Strict):
+    """All-time features of the event log (events strictly before the snapshot), each family
+    switchable; see the docs page "Your own data"."""
+
+    frequency: bool = True
+    """`logins_total`: activity events before the snapshot, all time."""
+    monetary: bool = True
+    """`spend_total` and `spend_mean`: total and mean amount, all time (needs `amount`)."""
+    age: bool = True
+    """`days_since_first_event`: customer age, days from the first event to the snapshot."""
+    gaps: bool = True
+    """`gap_mean_days`, `gap_last_days` (between activity events) and `overdue_ratio`
+    (`days_since_last_login` over `gap_mean_days`)."""
+    type_counts: bool = True
+    """`type_<name>_total`: events per type, all time (needs `type`)."""
+    max_types: int = Field(default=10, ge=1)
+    """The most frequent types (before the snapshot) that get their own count; the rest are
+    counted together in `type_other_total`."""
+
+
 class EventsParams(_Strict):
     """An event/transaction log beside the customers table (multi-table user data).
 
@@ -48,6 +68,8 @@ class EventsParams(_Strict):
     label); empty = every event."""
     failed_types: list[str] = Field(default_factory=list)
     """Event types that are failed payments (`failed_payments_90d`; not counted in spend)."""
+    all_time: AllTimeParams = AllTimeParams()
+    """All-time features (frequency, monetary, customer age, gaps, counts per type)."""
 
     @model_validator(mode="after")
     def _mapping_complete(self) -> EventsParams:

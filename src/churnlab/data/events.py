@@ -21,6 +21,7 @@ import pandas as pd
 
 from churnlab.config.columns import TARGET
 from churnlab.config.params import ColumnSpec, DataParams
+from churnlab.data.event_history import all_time_features
 from churnlab.data.snapshot import Windows, build_snapshot
 from churnlab.errors import UserError
 
@@ -61,24 +62,32 @@ def _column(frame: pd.DataFrame, column: str, key: str, where: str) -> pd.Series
 
 
 def event_frame(raw: pd.DataFrame, p: DataParams) -> pd.DataFrame:
-    """The log as ``customer_id, ts, amount, is_activity, is_failed, text, event_no``."""
+    """The log as ``customer_id, ts, amount, is_activity, is_failed, kind, text, event_no``."""
     e, where = p.events, "the event log " + p.events.path
     ids = _column(raw, e.customer_id, "data.events.customer_id", where)
     out = pd.DataFrame({"customer_id": ids.astype("str").str.strip()})
     when = _column(raw, e.timestamp, "data.events.timestamp", where)
     out["ts"] = _timestamps(when, f"data.events.timestamp {e.timestamp!r} in {where}")
+    if out["ts"].isna().all():
+        raise UserError(f"data.events.timestamp {e.timestamp!r} in {where} has no values")
     if e.amount:
         amount = _column(raw, e.amount, "data.events.amount", where)
+        if not pd.api.types.is_numeric_dtype(amount):  # blanks are missing, not bad
+            amount = amount.astype("string").str.strip().replace("", pd.NA)
         out["amount"] = pd.to_numeric(amount, errors="coerce").astype("float64")
         bad = amount.notna() & out["amount"].isna()
         if bad.any():
-            raise UserError(f"data.events.amount {e.amount!r}: {int(bad.sum())} non-numbers")
+            raise UserError(
+                f"data.events.amount {e.amount!r} in {where}: {int(bad.sum())} value(s) are not "
+                f"numbers, e.g. {amount[bad].iloc[0]!r}"
+            )
     out["is_activity"], out["is_failed"] = True, False
     if e.type:
         kind = _column(raw, e.type, "data.events.type", where).astype("string").str.strip()
         if e.activity_types:
             out["is_activity"] = kind.isin(e.activity_types).fillna(False).astype(bool)
         out["is_failed"] = kind.isin(e.failed_types).fillna(False).astype(bool)
+        out["kind"] = kind.where(kind != "")
     if e.text:
         text = _column(raw, e.text, "data.events.text", where).astype("str").str.strip()
         out["text"] = text.where(text != "")
@@ -206,20 +215,33 @@ def snapshot_table(
         "customers_active_at_snapshot": len(active),
     }
     reserved = set(generated_names(w)) - ({"tenure_days"} if "signup_date" not in active else set())
+    _check_no_clash(active, reserved, p)
+    con = duckdb.connect()
+    try:
+        con.execute("SET threads TO 2")
+        register_views(con, events, p)
+        table = build_snapshot(con, active, w)
+        e = p.events
+        history = all_time_features(
+            con, table["customer_id"], w.snapshot, e.all_time, bool(e.amount), bool(e.type)
+        )
+    finally:
+        con.close()
+    _check_no_clash(active, set(history.columns), p)
+    table = table.drop(columns=_unmapped_features(p, w)).join(history, on="customer_id")
+    table.attrs["event_features"] = [
+        c for c in [*generated_names(w), *history.columns] if c in table and c != TARGET
+    ]
+    return table, figures
+
+
+def _check_no_clash(active: pd.DataFrame, reserved: set[str], p: DataParams) -> None:
     clash = sorted(set(active) & reserved)
     if clash:
         raise UserError(
             f"the customers table {p.path} has column(s) {clash}, names of features computed "
             "from the event log; rename or drop them"
         )
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2")
-        register_views(con, events, p)
-        table = build_snapshot(con, active, w)
-    finally:
-        con.close()
-    return table.drop(columns=_unmapped_features(p, w)), figures
 
 
 def generated_names(w: Windows) -> dict[str, str]:
@@ -237,11 +259,9 @@ def as_single_table(p: DataParams, table: pd.DataFrame, w: Windows) -> DataParam
     The event features get fixed types: they are point-in-time by construction, so the
     single-column leakage heuristic (meant for columns of unknown origin) is not applied.
     """
-    fixed = {
-        c: ColumnSpec(type=kind)
-        for c, kind in generated_names(w).items()
-        if kind != "label" and c in table
-    }
+    kinds = generated_names(w)
+    names = table.attrs.get("event_features") or [c for c in kinds if c in table]
+    fixed = {c: ColumnSpec(type=kinds.get(c, "numeric")) for c in names if c != TARGET}
     columns = {**fixed, **p.columns}
     return p.model_copy(
         update={"target": TARGET, "positive": 1, "id": "customer_id", "columns": columns}
