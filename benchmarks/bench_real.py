@@ -55,7 +55,7 @@ from churnlab.config.columns import TARGET
 from churnlab.data import privacy
 from churnlab.data.splitting import split_customers
 from real_data import BENCH_SALT, DATA_DIR, TABLES, Table, load_table
-from real_peers import NOTEBOOK_PEERS, AutoGluonPeer, churnlab_scores
+from real_peers import CHOSEN, NOTEBOOK_PEERS, AutoGluonPeer, churnlab_scores
 
 log = logging.getLogger("bench_real")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -91,6 +91,16 @@ def timed(fn, *args) -> tuple[np.ndarray, float]:
     return np.asarray(scores, dtype="float64"), round(time.perf_counter() - start, 2)
 
 
+def chosen(summary: dict) -> dict:
+    """What churnlab's train chose on one split: the model, its selection board, the refit."""
+    selection = summary.get("selection", {})
+    board = {
+        name: row.get("oof_roc_auc", "skipped")
+        for name, row in selection.get("candidates", {}).items()
+    }
+    return {"model": summary["model"], "candidates": board, "refit": summary["refit"]["method"]}
+
+
 def run_seed(table: Table, seed: int, autogluon: AutoGluonPeer) -> dict:
     """Every method's test scores (and seconds) on split seed ``seed`` of ``table``."""
     split = table.params.split.model_copy(update={"seed": seed})
@@ -106,6 +116,7 @@ def run_seed(table: Table, seed: int, autogluon: AutoGluonPeer) -> dict:
         *((name, fn, (X_fit, y_fit, X_test)) for name, fn in NOTEBOOK_PEERS.items()),
     ):
         out["scores"][method], out["seconds"][method] = timed(fn, *fn_args)
+    out["runs"]["churnlab"] = chosen(CHOSEN[-1])
     peer_split = {
         "file_sha256": table.file_sha256,
         "fit_rows": table.row_ids.loc[fit_keys].to_numpy(),
@@ -143,6 +154,7 @@ def table_results(table: Table, runs: list[dict], seeds: list[int], args) -> dic
                 reps[method],
                 args.confidence,
             )
+    methods["churnlab"]["chosen"] = [r["runs"]["churnlab"] for r in runs]
     ag_runs = [r["runs"]["autogluon"] for r in runs]
     if "autogluon" in methods:
         methods["autogluon"]["runs"] = ag_runs
@@ -175,7 +187,10 @@ def protocol(args, params) -> dict:
             if hasattr(t, t.model)
             else {},
             "calibration": t.calibration,
-            "fit": "train; early stopping and calibration on valid",
+            "refit": t.refit,
+            "select": t.select,
+            "bagging": t.bagging,
+            "fit": "churnlab.modeling.training.train, as the train stage calls it",
         },
         "peers": {
             "fit": "train+valid, raw user columns (id, target and data.columns drops removed; "

@@ -1,7 +1,7 @@
 """The methods of the real-data benchmark: churnlab's own train path and the peers.
 
-- :func:`churnlab_scores`: the train stage's path for any params (featurize on train, fit
-  ``train.model`` with early stopping on valid, calibrate on valid), scoring the test part;
+- :func:`churnlab_scores`: the train stage's path for any params (featurize on train, then
+  :func:`churnlab.modeling.training.train`, as the train stage calls it), scoring the test part;
 - :func:`notebook_lr` and :func:`notebook_xgb`: the data README's protocol on the raw user
   columns, fitted on train+valid;
 - :class:`AutoGluonPeer`: AutoGluon Tabular in its own virtualenv, run as a subprocess
@@ -37,17 +37,18 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurize
-from churnlab.modeling.calibration import calibrate
 from churnlab.modeling.registry import spec_for
+from churnlab.modeling.training import train
 
 HERE = Path(__file__).resolve().parent
 AUTOGLUON_SCRIPT = HERE / "peer_autogluon.py"
 PEERS_PYTHON = Path(os.environ.get("CHURNLAB_PEERS_PYTHON", "/work/peers-venv/bin/python"))
+CHOSEN: list[dict] = []  # metrics/train.json of each churnlab run, in run order
 LABEL = "__churned__"  # the label column of the CSVs given to AutoGluon (no user column name)
 
 
 def churnlab_scores(params: Params, parts: dict[str, pd.DataFrame], schema: dict) -> np.ndarray:
-    """Test churn probabilities of ``params.train.model`` trained as the train stage does."""
+    """Test churn probabilities of the model the train stage would fit with ``params``."""
     done = featurize(parts, params.featurize, params.data.snapshot_date, schema)
     spec = spec_for(params.train.model)
     data = {}
@@ -55,8 +56,9 @@ def churnlab_scores(params: Params, parts: dict[str, pd.DataFrame], schema: dict
         X = matrix.drop(columns=[TARGET]) if spec.uses_features else feature_frame(parts[name])
         data[name] = (X, matrix[TARGET].to_numpy())
     (X, y), (Xv, yv), (Xt, _) = data["train"], data["valid"], data["test"]
-    fitted = spec.fit(spec.make(params.train, y), X, y, Xv, yv)
-    return calibrate(fitted, Xv, yv, params.train.calibration).predict_proba(Xt)[:, 1]
+    trained = train(params, X, y, Xv, yv)
+    CHOSEN.append(trained.summary)  # what train chose (selection, refit), for the report
+    return trained.calibrated.predict_proba(Xt)[:, 1]
 
 
 def text_columns(frame: pd.DataFrame) -> list[str]:

@@ -46,6 +46,7 @@ TRUSTED_TYPES = sorted(
         "sklearn.tree._tree.Tree",
         "churnlab.modeling.registry.RuleBasedModel",
         # The model zoo and calibration (issue 5).
+        "churnlab.modeling.bagging.FoldBag",
         "churnlab.modeling.calibration.LogOdds",
         "churnlab.modeling.zoo.CatBoostChurnClassifier",
         "churnlab.modeling.zoo.LightGBMClassifier",
