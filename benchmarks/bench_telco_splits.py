@@ -26,10 +26,7 @@ from churnlab.config.params import parse_params
 from churnlab.data import privacy, sources
 from churnlab.data.splitting import split_customers
 from churnlab.data.userdata import prepare_user_table
-from churnlab.features import feature_frame
-from churnlab.features.fit import featurize
-from churnlab.modeling.calibration import calibrate
-from churnlab.modeling.registry import spec_for
+from real_peers import churnlab_scores  # a sibling module (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT.parent / "shared" / "data" / "telco_customer_churn.csv"
@@ -37,17 +34,9 @@ OUT = ROOT / "benchmarks" / "results" / "telco_splits.json"
 
 
 def test_auc(params, parts, schema, model: str) -> float:
-    done = featurize(parts, params.featurize, params.data.snapshot_date, schema)
-    spec = spec_for(model)
-    data = {}
-    for name, matrix in done.matrices.items():
-        X = matrix.drop(columns=[TARGET]) if spec.uses_features else feature_frame(parts[name])
-        data[name] = (X, matrix[TARGET].to_numpy())
-    p = params.train.model_copy(update={"model": model})
-    (X, y), (Xv, yv), (Xt, yt) = data["train"], data["valid"], data["test"]
-    fitted = spec.fit(spec.make(p, y), X, y, Xv, yv)
-    calibrated = calibrate(fitted, Xv, yv, p.calibration)
-    return float(roc_auc_score(yt, calibrated.predict_proba(Xt)[:, 1]))
+    train = params.train.model_copy(update={"model": model})
+    scores = churnlab_scores(params.model_copy(update={"train": train}), parts, schema)
+    return float(roc_auc_score(parts["test"][TARGET].to_numpy(), scores))
 
 
 def main() -> None:

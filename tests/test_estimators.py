@@ -18,6 +18,7 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -41,6 +42,57 @@ def discover() -> dict[str, type]:
             ):
                 assert found.setdefault(cls.__name__, cls) is cls, f"two {cls.__name__} classes"
     return found
+
+
+FOLDBAG_PREFIT = "wraps fold models fitted elsewhere (on 3 features): fit only records them"
+FOLDBAG_EXPECTED = dict.fromkeys(
+    [
+        "check_fit_score_takes_y",
+        "check_estimators_overwrite_params",
+        "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self",
+        "check_readonly_memmap_input",
+        "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit",
+        "check_estimators_dtypes",
+        "check_complex_data",
+        "check_dtype_object",
+        "check_estimators_empty_data_messages",
+        "check_pipeline_consistency",
+        "check_estimators_nan_inf",
+        "check_estimator_sparse_tag",
+        "check_estimator_sparse_array",
+        "check_estimator_sparse_matrix",
+        "check_estimators_pickle",
+        "check_f_contiguous_array_estimator",
+        "check_classifier_data_not_an_array",
+        "check_classifiers_one_label",
+        "check_classifiers_classes",
+        "check_classifiers_train",
+        "check_classifiers_regression_target",
+        "check_supervised_y_no_nan",
+        "check_supervised_y_2d",
+        "check_decision_proba_consistency",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+        "check_fit2d_1sample",
+        "check_fit2d_1feature",
+        "check_dict_unchanged",
+        "check_fit_idempotent",
+        "check_fit_check_is_fitted",
+        "check_n_features_in",
+        "check_fit1d",
+        "check_fit2d_predict1d",
+        "check_requires_y_none",
+    ],
+    FOLDBAG_PREFIT,
+)
+
+
+def _three_feature_model() -> LogisticRegression:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    return LogisticRegression().fit(X, (X[:, 0] > 0).astype(int))
 
 
 @dataclass(frozen=True)
@@ -207,6 +259,42 @@ ENTRIES: dict[str, Entry] = {
         lambda: DISCOVERED["LogOdds"](LogisticRegression()), dict.fromkeys(LOGODDS_CHECKS, PREFIT)
     ),
     "NativeBoosted": Entry(None),  # abstract: checked through LightGBM and CatBoost
+    # The refit's fold models served as one (churnlab.modeling.bagging): like LogOdds it wraps
+    # models fitted elsewhere, on 3 features here, so every check that fits or predicts on its
+    # own data or shape cannot apply; the API checks (clone, get_params, repr, tags) run.
+    "FoldBag": Entry(lambda: DISCOVERED["FoldBag"]([_three_feature_model()]), FOLDBAG_EXPECTED),
+    # An adapter inside the refit (churnlab.modeling.refit): it hands the calibrator the
+    # out-of-fold scores of column 0 as probabilities, is always "fitted" and never saved.
+    "ScoreColumn": Entry(
+        lambda: DISCOVERED["ScoreColumn"](),
+        dict.fromkeys(
+            [
+                "check_classifier_data_not_an_array",
+                "check_classifiers_classes",
+                "check_classifiers_one_label",
+                "check_classifiers_regression_target",
+                "check_classifiers_train",
+                "check_complex_data",
+                "check_dtype_object",
+                "check_estimator_sparse_array",
+                "check_estimator_sparse_matrix",
+                "check_estimator_sparse_tag",
+                "check_estimators_empty_data_messages",
+                "check_estimators_nan_inf",
+                "check_estimators_unfitted",
+                "check_fit1d",
+                "check_fit2d_predict1d",
+                "check_fit_check_is_fitted",
+                "check_fit_score_takes_y",
+                "check_n_features_in",
+                "check_n_features_in_after_fitting",
+                "check_pipeline_consistency",
+                "check_supervised_y_2d",
+                "check_supervised_y_no_nan",
+            ],
+            "reads column 0 as a probability; always fitted; an internal adapter, never saved",
+        ),
+    ),
     "MarginSigmoid": Entry(
         lambda: DISCOVERED["MarginSigmoid"](LinearSVC()),
         {

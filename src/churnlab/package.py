@@ -56,8 +56,10 @@ BASE_TYPES = (
     "sklearn.preprocessing._encoders.OneHotEncoder",
     "sklearn.preprocessing._encoders.OrdinalEncoder",
     "sklearn.preprocessing._data.StandardScaler",
-    # Calibration on validation (churnlab.modeling.calibration), around any model.
+    # Calibration on validation (churnlab.modeling.calibration), around any model, and the
+    # optional fold-bag of any model (churnlab.modeling.bagging).
     "churnlab.modeling.calibration.LogOdds",
+    "churnlab.modeling.bagging.FoldBag",
     "sklearn.calibration.CalibratedClassifierCV",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",

@@ -231,6 +231,27 @@ class TrainParams(Strict):
     log-odds), `isotonic` or `none`."""
     threshold: ThresholdParams = ThresholdParams()
     """How the decision threshold is chosen on validation."""
+    refit: Literal["auto", "train_valid", "train"] = "auto"
+    """`train_valid`: the final model is fitted on train+valid with the early-stopped number
+    of rounds scaled by the row ratio; calibration and threshold on out-of-fold scores over
+    train+valid (`docs/model-defaults.md`). `train`: fit on train, calibrate and choose the
+    threshold on valid (the behaviour before issue 13). `auto`: `train_valid` up to
+    20 000 train+valid rows, `train` above (the refit costs about seven fits)."""
+    refit_folds: int = Field(5, ge=2, le=20)
+    """Folds of the out-of-fold scores of `refit: train_valid`."""
+    bagging: Literal["none", "folds"] = "none"
+    """`folds`: serve the average log-odds of the out-of-fold models (fold-bagging) instead of
+    one model refitted on train+valid (`docs/model-defaults.md`: its cost and when it pays)."""
+    select: Literal["auto", "always", "never"] = "auto"
+    """Choose `model` among `candidates` by out-of-fold ROC-AUC on train+valid: `auto` for
+    user data (not the synthetic demo), `always`, or `never`."""
+    candidates: list[ModelName] = Field(
+        default_factory=lambda: ["xgboost", "lightgbm", "catboost", "logreg"]
+    )
+    """Models `select` tries after `model` (registry names; `model` itself always runs)."""
+    time_budget_s: float = Field(0.0, ge=0)
+    """Seconds `select` may spend; candidates that would start after it are skipped.
+    0 = by data size (`docs/model-defaults.md`)."""
     xgboost: XGBoostParams = XGBoostParams()
     """Hyper-parameters of `xgboost` (XGBoost's own argument names)."""
     logreg: LogRegParams = LogRegParams()

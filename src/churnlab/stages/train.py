@@ -1,10 +1,14 @@
-"""Stage train: fit ``train.model``, calibrate it and choose the threshold on validation.
+"""Stage train: fit ``train.model`` (or the model selected on user data), calibrate it and
+choose the threshold on held-out scores.
 
-The work is :func:`churnlab.modeling.training.train`; this stage writes what it returns: the
-inference pipeline (featurizer + calibrated model, one skops file), its metadata (threshold,
-validation metrics, best iteration, provenance), the training curves (dvclive),
-``metrics/train.json`` (with Brier/ECE before and after calibration and what the threshold
-does to a campaign) and the reliability diagram ``plots/calibration/``.
+The work is :func:`churnlab.modeling.training.train`: by default (``train.refit:
+train_valid``) the final model is refitted on train+valid and calibrated, and its threshold
+chosen, on out-of-fold scores; ``train.refit: train`` fits on train and uses validation. This
+stage writes what it returns: the inference pipeline (featurizer + calibrated model, one skops
+file), its metadata (threshold, held-out metrics, best iteration, provenance), the training
+curves of the model early-stopped on validation (dvclive), ``metrics/train.json`` (with
+Brier/ECE before and after calibration, what the threshold does to a campaign, the refit and
+the selection) and the reliability diagram ``plots/calibration/``.
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def provenance(params: Params) -> dict:
 
 
 def write_reliability(frames: dict, method: str) -> None:
-    """Reliability diagram of validation scores before and after calibration (CSV + PNG)."""
+    """Reliability diagram of held-out scores before and after calibration (CSV + PNG)."""
     out = paths.PLOTS / "calibration"
     io.write_csv(frames["before"], out / "reliability_before.csv")
     io.write_csv(frames["after"], out / "reliability_after.csv")
@@ -84,7 +88,7 @@ def write_reliability(frames: dict, method: str) -> None:
         {"before": frames["before"], f"after ({method})": frames["after"]},
         "mean_predicted",
         "observed_rate",
-        "Reliability (validation)",
+        "Reliability (held-out)",
         out / "reliability.png",
         diagonal="perfect calibration",
     )
@@ -95,7 +99,7 @@ def main(params: Params) -> None:
     spec = spec_for(p.model)
     X, y = inputs(params, "train", spec.uses_features)
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
-    log.info("training %s on %d rows x %d columns", p.model, *X.shape)
+    log.info("training %s on %d + %d rows x %d columns", p.model, len(y), len(y_valid), X.shape[1])
     trained = training.train(params, X, y, X_valid, y_valid)
     write_reliability(trained.reliability, p.calibration)
     steps = [("model", trained.calibrated)]
@@ -115,7 +119,8 @@ def main(params: Params) -> None:
     valid, calibration = summary["valid"], summary["calibration"]
     log_curves(trained.model, {"logloss": valid["log_loss"], "auc": valid["roc_auc"]})
     log.info(
-        "valid ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
+        "%s: held-out ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
+        summary["model"],
         valid["roc_auc"],
         calibration["brier_before"],
         calibration["brier_after"],

@@ -1,0 +1,158 @@
+"""Training on all the labelled data (refit on train+valid, out-of-fold calibration), selection
+within a time budget and fold-bagging (issue 13)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from churnlab import io, package
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.features import feature_frame
+from churnlab.modeling import autoselect, bagging, refit, training
+from churnlab.modeling.inputs import inputs
+from churnlab.stages import train
+from conftest import small_params
+
+
+def run_train(featurized_run, root, params):
+    shutil.copytree(featurized_run, root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        train.main(params)
+        return io.read_json(paths.METRICS / "train.json"), package.load(paths.PIPELINE)
+
+
+def corrupt_test_split(root) -> None:
+    """Shuffle the test labels and scramble every test feature: a model that read them changes."""
+    rng = np.random.default_rng(0)
+    for path in (root / paths.SPLIT / "test.parquet", root / paths.FEATURES / "test.parquet"):
+        if not path.exists():
+            continue
+        frame = io.read_table(path)
+        for column in frame.columns:
+            if pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = rng.permutation(frame[column].to_numpy())
+        frame[TARGET] = 1 - frame[TARGET]
+        io.write_table(frame, path)
+
+
+def test_refit_never_reads_the_test_split(featurized_run, tmp_path):
+    params = small_params()
+    summary, pipeline = run_train(featurized_run, tmp_path / "clean", params)
+    shutil.copytree(featurized_run, tmp_path / "corrupted_src")
+    corrupt_test_split(tmp_path / "corrupted_src")
+    corrupted, pipeline2 = run_train(tmp_path / "corrupted_src", tmp_path / "corrupted", params)
+    assert summary["refit"]["method"] == "train_valid"
+    assert corrupted["threshold"] == summary["threshold"]
+    assert corrupted["valid"] == summary["valid"]
+    valid = feature_frame(io.read_table(tmp_path / "clean" / paths.SPLIT / "valid.parquet"))
+    np.testing.assert_array_equal(pipeline.predict_proba(valid), pipeline2.predict_proba(valid))
+
+
+def scored_customers(summary) -> float:
+    """How many customers the threshold was chosen on (contacted / contacted share)."""
+    decision = summary["decision"]
+    return decision["contacted"] / decision["contacted_share"]
+
+
+def test_refit_fits_train_plus_valid_with_scaled_rounds(featurized_run, tmp_path):
+    summary, pipeline = run_train(featurized_run, tmp_path / "repo", small_params())
+    r = summary["refit"]
+    n_train = len(io.read_table(tmp_path / "repo" / paths.SPLIT / "train.parquet"))
+    n_valid = len(io.read_table(tmp_path / "repo" / paths.SPLIT / "valid.parquet"))
+    assert r["rows"] == n_train + n_valid
+    assert r["final_rounds"] == round(r["early_stopping_rounds_on_train"] * r["rows"] / n_train)
+    model = pipeline.named_steps["model"].calibrated_classifiers_[0].estimator.estimator.estimator
+    assert model.n_estimators == r["final_rounds"]
+    assert scored_customers(summary) == pytest.approx(n_train + n_valid, rel=0.01)
+
+
+def test_refit_train_keeps_the_validation_protocol(featurized_run, tmp_path):
+    summary, _ = run_train(
+        featurized_run, tmp_path / "repo", small_params(train={"refit": "train"})
+    )
+    n_valid = len(io.read_table(tmp_path / "repo" / paths.SPLIT / "valid.parquet"))
+    assert summary["refit"] == {"method": "train", "requested": "train", "scored_on": "validation"}
+    assert scored_customers(summary) == pytest.approx(n_valid, rel=0.01)
+
+
+def matrices(featurized_run, monkeypatch, params):
+    monkeypatch.chdir(featurized_run)
+    return (*inputs(params, "train", True), *inputs(params, "valid", True))
+
+
+def test_out_of_fold_scores_come_from_models_that_did_not_see_the_row(featurized_run, monkeypatch):
+    params = small_params()
+    X, y, Xv, yv = matrices(featurized_run, monkeypatch, params)
+    _, oof = refit.cross_fit("logreg", params.train, X, y, Xv, yv, 3)
+    X_all = refit.stack(X, Xv)
+    in_sample = np.mean([m.predict_proba(X_all)[:, 1] for m in oof.models], axis=0)
+    assert oof.rounds is None  # logistic regression has no rounds
+    assert len(oof.models) == 3 and len(oof.scores) == len(y) + len(yv)
+    assert not np.allclose(oof.scores, in_sample)
+
+
+def test_selection_respects_a_tiny_budget_and_records_it(featurized_run, monkeypatch):
+    params = small_params(
+        train={"select": "always", "time_budget_s": 1e-6, "candidates": ["logreg", "lightgbm"]}
+    )
+    X, y, Xv, yv = matrices(featurized_run, monkeypatch, params)
+    name, _, extra = autoselect.fit_selected(params, X, y, Xv, yv)
+    selection = extra["selection"]
+    assert name == "xgboost"  # train.model always runs; nothing else fits in the budget
+    assert selection["skipped"] == ["lightgbm", "logreg"]
+    assert "time budget" in selection["candidates"]["logreg"]["skipped"]
+    assert selection["candidates"]["xgboost"]["oof_roc_auc"] > 0.5
+
+
+def test_selection_chooses_the_best_out_of_fold_score(featurized_run, monkeypatch):
+    params = small_params(
+        train={
+            "model": "logreg",
+            "select": "always",
+            "candidates": ["xgboost"],
+            "time_budget_s": 600,
+        }
+    )
+    X, y, Xv, yv = matrices(featurized_run, monkeypatch, params)
+    trained = training.train(params, X, y, Xv, yv)
+    board = trained.summary["selection"]["candidates"]
+    best = max(board, key=lambda n: board[n]["oof_roc_auc"])
+    gain = board[best]["oof_roc_auc"] - board["logreg"]["oof_roc_auc"]
+    assert trained.summary["model"] == (best if gain > autoselect.MIN_GAIN else "logreg")
+    assert trained.summary["selection"]["skipped"] == []
+
+
+def test_refit_auto_depends_on_rows_and_time_splits_keep_validation():
+    assert training.refit_method(small_params(), training.REFIT_MAX_ROWS) == "train_valid"
+    assert training.refit_method(small_params(), training.REFIT_MAX_ROWS + 1) == "train"
+    timed = small_params(split={"method": "time"}, train={"refit": "train_valid"})
+    assert training.refit_method(timed, 100) == "train"
+
+
+def test_selection_is_off_for_the_synthetic_demo_by_default():
+    assert not autoselect.applies(small_params())
+    assert autoselect.applies(
+        small_params(data={"source": "csv", "path": "x.csv", "target": "churned", "positive": "1"})
+    )
+    assert autoselect.default_budget_s(7_000) == 60.0
+
+
+def test_fold_bag_averages_log_odds_and_loads_from_skops(featurized_run, tmp_path):
+    summary, pipeline = run_train(
+        featurized_run, tmp_path / "repo", small_params(train={"bagging": "folds"})
+    )
+    bag = pipeline.named_steps["model"].calibrated_classifiers_[0].estimator.estimator.estimator
+    assert isinstance(bag, bagging.FoldBag) and len(bag.estimators) == 5
+    X = pipeline.named_steps["features"].transform(
+        feature_frame(io.read_table(tmp_path / "repo" / paths.SPLIT / "valid.parquet"))
+    )
+    margins = [np.log(p / (1 - p)) for p in (m.predict_proba(X)[:, 1] for m in bag.estimators)]
+    expected = 1 / (1 + np.exp(-np.mean(margins, axis=0)))
+    np.testing.assert_allclose(bag.predict_proba(X)[:, 1], expected, rtol=1e-6)
+    assert summary["refit"]["bagging"] == "folds"
