@@ -2,7 +2,8 @@
 
 The work is :func:`churnlab.modeling.training.train`; this stage writes what it returns: the
 inference pipeline (featurizer + calibrated model, one skops file), its metadata (threshold,
-validation metrics, best iteration, provenance), the training curves (dvclive),
+validation metrics, best iteration, provenance, the input schema and the conversions prepare
+recorded in ``data/prepared/schema.json``), the training curves (dvclive),
 ``metrics/train.json`` (with Brier/ECE before and after calibration and what the threshold
 does to a campaign) and the reliability diagram ``plots/calibration/``.
 """
@@ -109,6 +110,8 @@ def main(params: Params) -> None:
         **provenance(params),
         "snapshot_date": str(params.data.snapshot_date),
         "input_schema": input_schema(train_rows),
+        # How prepare read the user's table, replayed when the model scores such a table.
+        "conversions": io.read_json(paths.SCHEMA),
     }
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
