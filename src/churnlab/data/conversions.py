@@ -124,12 +124,17 @@ def _datetime(values: pd.Series, rule: dict) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_numeric_dtype(values):  # a number is not a date
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]"), values.notna()
     text = _blank_to_na(values.astype("object"))
-    # Time zones are converted to UTC and dropped: training dates are naive.
-    fmt = rule.get("format") or "ISO8601"
-    when = pd.to_datetime(text, errors="coerce", format=fmt, utc=True)
-    retry = text.notna() & when.isna()
-    if retry.any() and not rule.get("format"):  # typed in training: whatever DuckDB read
-        when[retry] = pd.to_datetime(text[retry], errors="coerce", format="mixed", utc=True)
+    # Time zones are converted to UTC and dropped: training dates are naive. A column that
+    # was text in training is read in its format (else ISO 8601); one the training reader
+    # typed is read as ISO 8601, else in the formats that reader found in the training file,
+    # else value by value.
+    first = rule.get("format")
+    order = [first, "ISO8601"] if first else ["ISO8601", *rule.get("formats", []), "mixed"]
+    when = pd.to_datetime(text, errors="coerce", format=order[0], utc=True)
+    for fmt in order[1:]:
+        retry = text.notna() & when.isna()
+        if retry.any():
+            when[retry] = pd.to_datetime(text[retry], errors="coerce", format=fmt, utc=True)
     when = when.dt.tz_convert(None)
     return when, text.notna() & when.isna()
 

@@ -29,7 +29,12 @@ class Prepared:
     quality: dict
 
 
-def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepared:
+def prepare_user_table(
+    raw: pd.DataFrame, p: DataParams, salt: bytes, date_formats: list[str] | None = None
+) -> Prepared:
+    """The prepared table, schema (with the conversions) and quality figures; ``date_formats``
+    are those the CSV reader found in the file (:func:`churnlab.data.sources.csv_date_formats`),
+    recorded for date columns the reader typed."""
     raw = raw.rename(columns=lambda c: str(c).strip())
     if CUSTOMER_KEY in raw:
         raise UserError(
@@ -70,6 +75,9 @@ def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepare
     )
     for column, why in identifiers.items():
         inferred[column] = {"type": "drop", "reason": f"privacy: {why}"}
+    for rule in rules.values():
+        if rule["as"] == "datetime" and "format" not in rule and date_formats:
+            rule["formats"] = list(date_formats)
     for column, entry in inferred.items():
         if entry["type"] == "drop":
             log.info("dropping column %r: %s", column, entry["reason"])
