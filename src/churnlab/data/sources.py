@@ -72,11 +72,12 @@ def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
 def csv_date_formats(path: str) -> list[str]:
     """The date and timestamp formats DuckDB's sniffer finds in a CSV file (such as
     ``%d/%m/%Y``), recorded with the conversions so that scoring reads the dates of a file
-    that comes as text the way training read them."""
+    that comes as text the way training read them. ISO 8601 formats are left out: scoring
+    tries ISO 8601 first anyway."""
     con = _connect()
     try:
         found = con.execute("SELECT DateFormat, TimestampFormat FROM sniff_csv(?)", [path])
-        return [fmt for fmt in found.fetchone() if fmt]
+        return [fmt for fmt in found.fetchone() if fmt and not fmt.startswith("%Y-%m-%d")]
     except duckdb.Error:
         return []
     finally:
