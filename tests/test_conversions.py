@@ -19,11 +19,11 @@ SALT = b"conversions-test"
 
 
 def test_numbers_in_text_blanks_and_decimal_commas():
-    values = pd.Series(["1,5", " 2 ", " ", None, "x", "1e400"], dtype="object")
+    values = pd.Series(["1,5", " 2 ", " ", None, "NaN", "x", "1e400"], dtype="object")
     converted, bad = convert(values, {"as": "number", "decimal_comma": True})
     assert converted.iloc[:2].tolist() == [1.5, 2.0]
     assert converted.iloc[2:].isna().all()
-    assert bad.tolist() == [False, False, False, False, True, True]
+    assert bad.tolist() == [False, False, False, False, False, True, True]
 
 
 def test_yes_no_words_read_as_duckdb_reads_them():

@@ -26,7 +26,9 @@ Stable interface::
 :class:`Replayed` holds ``features`` (the prepared columns, with ``raw``'s index), ``errors``
 (a reason per rejected row, None for a good one), ``ids`` (the id column, unchanged),
 ``unseen`` (``{column: {value: count}}``), ``as_missing`` (unreadable values read as missing
-because training read them so) and ``rejects`` (a table: row, id, reason).
+because training read them so) and ``rejects`` (a table: row, id, reason). Read a user's file
+with :func:`churnlab.serving.batch.read_table` (or in chunks, ``read_chunks``) to get what
+``churnlab score`` gets: every CSV cell as text, the dialect sniffed like training's reader.
 """
 
 from __future__ import annotations
@@ -97,6 +99,7 @@ def _number(values: pd.Series, rule: dict) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
         return values.astype("float64"), _none(values)
     text = _blank_to_na(values)
+    text = text.mask(text.str.lower() == "nan")  # what the training reader reads as missing
     if rule.get("decimal_comma"):
         text = text.str.replace(",", ".", regex=False)
     converted = pd.to_numeric(text, errors="coerce").astype("float64")
