@@ -231,3 +231,22 @@ def test_dockerfile_cmd_starts_the_api(app_dir, holdout_rows, tmp_path):
         status, answer = request(f"{base}/predict", {"customers": [one(holdout_rows)]})
         assert status == 200 and 0 <= answer["predictions"][0]["churn_probability"] <= 1
         assert request(f"{base}/metadata")[1]["git_revision"] == "abc123"
+
+
+@pytest.mark.parametrize(
+    "when", ["2023-07-07T10:00:00Z", "2023-07-07T10:00:00+02:00", "2023-07-07T10:00:00", 1688724000]
+)
+def test_dates_with_time_zones_are_scored_as_utc(url, holdout_rows, when):
+    """Issue 15, item 4: these gave 500 (a naive/aware mix in pandas)."""
+    status, answer = request(
+        f"{url}/predict", {"customers": [{**one(holdout_rows), "signup_date": when}]}
+    )
+    assert status == 200, answer
+    assert 0 <= answer["predictions"][0]["churn_probability"] <= 1
+
+
+def test_a_number_too_large_for_a_float_is_a_422(url, holdout_rows):
+    status, answer = request(
+        f"{url}/predict", {"customers": [{**one(holdout_rows), "logins_30d": 10**400}]}
+    )
+    assert status == 422 and "logins_30d" in answer["detail"]

@@ -10,7 +10,7 @@ from churnlab import io, package
 from churnlab.data.input_contract import input_schema, validate_frame
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
-from churnlab.serving.batch import score_file
+from churnlab.serving.batch import score_file, score_report
 from churnlab.serving.scorer import Scorer, top_reason_arrays
 from conftest import small_params
 
@@ -119,3 +119,54 @@ def test_risk_tiers_follow_params():
     assert list(got) == ["low", "low", "medium", "medium", "high", "high"]
     with pytest.raises(ValueError, match="one more entry"):
         ServeParams(tier_names=["a"], tier_bounds=[0.5])
+
+
+def test_time_zones_and_integer_categories_are_scored_row_by_row(scorer, rows, tmp_path):
+    """Issue 15, items 4 and 7: a time-zoned date gave a traceback; a category column stored
+    as integers failed the whole file."""
+    frame = rows.head(4).copy()
+    frame["signup_date"] = frame["signup_date"].dt.strftime("%Y-%m-%dT%H:%M:%S+02:00")
+    frame.to_csv(tmp_path / "zoned.csv", index=False)
+    assert score_file(scorer, tmp_path / "zoned.csv", tmp_path / "zoned_out.csv")["scored"] == 4
+    coded = rows.head(4).assign(region=[1, 2, 1, 3])
+    io.write_table(coded, tmp_path / "coded.parquet")
+    out = tmp_path / "coded_out.parquet"
+    assert score_report(scorer, tmp_path / "coded.parquet", out)["unseen_categories"] == {
+        "region": {"1": 2, "2": 1, "3": 1}
+    }
+    assert io.read_table(out)["error"].isna().all()
+
+
+def test_the_input_is_never_overwritten_and_empty_inputs_agree(scorer, rows, tmp_path):
+    source = tmp_path / "in.csv"
+    rows.head(3).to_csv(source, index=False)
+    before = source.read_bytes()
+    with pytest.raises(UserError, match="is the input file"):
+        score_file(scorer, source, tmp_path / "." / "in.csv")
+    assert source.read_bytes() == before
+    rows.head(0).to_csv(tmp_path / "header.csv", index=False)
+    io.write_table(rows.head(0), tmp_path / "none.parquet")
+    for name in ("header.csv", "none.parquet"):
+        with pytest.raises(UserError, match=f"{name} has no data rows"):
+            score_file(scorer, tmp_path / name, tmp_path / "out.csv")
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"threshold": "high"}, "threshold"),
+        ({"threshold": 1.5}, "threshold"),
+        ({"input_schema": {"age": {"kind": "blob", "required": False}}}, "input_schema.age"),
+    ],
+)
+def test_a_broken_metadata_file_is_named(trained_run, tmp_path, change, named):
+    """Issue 15, item 7: these were blamed on the input rows or gave a traceback."""
+    import shutil
+
+    models = tmp_path / "models"
+    shutil.copytree(trained_run / "models", models)
+    meta = io.read_json(models / "metadata.json")
+    io.write_json({**meta, **change}, models / "metadata.json")
+    with pytest.raises(UserError, match=f"metadata.json: {named}"):
+        Scorer.load(models, small_params().serve)

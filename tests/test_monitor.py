@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from churnlab.cli.main import run
+from churnlab.cli.main import main, run
 from churnlab.config.params import DriftParams
 from churnlab.data import synth
 from churnlab.serving import drift
@@ -98,3 +98,47 @@ def test_psi_of_identical_and_shifted_samples():
     p = DriftParams()
     report = drift.summarise({"x": {**moved, "drifted": True}}, None, p)
     assert report["alert"] and "drift.max_drifted_features" in report["reasons"][0]
+
+
+def drift_status(trained_run, months, current: str, capsys) -> tuple[int, str]:
+    root, paths = months
+    with pytest.raises(SystemExit) as done:
+        main(
+            [
+                *(
+                    "--params",
+                    str(root / "params.yaml"),
+                    "drift",
+                    "--reference",
+                    paths["reference"],
+                ),
+                *("--current", current, "--models", str(trained_run / "models")),
+                *("--output", str(root / "drift-errors")),
+            ]
+        )
+    return done.value.code, capsys.readouterr().err
+
+
+def test_empty_files_and_missing_columns_exit_2_never_1(trained_run, months, capsys):
+    """Issue 15, item 13: these crashed with status 1, the alert status."""
+    root, paths = months
+    same = pd.read_parquet(paths["same"])
+    same.head(0).to_parquet(root / "nobody.parquet")
+    same.assign(monthly_fee=np.nan).to_parquet(root / "no_fee.parquet")
+    (root / "blank.csv").write_text("")
+    for name, message in [
+        ("nobody.parquet", "has no data rows"),
+        ("no_fee.parquet", "column 'monthly_fee' has no values"),
+        ("blank.csv", "blank.csv is empty"),
+    ]:
+        code, err = drift_status(trained_run, months, str(root / name), capsys)
+        assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_crash_is_not_reported_as_drift(trained_run, months, capsys, caplog, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(drift, "feature_drift", broken)
+    code, _ = drift_status(trained_run, months, months[1]["same"], capsys)
+    assert code == 3 and "RuntimeError: a bug" in caplog.text  # logged with its traceback

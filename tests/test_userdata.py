@@ -183,3 +183,21 @@ def test_split_does_not_depend_on_the_salt():
     prepared = prepare_user_table(raw, p.data, b"team-a-secret").table
     expected = raw.sort_values("CustomerRef")["fee"].str.replace(",", ".").astype(float)
     np.testing.assert_allclose(prepared["fee"].to_numpy(), expected.to_numpy())
+
+
+def test_the_training_file_scores_as_it_is(user_run):
+    """The ;-separated file with decimal commas, blanks and Yes/No text, scored by the model
+    trained on it: the recorded conversions travel with the model and read every row."""
+    from churnlab.serving.batch import score_file
+    from churnlab.serving.scorer import Scorer
+
+    root, table = user_run
+    metadata = io.read_json(root / "models/metadata.json")
+    assert metadata["conversions"] == io.read_json(root / "data/prepared/schema.json")
+    assert metadata["conversions"]["id"] == "CustomerRef"
+    scorer = Scorer.load(root / "models", small_params().serve)
+    counts = score_file(scorer, root / "in.csv", root / "scored.csv")
+    assert counts == {"rows": N, "scored": N, "rejected": 0}
+    out = pd.read_csv(root / "scored.csv", dtype={"CustomerRef": str})
+    assert out["CustomerRef"].tolist() == table["CustomerRef"].tolist()
+    assert out["churn_probability"].between(0, 1).all()

@@ -2,6 +2,8 @@
 
 Adding a command is one ``Command`` entry here and its function in :mod:`churnlab.cli.runners`;
 :mod:`churnlab.cli.main` builds the parser and ``churnlab --help`` (grouped) from the table.
+The module is over 300 lines because it is that one table, with each command's help and
+examples: splitting it would scatter what ``churnlab --help`` shows.
 """
 
 from __future__ import annotations
@@ -77,20 +79,29 @@ SERVE_EXAMPLES = """examples:
 """
 
 SCORE_EXAMPLES = """\
-Prints the counts of rows, scored and rejected rows as JSON; a rejected row keeps its
-place in the output with an error message and no score.
+The input has the columns of the table the model was trained on (with or without the id
+and target columns), read and converted as prepare read it; for the synthetic data, prepared
+customers. The id column passes through to the output. A row that cannot be scored keeps its
+place with an error message and no score and is listed in OUTPUT_STEM.rejects.csv; new
+categories are scored and counted. Prints the counts as JSON. Exit status: 0 every row
+scored (or no more rejected than --max-reject-share), 1 more rejected rows, 2 user error
+(nothing written).
 
 examples:
-  churnlab score customers.parquet scored.parquet       # or .csv in / out
+  churnlab score telco.csv scored.csv                   # customers.parquet: same
+  churnlab score telco.csv scored.csv --max-reject-share 0.01
   churnlab score customers.csv scored.csv --reasons 0   # no reasons (much faster)
-  churnlab score customers.csv scored.csv --models /srv/churnlab/models
+  churnlab score customers.csv scored.parquet --models /srv/churnlab/models
 """
 
 DRIFT_EXAMPLES = """\
-Writes drift.json and drift.png into the --output folder. Exit status: 0 no alert,
-1 drift alert (look, then retrain), 2 user error.
+Both tables go through the conversions the model was trained with: a user's monthly file
+has the training table's columns, as for `churnlab score`. Writes drift.json and drift.png
+into the --output folder. Exit status: 0 no alert, 1 drift alert (look, then retrain),
+2 user error (an empty file, an all-missing column), 3 internal error.
 
 examples:
+  churnlab drift --current exports/customers-2026-07.csv    # vs the train split
   churnlab generate data/monitor/2026-07.parquet --snapshot-date 2026-07-31 --drift price_change
   churnlab drift --reference data/split/train.parquet \\
                  --current data/monitor/2026-07.parquet --output drift/
@@ -106,6 +117,17 @@ examples:
   churnlab register --version v1.2.0
   gto show                             # versions and stages (then: git push --tags)
 """
+
+
+def share(text: str) -> float:
+    """A share in [0, 1] (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, got {text!r}")
+    return value
 
 
 def cv_arguments() -> tuple[Arg, ...]:
@@ -188,17 +210,24 @@ COMMANDS = (
     Command(
         "score",
         "deploy",
-        "score a CSV or Parquet file of prepared customers",
+        "score a CSV or Parquet file of customers",
         r.score,
         (
-            arg("input", help="CSV or Parquet file of prepared customers"),
-            arg("output", help="scored file to write (.csv or .parquet)"),
+            arg("input", help="CSV or Parquet file: the training table's columns"),
+            arg("output", help="scored file to write (.csv or .parquet), not the input"),
             MODELS,
             arg(
                 "--reasons",
                 type=int,
                 default=None,
                 help="top reasons per row (default serve.top_reasons)",
+            ),
+            arg(
+                "--max-reject-share",
+                type=share,
+                default=0.0,
+                help="share of rows that may be rejected with exit status 0 (e.g. 0.01); "
+                "default: %(default)s, any rejected row exits 1",
             ),
         ),
         SCORE_EXAMPLES,
@@ -209,8 +238,16 @@ COMMANDS = (
         "feature and prediction drift between two tables",
         r.drift,
         (
-            arg("--reference", required=True, help="table the model was trained on (CSV/Parquet)"),
-            arg("--current", required=True, help="table to compare with it (CSV/Parquet)"),
+            arg(
+                "--reference",
+                default=str(paths.SPLIT / "train.parquet"),
+                help="table the model was trained on (CSV/Parquet); default: %(default)s",
+            ),
+            arg(
+                "--current",
+                required=True,
+                help="table to compare with it (CSV/Parquet), e.g. this month's customers",
+            ),
             MODELS,
             arg("--output", default="drift", help="folder for the report; default: %(default)s"),
         ),

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+REJECTS_EXIT = 1  # churnlab score: more rows rejected than --max-reject-share allows
+CRASH_EXIT = 3  # churnlab drift: an internal error (1 means drift, 2 a user error)
+
 
 def run_stage(args: argparse.Namespace, params: Params) -> int:
     """A stage whose module is named like the command and has ``main(params)``."""
@@ -107,21 +110,40 @@ def openapi(args: argparse.Namespace, params: Params) -> int:
 
 
 def score(args: argparse.Namespace, params: Params) -> int:
-    from churnlab.serving.batch import score_file
+    from churnlab.serving.batch import score_report
     from churnlab.serving.scorer import Scorer
 
     serve_params = params.serve
     if args.reasons is not None:
         serve_params = serve_params.model_copy(update={"top_reasons": args.reasons})
-    counts = score_file(Scorer.load(args.models, serve_params), args.input, args.output)
-    print(json.dumps(counts, sort_keys=True))
+    report = score_report(Scorer.load(args.models, serve_params), args.input, args.output)
+    print(json.dumps(report, sort_keys=True))
+    share = report["rejected"] / max(report["rows"], 1)
+    if share > args.max_reject_share:
+        log.error(
+            "%d of %d rows (%.2f%%) could not be scored, more than --max-reject-share %s; "
+            "reasons in %s",
+            report["rejected"],
+            report["rows"],
+            100 * share,
+            args.max_reject_share,
+            report["rejects_file"],
+        )
+        return REJECTS_EXIT
     return 0
 
 
 def drift(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.errors import UserError
     from churnlab.serving.monitor import run_drift
 
-    return run_drift(args.reference, args.current, args.models, Path(args.output), params)
+    try:
+        return run_drift(args.reference, args.current, args.models, Path(args.output), params)
+    except UserError:
+        raise  # exit status 2 with one message
+    except Exception:  # a bug: logged with its traceback, but never exit 1, which means drift
+        log.exception("churnlab drift failed")
+        return CRASH_EXIT
 
 
 def generate(args: argparse.Namespace, params: Params) -> int:

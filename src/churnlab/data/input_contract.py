@@ -13,11 +13,22 @@ types) and the batch scorer (vectorised, one error message per bad row).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, create_model
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    create_model,
+)
 
 from churnlab.config.columns import CUSTOMER_KEY
 from churnlab.errors import UserError
@@ -50,8 +61,20 @@ def input_schema(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
     return columns
 
 
+def _finite(value: float | int) -> float | int:
+    try:
+        finite = math.isfinite(float(value))
+    except OverflowError:  # an integer such as 10**400
+        finite = False
+    if not finite:
+        raise ValueError("number out of range")
+    return value
+
+
+FiniteNumber = Annotated[StrictFloat | StrictInt, AfterValidator(_finite)]
+
 _PYTHON_TYPES = {
-    "number": StrictFloat | StrictInt,
+    "number": FiniteNumber,
     "category": StrictStr,
     "text": StrictStr,
     # ISO 8601 strings ("2024-05-01" or "2024-05-01T10:00:00") are parsed.
@@ -81,6 +104,41 @@ def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
     )
 
 
+RawValue = StrictStr | StrictBool | FiniteNumber
+
+
+def raw_request_model(conversions: dict, schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
+    """A pydantic model of one customer of a model trained on a user table: the columns of
+    that table with their raw values (``"Partner": "Yes"``, ``"TotalCharges": " "``), which
+    :func:`churnlab.data.conversions.replay` converts and checks. The fields carry the user's
+    column names as aliases, so any column name works."""
+    fields: dict[str, Any] = {}
+
+    def add(name: str, required: bool, description: str) -> None:
+        kind = RawValue if required else RawValue | None
+        annotated = Annotated[kind, Field(alias=name, description=description)]
+        fields[f"field_{len(fields)}"] = (annotated, ... if required else None)
+
+    id_column = conversions.get("id") or ""
+    if id_column:
+        add(id_column, False, "optional customer id, passed through to the answer")
+    for name in conversions["parse"]:
+        entry = schema.get(name, {"kind": conversions["columns"][name]["type"], "required": False})
+        description = f"{entry['kind']}, as in your table"
+        if entry.get("categories"):
+            description += f"; categories seen in training: {', '.join(entry['categories'])}"
+        add(name, entry["required"], description + ("" if entry["required"] else "; optional"))
+    label = (conversions.get("label") or {}).get("column") or ""
+    for name, entry in conversions["columns"].items():
+        if entry["type"] == "drop":
+            add(name, False, f"dropped in training ({entry.get('reason', '')}): ignored")
+    if label and label not in conversions["columns"]:
+        add(label, False, "the target column: ignored")
+    return create_model(
+        "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
+    )
+
+
 def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(values as float64, mask of entries present but not a finite number)."""
     if pd.api.types.is_bool_dtype(values):
@@ -93,19 +151,35 @@ def _numeric(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def _datetime(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if pd.api.types.is_datetime64_any_dtype(values):
-        return values.astype("datetime64[us]"), pd.Series(False, index=values.index)
-    converted = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        when = values if values.dt.tz is None else values.dt.tz_convert(None)
+        return when.astype("datetime64[us]"), pd.Series(False, index=values.index)
+    # Time zones (2023-07-07T10:00:00Z, +02:00) are converted to UTC and dropped: the model
+    # was trained on naive dates.
+    converted = pd.to_datetime(values, errors="coerce", format="ISO8601", utc=True)
     bad = values.notna() & converted.isna()
-    return converted.astype("datetime64[us]"), bad
+    return converted.dt.tz_convert(None).astype("datetime64[us]"), bad
+
+
+def canonical_text(values: pd.Series) -> pd.Series:
+    """Values as text, NaN where missing; a code stored as a number (1, or 1.0 in a column
+    with gaps) reads as ``"1"``, as it does in a CSV file."""
+    text = values.astype("str").where(values.notna())
+    if pd.api.types.is_float_dtype(values):
+        integral = values.notna() & (values % 1 == 0) & (values.abs() < 2**53)
+        text[integral] = values[integral].astype("int64").astype("str")
+    return text
 
 
 def _text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if pd.api.types.is_numeric_dtype(values) and not values.isna().all():
-        return values.astype("object").where(False), values.notna()
-    return values.astype("str"), pd.Series(False, index=values.index)
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("str"), pd.Series(False, index=values.index)
+    return canonical_text(values), pd.Series(False, index=values.index)
 
 
 _CONVERTERS = {"number": _numeric, "datetime": _datetime, "category": _text, "text": _text}
+
+
+KINDS = frozenset(_CONVERTERS)
 
 
 def check_columns(columns: list[str], schema: dict[str, dict[str, Any]]) -> None:
@@ -138,16 +212,33 @@ def validate_frame(
         converted, bad = _CONVERTERS[entry["kind"]](values)
         if entry["required"]:
             missing = values.isna() & ~bad
-            errors = _note(errors, missing, f"{name}: required value missing")
-        errors = _note(errors, bad, f"{name}: expected {entry['kind']}")
+            errors = note(errors, missing, f"{name}: required value missing")
+        errors = note(errors, bad, f"{name}: expected {entry['kind']}")
         out[name] = converted
     return pd.DataFrame(out, index=frame.index), errors
 
 
-def _note(errors: pd.Series, mask: pd.Series, message: str) -> pd.Series:
+def note(errors: pd.Series, mask: pd.Series, message: str | pd.Series) -> pd.Series:
+    """``errors`` with ``message`` (one text, or one per row) added where ``mask`` holds."""
     if not mask.any():
         return errors
+    if isinstance(message, pd.Series):
+        message = message.reindex(errors.index)[mask].astype(str)
     current = errors[mask]
     errors = errors.copy()
     errors[mask] = np.where(current.isna(), message, current.astype(str) + "; " + message)
     return errors
+
+
+def unseen_categories(frame: pd.DataFrame, schema: dict[str, dict[str, Any]]) -> dict:
+    """``{column: {value: rows}}`` for category values the model never saw in training (they
+    are scored: the encoder treats them as infrequent)."""
+    unseen = {}
+    for name, entry in schema.items():
+        if entry["kind"] != "category" or name not in frame:
+            continue
+        values = frame[name].dropna().astype(str)
+        new = values[~values.isin(entry.get("categories", []))]
+        if len(new):
+            unseen[name] = {str(k): int(v) for k, v in new.value_counts().sort_index().items()}
+    return unseen

@@ -1,8 +1,10 @@
 """Schema inference for user tables: types, the label, dropped columns and leakage.
 
-``infer`` turns a raw frame into typed columns (numeric, categorical, ordinal, text,
-datetime) and records every decision with its reason; the result is written to
-``data/prepared/schema.json``, which featurize (and serving) read.
+``infer`` decides the type of each raw column (numeric, categorical, ordinal, text,
+datetime, or dropped, with the reason) and how its values are read (a rule of
+:mod:`churnlab.data.conversions`: numbers in text, Yes/No flags, date formats); both are
+written to ``data/prepared/schema.json``, which featurize reads and the train stage copies
+into the model's metadata for scoring.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 from scipy.stats import rankdata
 
 from churnlab.config.params import ColumnSpec
+from churnlab.data.conversions import convert
 from churnlab.errors import UserError
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -69,7 +73,7 @@ def _distinct(values: pd.Series, limit: int | None = None) -> pd.Series:
     return unique[unique != ""]
 
 
-def _as_numeric(text: pd.Series) -> pd.Series | None:
+def _numeric_rule(text: pd.Series) -> dict | None:
     """Numbers stored as text (blanks → missing; unambiguous decimal commas), else None."""
     filled = _distinct(text)
     if filled.empty:
@@ -85,20 +89,36 @@ def _as_numeric(text: pd.Series) -> pd.Series | None:
         if not ((has_comma | filled.str.match(r"^[+-]?\d+$")).all() and has_comma.any()):
             return None
         comma = True
-    stripped = text.astype("string").str.strip()
-    stripped = stripped.where(stripped != "")
-    if comma:
-        stripped = stripped.str.replace(",", ".", regex=False)
-    return pd.to_numeric(stripped, errors="coerce").astype("float64")
+    return {"as": "number", "decimal_comma": comma}
 
 
-def _as_datetime(text: pd.Series) -> pd.Series | None:
+def _date_format(text: pd.Series) -> str:
+    """The format pandas would guess from the first value (recorded, so that scoring parses
+    a file whose first date looks different the way training did); ``mixed`` if none."""
+    filled = _distinct(text, 1)
+    return (guess_datetime_format(filled.iloc[0]) if len(filled) else None) or "mixed"
+
+
+def _datetime_rule(text: pd.Series) -> dict | None:
     filled = _distinct(text, 5000)
     if filled.empty or not filled.str.match(_DATE).mean() >= 0.95:
         return None
-    stripped = text.astype("string").str.strip()
-    when = pd.to_datetime(stripped.where(stripped != ""), errors="coerce")
-    return when if when.notna().sum() >= 0.95 * stripped.notna().sum() else None
+    rule = {"as": "datetime", "format": _date_format(text)}
+    when, _ = convert(text, rule)
+    present = text.astype("string").str.strip().notna().sum()
+    return rule if when.notna().sum() >= 0.95 * present else None
+
+
+def _text_rule(values: pd.Series, kind: str) -> dict:
+    """Category or free text; Yes/No values DuckDB read as booleans (a column with blanks
+    comes as Python True/False) keep that reading when a file has the words instead."""
+    rule = {"as": "text" if kind == "text" else "category"}
+    filled = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or (
+        len(filled) and filled.map(type).isin([bool, np.bool_]).all()
+    ):
+        rule["booleans"] = True
+    return rule
 
 
 def leakage_sample(y: pd.Series, per_class: int = LEAKAGE_ROWS_PER_CLASS) -> np.ndarray:
@@ -143,15 +163,16 @@ def infer(
     overrides: dict[str, ColumnSpec],
     leakage_auc: float,
     positive: object = "",
-) -> tuple[pd.DataFrame, dict]:
-    """Typed feature columns and the schema: ``{column: {"type", "reason"?, "order"?}}``."""
+) -> tuple[dict, dict]:
+    """The schema ``{column: {"type", "reason"?, "order"?}}`` and how each kept column is
+    read (``{column: rule}``, :func:`churnlab.data.conversions.convert`)."""
     unknown = sorted(set(overrides) - set(frame.columns))
     if unknown:
         raise UserError(
             f"params.yaml: data.columns names {unknown}, which the source lacks; "
             f"available: {list(frame.columns)}"
         )
-    out, schema = {}, {}
+    schema, rules = {}, {}
     n = len(frame)
     sample = leakage_sample(y) if n > 2 * LEAKAGE_ROWS_PER_CLASS else None
     y_sample = y if sample is None else y.iloc[sample]
@@ -171,7 +192,12 @@ def infer(
             }
             continue
         entry = _infer_column(values, spec, n)
-        converted = entry.pop("_values", None)
+        rule = entry.pop("_rule", None)
+        converted = None
+        if rule is not None and rule["as"] != "text":
+            converted, bad = convert(values, rule)
+            if bad.any():  # read as missing in training, and so in scoring
+                rule["invalid"] = int(bad.sum())
         # In-sample class rates of a many-valued column separate the classes trivially, so
         # only numeric and few-valued columns get the single-column check.
         few_values = entry["type"] in ("categorical", "ordinal") and (
@@ -187,8 +213,8 @@ def infer(
                 }
         schema[column] = entry
         if entry["type"] != "drop":
-            out[column] = converted
-    return pd.DataFrame(out, index=frame.index), schema
+            rules[column] = rule
+    return schema, rules
 
 
 def _infer_column(values: pd.Series, spec: ColumnSpec | None, n: int) -> dict:
@@ -202,46 +228,41 @@ def _infer_column(values: pd.Series, spec: ColumnSpec | None, n: int) -> dict:
     if filled.nunique() <= 1:
         return {"type": "drop", "reason": "constant"}
     if pd.api.types.is_bool_dtype(values):
-        return {"type": "numeric", "_values": values.astype("float64")}
+        return {"type": "numeric", "_rule": {"as": "flag"}}
     if pd.api.types.is_numeric_dtype(values):
-        return {"type": "numeric", "_values": values.astype("float64")}
+        return {"type": "numeric", "_rule": {"as": "number"}}
     if pd.api.types.is_datetime64_any_dtype(values):
-        return {"type": "datetime", "_values": pd.to_datetime(values)}
-    numeric = _as_numeric(values)
+        return {"type": "datetime", "_rule": {"as": "datetime"}}
+    numeric = _numeric_rule(values)
     if numeric is not None:
-        return {"type": "numeric", "_values": numeric}
-    when = _as_datetime(values)
+        return {"type": "numeric", "_rule": numeric}
+    when = _datetime_rule(values)
     if when is not None:
-        return {"type": "datetime", "_values": when}
+        return {"type": "datetime", "_rule": when}
     text = values.astype("str").where(values.notna())
     distinct = filled.nunique()
     if distinct == len(filled) and len(filled) > MAX_CATEGORIES:
         if text.str.len().mean() >= TEXT_MIN_MEAN_LENGTH and text.str.contains(" ").mean() > 0.5:
-            return {"type": "text", "_values": text.fillna("")}
+            return {"type": "text", "_rule": _text_rule(values, "text")}
         return {"type": "drop", "reason": "identifier-like: a distinct value per row"}
     if distinct > MAX_CATEGORIES and text.str.len().mean() >= TEXT_MIN_MEAN_LENGTH:
-        return {"type": "text", "_values": text.fillna("")}
-    return {"type": "categorical", "_values": text.str.strip()}
+        return {"type": "text", "_rule": _text_rule(values, "text")}
+    return {"type": "categorical", "_rule": _text_rule(values, "categorical")}
 
 
 def _apply_override(values: pd.Series, spec: ColumnSpec) -> dict:
     kind = spec.type
     if kind == "drop":
         return {"type": "drop", "reason": "data.columns says drop"}
+    typed = pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
     if kind == "numeric":
-        numeric = (
-            _as_numeric(values.astype("string"))
-            if not pd.api.types.is_numeric_dtype(values)
-            else values.astype("float64")
-        )
-        if numeric is None:
-            numeric = pd.to_numeric(values, errors="coerce").astype("float64")
-        return {"type": "numeric", "_values": numeric}
+        rule = {"as": "number"} if typed else _numeric_rule(values.astype("string"))
+        return {"type": "numeric", "_rule": rule or {"as": "number", "decimal_comma": False}}
     if kind == "datetime":
-        return {"type": "datetime", "_values": pd.to_datetime(values, errors="coerce")}
-    text = values.astype("str").where(values.notna()).str.strip()
-    if kind == "text":
-        return {"type": "text", "_values": text.fillna("")}
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return {"type": "datetime", "_rule": {"as": "datetime"}}
+        return {"type": "datetime", "_rule": {"as": "datetime", "format": _date_format(values)}}
+    rule = _text_rule(values, kind)
     if kind == "ordinal":
-        return {"type": "ordinal", "order": list(spec.order), "_values": text}
-    return {"type": "categorical", "_values": text}
+        return {"type": "ordinal", "order": list(spec.order), "_rule": rule}
+    return {"type": kind, "_rule": rule}

@@ -69,6 +69,21 @@ def _frame(relation: duckdb.DuckDBPyRelation) -> pd.DataFrame:
     return relation.to_arrow_table().to_pandas(date_as_object=False)
 
 
+def csv_date_formats(path: str) -> list[str]:
+    """The date and timestamp formats DuckDB's sniffer finds in a CSV file (such as
+    ``%d/%m/%Y``), recorded with the conversions so that scoring reads the dates of a file
+    that comes as text the way training read them. ISO 8601 formats are left out: scoring
+    tries ISO 8601 first anyway."""
+    con = _connect()
+    try:
+        found = con.execute("SELECT DateFormat, TimestampFormat FROM sniff_csv(?)", [path])
+        return [fmt for fmt in found.fetchone() if fmt and not fmt.startswith("%Y-%m-%d")]
+    except duckdb.Error:
+        return []
+    finally:
+        con.close()
+
+
 def _read_parquet(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str, ...]):
     return con.read_parquet(str(file)).df()  # parquet columns are typed: nothing to sniff
 

@@ -1,7 +1,9 @@
 """Preparing a user table (CSV, Parquet, SQL): label, key, privacy, schema, quality gate.
 
 A pure function of the raw frame and params, so prepare can run the gate before it writes
-anything: a failed gate leaves every earlier output in place.
+anything: a failed gate leaves every earlier output in place. The schema it returns is also
+the record of conversions (:mod:`churnlab.data.conversions`), and the prepared columns are
+built by replaying that record, as scoring does.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from churnlab.config.columns import TARGET
+from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.config.params import DataParams
-from churnlab.data import privacy, quality
+from churnlab.data import conversions, privacy, quality
 from churnlab.data import schema_inference as schema
 from churnlab.errors import UserError
 
@@ -27,8 +29,18 @@ class Prepared:
     quality: dict
 
 
-def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepared:
+def prepare_user_table(
+    raw: pd.DataFrame, p: DataParams, salt: bytes, date_formats: list[str] | None = None
+) -> Prepared:
+    """The prepared table, schema (with the conversions) and quality figures; ``date_formats``
+    are those the CSV reader found in the file (:func:`churnlab.data.sources.csv_date_formats`),
+    recorded for date columns the reader typed."""
     raw = raw.rename(columns=lambda c: str(c).strip())
+    if CUSTOMER_KEY in raw:
+        raise UserError(
+            f"{p.path}: the column name {CUSTOMER_KEY!r} is reserved for the pseudonymous key "
+            "prepare writes; rename that column"
+        )
     for key, column in (("target", p.target), ("id", p.id)):
         if column and column not in raw:
             raise UserError(
@@ -58,23 +70,35 @@ def prepare_user_table(raw: pd.DataFrame, p: DataParams, salt: bytes) -> Prepare
     if p.id:
         actions[p.id] = "pseudonymised into customer_key (salted hash), raw id dropped"
     candidates = candidates.drop(columns=list(identifiers))
-    features, inferred = schema.infer(
+    inferred, rules = schema.infer(
         candidates, y, p.target, p.columns, p.quality.leakage_auc, p.positive
     )
     for column, why in identifiers.items():
         inferred[column] = {"type": "drop", "reason": f"privacy: {why}"}
+    for rule in rules.values():
+        if rule["as"] == "datetime" and "format" not in rule and date_formats:
+            rule["formats"] = list(date_formats)
     for column, entry in inferred.items():
         if entry["type"] == "drop":
             log.info("dropping column %r: %s", column, entry["reason"])
-    table = features.copy()
-    table.insert(0, "customer_key", privacy.pseudonymise(ids, salt).to_numpy())
-    table[TARGET] = y.to_numpy()
-    report = quality.report(raw, features, y_all, inferred, actions)
     doc = {
         "source": p.source,
         "target": TARGET,
         "columns": {c: e for c, e in inferred.items()},
+        # What scoring needs to read a user's file as this one was read.
+        "id": p.id,
+        "label": {"column": p.target, "positive": p.positive},
+        "parse": rules,
     }
+    # The table is built by the replay that scoring uses, so the two cannot disagree.
+    replayed = conversions.replay(rows, doc)
+    if not replayed.ok.all():  # the rules were learned from these rows: a bug
+        raise RuntimeError(f"replaying the conversions rejected training rows: {replayed.rejects}")
+    features = replayed.features
+    table = features.copy()
+    table.insert(0, "customer_key", privacy.pseudonymise(ids, salt).to_numpy())
+    table[TARGET] = y.to_numpy()
+    report = quality.report(raw, features, y_all, inferred, actions)
     # Rows in raw-id order (source order without an id), never in hashed-key order: the split
     # draws rows by position, so ordering by the key would make it depend on the secret salt.
     order = ids.sort_values(kind="stable").index if p.id else ids.index

@@ -1,7 +1,10 @@
 """The REST API: ``POST /predict``, ``GET /health``, ``GET /metadata`` (FastAPI).
 
 The request model is generated from the model's training schema (``metadata.json``), so a
-field the model never saw, or a value of the wrong type, is a 422 naming the field. Bodies over
+field the model never saw, or a value of the wrong type, is a 422 naming the field. A model
+trained on a user's table takes that table's columns with their raw values (``"Partner":
+"Yes"``), converted as prepare converted them (:mod:`churnlab.data.conversions`); its
+``customer_key`` in the answer is the id column's value sent. Bodies over
 ``serve.max_body_bytes`` and batches over ``serve.max_batch`` are 413; with ``CHURNLAB_API_KEY``
 set every route but ``/health`` needs the header ``X-API-Key``. Unexpected errors are logged
 here and answered with a plain 500: no traceback leaves the server.
@@ -23,7 +26,7 @@ from pydantic import BaseModel, Field, create_model
 
 from churnlab.config import paths
 from churnlab.config.params import Params, load_params
-from churnlab.data.input_contract import ID_COLUMN, request_model
+from churnlab.data.input_contract import ID_COLUMN, raw_request_model, request_model
 from churnlab.serving.scorer import Scorer, reasons_of
 
 log = logging.getLogger(__name__)
@@ -129,9 +132,32 @@ def _fast_score(scorer: Scorer, rows: list[dict[str, Any]]) -> dict | None:
     return scorer.score_columns(columns, len(rows))
 
 
+def _general_score(scorer: Scorer, rows: list[dict[str, Any]], columns: list[str]) -> dict:
+    """Score through :meth:`Scorer.score` (conversions, pandas); a bad row is a 422."""
+    frame = pd.DataFrame.from_records(rows, columns=columns)
+    scored = scorer.score(frame, partial=True)
+    bad = scored["error"].notna()
+    if bad.any():
+        first = int(bad.to_numpy().argmax())
+        raise HTTPException(
+            status_code=422, detail=f"customers.{first}: {scored['error'].iloc[first]}"
+        )
+    return {name: scored[name].to_numpy() for name in scored.columns}
+
+
+def _keys(scorer: Scorer, rows: list[dict[str, Any]]) -> list[str | None]:
+    """The id sent with each customer (the user's id column for a user-data model)."""
+    name = (scorer.conversions or {}).get("id") if scorer.raw_inputs else ID_COLUMN
+    return [None if row.get(name) is None else str(row[name]) for row in rows]
+
+
 def create_app(scorer: Scorer, api_key: str | None = None) -> FastAPI:
     serve = scorer.serve
-    customer = request_model(scorer.schema)
+    if scorer.raw_inputs:
+        customer = raw_request_model(scorer.conversions, scorer.schema)
+    else:
+        customer = request_model(scorer.schema)
+    columns = [f.alias or name for name, f in customer.model_fields.items()]
     many = create_model(
         "PredictRequest",
         customers=(list[customer], Field(min_length=1, description="one or more customers")),
@@ -162,19 +188,11 @@ def create_app(scorer: Scorer, api_key: str | None = None) -> FastAPI:
                 detail=f"{len(body.customers)} customers exceed serve.max_batch = "
                 f"{serve.max_batch}",
             )
-        rows = [c.model_dump() for c in body.customers]
-        keys = [row[ID_COLUMN] for row in rows]
-        scored = _fast_score(scorer, rows)
+        rows = [c.model_dump(by_alias=True) for c in body.customers]
+        keys = _keys(scorer, rows)
+        scored = None if scorer.raw_inputs else _fast_score(scorer, rows)
         if scored is None:
-            frame = pd.DataFrame.from_records(rows, columns=[ID_COLUMN, *scorer.schema])
-            scored = scorer.score(frame)
-            bad = scored["error"].notna()
-            if bad.any():
-                first = int(bad.to_numpy().argmax())
-                raise HTTPException(
-                    status_code=422, detail=f"customers.{first}: {scored['error'].iloc[first]}"
-                )
-            scored = {name: scored[name].to_numpy() for name in scored.columns}
+            scored = _general_score(scorer, rows, columns)
         records = _records(scored, len(rows))
         # Built as plain JSON: re-validating our own output would double the latency of a
         # 1,000-customer batch; the response model still documents the shape.

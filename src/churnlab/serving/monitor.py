@@ -1,8 +1,11 @@
 """Monitoring commands: ``churnlab drift`` and ``churnlab generate`` (a later synthetic month).
 
-``drift`` scores both tables with the packaged model, compares features and predictions
-(:mod:`churnlab.serving.drift`), writes ``drift.json`` and ``drift.png`` and returns exit
-status 1 when the report says to alert, so a scheduler can page someone or trigger retraining.
+``drift`` reads both tables as ``churnlab score`` does (a user's monthly file goes through
+the conversions the model was trained with), scores them with the packaged model, compares
+features and predictions (:mod:`churnlab.serving.drift`), writes ``drift.json`` and
+``drift.png`` and returns exit status 1 when the report says to alert, so a scheduler can page
+someone or trigger retraining. An empty file or an all-missing column is a user error (exit
+status 2), never an alert.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from churnlab.data.snapshot import Windows, build_snapshot
 from churnlab.errors import UserError
 from churnlab.evaluation import plots
 from churnlab.serving import drift
+from churnlab.serving.batch import read_table
 from churnlab.serving.scorer import Scorer
 
 log = logging.getLogger(__name__)
@@ -30,32 +34,36 @@ log = logging.getLogger(__name__)
 ALERT_EXIT = 1
 
 
-def _read(path: str) -> pd.DataFrame:
-    if path.lower().endswith(".csv"):
-        try:
-            return pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            raise UserError(f"{path} is not a readable CSV file: {exc}") from None
-    return io.read_table(path)
-
-
-def _predictions(scorer: Scorer, frame: pd.DataFrame, name: str) -> np.ndarray:
-    scored = scorer.score(frame.drop(columns=["churned"], errors="ignore"))
-    bad = scored["error"].notna()
-    if bad.any():
-        log.warning("%s: %d rows rejected and left out of prediction drift", name, int(bad.sum()))
-    return scored.loc[~bad, "churn_probability"].to_numpy(dtype="float64")
+def _customers(scorer: Scorer, path: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The model inputs of a file's scorable rows and their churn probabilities. A user's
+    table goes through the conversions the model was trained with, as in ``churnlab score``."""
+    replayed = scorer.inputs(read_table(path))
+    ok = replayed.ok
+    if not ok.any():
+        first = replayed.errors.dropna().iloc[0]
+        raise UserError(f"{path}: no row could be scored (first reason: {first})")
+    if not ok.all():
+        log.warning("%s: %d rows rejected and left out of the drift check", path, (~ok).sum())
+    features = replayed.features[ok]
+    for name, entry in scorer.schema.items():
+        if entry["kind"] in ("number", "category") and features[name].isna().all():
+            raise UserError(
+                f"{path}: column {name!r} has no values (all missing), so its drift cannot be "
+                "measured; check the export"
+            )
+    scored = scorer.score_replayed(replayed)
+    return features, scored.loc[ok, "churn_probability"].to_numpy(dtype="float64")
 
 
 def run_drift(reference: str, current: str, models: str, output: Path, params: Params) -> int:
     scorer = Scorer.load(models, params.serve.model_copy(update={"top_reasons": 0}))
-    ref, cur = _read(reference), _read(current)
+    ref, ref_scores = _customers(scorer, reference)
+    cur, cur_scores = _customers(scorer, current)
     features = drift.feature_drift(ref, cur, scorer.schema, params.drift)
-    prediction = drift.prediction_drift(
-        _predictions(scorer, ref, reference), _predictions(scorer, cur, current), params.drift.bins
-    )
+    prediction = drift.prediction_drift(ref_scores, cur_scores, params.drift.bins)
     report = drift.summarise(features, prediction, params.drift)
     report["reference"], report["current"] = reference, current
+    report["rows"] = {"reference": len(ref), "current": len(cur)}
     io.write_json(report, output / "drift.json")
     plots.drift_png(report, output / "drift.png")
     for line in report["reasons"]:

@@ -1,10 +1,12 @@
-"""Scoring prepared customers with the packaged model: probability, decision, tier, reasons.
+"""Scoring customers with the packaged model: probability, decision, tier, reasons.
 
-The API and the batch scorer share :class:`Scorer`. The featurizer runs once per batch; the
-probability comes from the model's own ``predict_proba`` (so it equals the offline pipeline's),
-or from its registry entry's faster ``probability`` with the calibration map replayed on top
-(the same values), and the reasons from :mod:`churnlab.evaluation.explain` on the same
-transformed features.
+The API, the batch scorer and drift share :class:`Scorer`. Input rows are a user's own table
+for a model trained on user data (the conversions recorded in ``metadata.json`` are replayed,
+:mod:`churnlab.data.conversions`) or prepared customers. The featurizer runs once per batch;
+the probability comes from the model's own ``predict_proba`` (so it equals the offline
+pipeline's), or from its registry entry's faster ``probability`` with the calibration map
+replayed on top (the same values), and the reasons from :mod:`churnlab.evaluation.explain` on
+the same transformed features.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ from sklearn.pipeline import Pipeline
 from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.params import ServeParams
-from churnlab.data.input_contract import validate_frame
-from churnlab.errors import UserError
+from churnlab.data.conversions import Replayed, check_metadata, is_user_record, replay
 from churnlab.evaluation import explain
 from churnlab.features.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.modeling.calibration import calibrated_from_base
@@ -97,11 +98,7 @@ class Scorer:
     def load(cls, model_dir: Path | str, serve: ServeParams) -> Scorer:
         model_dir = Path(model_dir)
         metadata = io.read_json(model_dir / paths.MODEL_META.name)
-        if "input_schema" not in metadata:
-            raise UserError(
-                f"{model_dir / paths.MODEL_META.name} has no input_schema: retrain with "
-                "`dvc repro` to package the model for serving"
-            )
+        check_metadata(metadata, model_dir / paths.MODEL_META.name)
         pipeline_path = model_dir / paths.PIPELINE.name
         pipeline = package.load(pipeline_path)
         digest = hashlib.sha256(pipeline_path.read_bytes()).hexdigest()
@@ -120,6 +117,21 @@ class Scorer:
     @property
     def threshold(self) -> float:
         return float(self.metadata["threshold"])
+
+    @property
+    def conversions(self) -> dict | None:
+        """How prepare read the training table (None for models packaged before they were
+        recorded: those score prepared rows only)."""
+        return self.metadata.get("conversions")
+
+    @property
+    def raw_inputs(self) -> bool:
+        """Whether the model was trained on a user table, whose own rows it scores."""
+        return is_user_record(self.conversions)
+
+    def inputs(self, frame: pd.DataFrame, partial: bool = False) -> Replayed:
+        """Model inputs and rejected rows of a user's rows (or of prepared rows)."""
+        return replay(frame, self.conversions, self.schema, partial=partial)
 
     def features(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's input matrix for validated prepared rows (the fitted featurizer)."""
@@ -196,17 +208,20 @@ class Scorer:
             dtypes[f"reason_{i}_contribution"] = "float64"
         return {**dtypes, "error": "str"}
 
-    def score(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Validate and score; bad rows get an ``error`` message and no score.
+    def score(self, frame: pd.DataFrame, partial: bool = False) -> pd.DataFrame:
+        """Convert, validate and score; bad rows get an ``error`` message and no score.
 
         The columns and dtypes are the same for every call, so chunks of a batch stack.
         """
-        clean, errors = validate_frame(frame, self.schema)
-        ok = errors.isna().to_numpy()
-        out = pd.DataFrame(index=frame.index)
+        return self.score_replayed(self.inputs(frame, partial))
+
+    def score_replayed(self, replayed: Replayed) -> pd.DataFrame:
+        """:meth:`score` of rows already through :meth:`inputs`."""
+        ok = replayed.ok
+        out = pd.DataFrame(index=replayed.features.index)
         if ok.any():
-            out = out.join(self.score_valid(clean[ok]))
-        out["error"] = errors
+            out = out.join(self.score_valid(replayed.features[ok]))
+        out["error"] = replayed.errors
         dtypes = self.output_dtypes()
         out = out.reindex(columns=list(dtypes))
         return out.astype(dtypes)

@@ -53,7 +53,8 @@ def main_user(params: Params) -> None:
         w = snapshot.windows(params)
         raw, event_figures = events.snapshot_table(raw, sources.read_events(d), d, w)
         table_params = events.as_single_table(d, raw, w)
-    result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env())
+    formats = sources.csv_date_formats(d.path) if d.source == "csv" else []
+    result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env(), formats)
     if event_figures:
         result.quality["events"] = event_figures
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}

@@ -5,10 +5,11 @@ The work is :func:`churnlab.modeling.training.train`: by default (``train.refit:
 train_valid``) the final model is refitted on train+valid and calibrated, and its threshold
 chosen, on out-of-fold scores; ``train.refit: train`` fits on train and uses validation. This
 stage writes what it returns: the inference pipeline (featurizer + calibrated model, one skops
-file), its metadata (threshold, held-out metrics, best iteration, provenance), the training
-curves of the model early-stopped on validation (dvclive), ``metrics/train.json`` (with
-Brier/ECE before and after calibration, what the threshold does to a campaign, the refit and
-the selection) and the reliability diagram ``plots/calibration/``.
+file), its metadata (threshold, held-out metrics, best iteration, provenance, the input schema
+and the conversions prepare recorded in ``data/prepared/schema.json``), the training curves of
+the model early-stopped on validation (dvclive), ``metrics/train.json`` (with Brier/ECE before
+and after calibration, what the threshold does to a campaign, the refit and the selection) and
+the reliability diagram ``plots/calibration/``.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ def main(params: Params) -> None:
         **provenance(params),
         "snapshot_date": str(params.data.snapshot_date),
         "input_schema": input_schema(train_rows),
+        # How prepare read the user's table, replayed when the model scores such a table.
+        "conversions": io.read_json(paths.SCHEMA),
     }
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
