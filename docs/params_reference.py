@@ -20,7 +20,7 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 
 # Keys of a mapping field are named after what they stand for: data.columns.<column>.type.
-MAP_KEYS = {"columns": "column", "space": "name"}
+MAP_KEYS = {"columns": "column", "space": "name", "rules": "family"}
 
 
 def params_model(root: Path):

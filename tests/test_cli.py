@@ -149,7 +149,7 @@ def test_every_argument_has_help_and_shows_in_the_command_help(command, capsys):
         assert argument.flags[0] in out
 
 
-@pytest.mark.parametrize("name", ["score", "serve", "drift", "register"])
+@pytest.mark.parametrize("name", ["score", "serve", "drift", "register", "predict"])
 def test_deployment_commands_show_examples(name, capsys):
     _, out, _ = run_cli([name, "--help"], capsys)
     examples = out.split("examples:\n", 1)[1].splitlines()

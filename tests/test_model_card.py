@@ -87,7 +87,10 @@ def test_top_risk_table_rows():
             "churn_score": [0.9123],
             "churned": [1],
             "reasons": ["satisfaction (+1.20)"],
+            "suggested_action": ["Call about their service problems"],
         }
     )
     text = top_risk_table(table)
     assert "| 1 | `abc` | 0.912 | yes | satisfaction (+1.20) |" in text
+    assert "satisfaction (+1.20) | Call about their service problems |" in text
+    assert "held-out test-split customers" in text  # observation 4: says whose list it is

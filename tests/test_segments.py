@@ -48,3 +48,39 @@ def test_one_class_slice_has_no_ranking_metrics():
 def test_unknown_segment_column_names_the_key():
     with pytest.raises(UserError, match=r"evaluate.segments.*colour"):
         segment_columns(pd.DataFrame({"plan": ["a"]}), ["colour"], [90])
+
+
+def telco_like(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    return pd.DataFrame(
+        {
+            "customer_key": [f"k{i}" for i in range(n)],
+            "Contract": rng.choice(["Month-to-month", "One year", "Two year"], n),
+            "PaymentMethod": rng.choice(["Electronic check", "Mailed check"], n),
+            "notes": [f"free text {i}" for i in range(n)],  # many values: not a segment
+            "tenure": rng.integers(0, 72, n).astype(float),  # months
+            "MonthlyCharges": rng.uniform(18, 119, n),
+            TARGET: rng.integers(0, 2, n),
+        }
+    )
+
+
+def test_user_data_without_the_configured_columns_is_sliced_by_its_own():
+    """Observation 2: Telco's column is ``Contract``; every configured slice was skipped."""
+    frame = telco_like()
+    segs = segment_columns(
+        frame, ["plan", "region", "contract", "tenure_band"], [90, 365, 730], skip_missing=True
+    )
+    assert list(segs.columns) == ["Contract", "PaymentMethod", "tenure_band"]
+    assert set(segs["tenure_band"]) == {"0-3m", "3-12m", "12-24m", "24m+"}  # months
+    months = frame["tenure"]
+    assert (segs["tenure_band"] == "0-3m").sum() == (months < 3).sum()
+    y = frame[TARGET].to_numpy()
+    result = segment_metrics(segs, y, np.random.default_rng(0).random(len(y)), 0.5)
+    assert set(result["Contract"]) == {"Month-to-month", "One year", "Two year"}
+
+
+def test_few_values_limit_and_configured_columns_first():
+    frame = telco_like().assign(plan="basic")
+    segs = segment_columns(frame, ["plan", "region"], [90], skip_missing=True, max_values=2)
+    assert list(segs.columns) == ["plan", "PaymentMethod", "tenure_band"]  # Contract has 3

@@ -201,3 +201,71 @@ def test_the_training_file_scores_as_it_is(user_run):
     out = pd.read_csv(root / "scored.csv", dtype={"CustomerRef": str})
     assert out["CustomerRef"].tolist() == table["CustomerRef"].tolist()
     assert out["churn_probability"].between(0, 1).all()
+
+
+# Outputs follow the user's data (issue 14, observations 2 to 4).
+
+
+def test_user_data_is_sliced_by_its_own_columns(user_run):
+    root, _ = user_run
+    segments = io.read_json(root / "metrics/segments.json")
+    assert set(segments) == {"plan", "tenure_band"}  # region is constant here, so dropped
+    assert set(segments["tenure_band"]) == {"0-3m", "3-12m", "12-24m", "24m+", "missing"}
+    assert "| tenure_band | 0-3m |" in (root / "reports/model_card.md").read_text()
+
+
+def test_rules_without_their_columns_are_no_baseline(user_run):
+    root, _ = user_run
+    result = io.read_json(root / "metrics/evaluate.json")
+    assert set(result["baselines"]) == {"logreg"}
+    business = result["business"]
+    assert "extra_churners_caught_vs_rules" not in business
+    caught = business["at_budget"]["churners_caught"]
+    logreg = result["baselines"]["logreg"]["at_budget"]["churners_caught"]
+    assert business["extra_churners_caught_vs_logreg"] == pytest.approx(caught - logreg)
+    card = (root / "reports/model_card.md").read_text()
+    assert "than the logistic-regression baseline" in card
+    assert "than the current rules" not in card and "| rules |" not in card
+    gains = pd.read_csv(root / "plots/gains.csv")
+    assert (
+        gains["rules"].isna().all() and gains["logreg"].notna().all()
+    )  # dvc plots keeps its panel
+
+
+def test_model_card_of_user_data_prints_numbers_and_lists(user_run):
+    root, _ = user_run
+    card = (root / "reports/model_card.md").read_text()
+    assert "{" not in card and "dropped: ;" not in card
+    assert "Direct identifiers dropped: contact, full_name, tel;" in card
+    assert "; region (constant)." in card and "cancelled_flag (leakage:" in card
+    assert "oracle" not in card.lower() and "generator" not in card.lower()
+    lines = [line for line in card.splitlines() if line.startswith("- ")]
+    assert len(lines) == len(set(lines))  # no note repeated
+
+
+def test_user_data_logs_no_synthetic_wording_and_no_repeated_note(user_run, caplog):
+    root, _ = user_run
+    with pytest.MonkeyPatch.context() as mp, caplog.at_level("INFO"):
+        mp.chdir(root)
+        mp.setenv(privacy.SALT_ENV, SALT.decode())
+        params = user_params(root / "in.csv")
+        featurize.main(params)
+        evaluate.main(params)
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "oracle" in m.lower()]
+    assert any(m.startswith("test ROC-AUC") for m in messages)
+    notes = [m for m in messages if m.startswith("featurize: skipping params")]
+    assert len(notes) == 1
+
+
+def test_top_risk_customers_of_user_data_show_values(user_run):
+    root, _ = user_run
+    text = (root / "reports/top_risk_customers.md").read_text()
+    assert "held-out test-split customers" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 1 |")]
+    assert rows and ("raises risk" in rows[0] or "raise risk" in rows[0])
+    assert "(+" not in text
+    page = (root / "reports/index.html").read_text()
+    for anchor in ("headline", "call-list", "drivers", "curves", "data-quality", "glossary"):
+        assert f'<section id="{anchor}">' in page
+    assert "a logistic regression (the baseline here" in page

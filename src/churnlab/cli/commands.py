@@ -107,6 +107,19 @@ examples:
                  --current data/monitor/2026-07.parquet --output drift/
 """
 
+PREDICT_EXAMPLES = """\
+Writes predictions.csv (every customer: id, churn probability, risk tier, expected value at
+risk, top reasons in words, suggested action), call_list.csv (the contact budget of
+business.contact_budget_share, highest expected value at risk first), rejected.csv and
+report.html into the --output folder. Exit status: 0 written, 2 user error (a missing
+column, an empty file, more rejected rows than --accept-rejected; nothing is written).
+
+examples:
+  churnlab predict customers.csv                       # -> predictions/
+  churnlab predict customers.csv --output this-week --value-column yearly_revenue
+  churnlab predict export.parquet --accept-rejected 0.01   # up to 1% unreadable rows
+"""
+
 REGISTER_EXAMPLES = """\
 Promotes only when the metrics pass registry.min_roc_auc and beat the logistic
 regression baseline by registry.baseline_margin (GTO tags on HEAD). Exit status: 0 promoted,
@@ -231,6 +244,35 @@ COMMANDS = (
             ),
         ),
         SCORE_EXAMPLES,
+    ),
+    Command(
+        "predict",
+        "deploy",
+        "who to call: score a customers file, reasons, call list, HTML report",
+        r.predict,
+        (
+            arg("input", help="CSV or Parquet file of your current customers"),
+            arg(
+                "--output",
+                default="predictions",
+                help="folder for the four outputs; default: %(default)s",
+            ),
+            MODELS,
+            arg(
+                "--value-column",
+                default=None,
+                help="column with each customer's value (default report.value_column, "
+                "else business.retained_customer_value for everyone)",
+            ),
+            arg(
+                "--accept-rejected",
+                type=float,
+                default=0.0,
+                help="largest share of unreadable rows to accept (listed in rejected.csv); "
+                "default: %(default)s",
+            ),
+        ),
+        PREDICT_EXAMPLES,
     ),
     Command(
         "drift",

@@ -133,6 +133,24 @@ def score(args: argparse.Namespace, params: Params) -> int:
     return 0
 
 
+def predict(args: argparse.Namespace, params: Params) -> int:
+    from churnlab.errors import UserError
+    from churnlab.serving.predict import predict_file
+    from churnlab.serving.scorer import Scorer
+
+    if not 0 <= args.accept_rejected <= 1:
+        raise UserError(f"--accept-rejected must be a share in [0, 1], got {args.accept_rejected}")
+    scorer = Scorer.load(args.models, params.serve.model_copy(update={"top_reasons": 0}))
+    value_column = (
+        args.value_column if args.value_column is not None else params.report.value_column
+    )
+    counts = predict_file(
+        scorer, Path(args.input), Path(args.output), params, value_column, args.accept_rejected
+    )
+    print(json.dumps(counts, sort_keys=True))
+    return 0
+
+
 def drift(args: argparse.Namespace, params: Params) -> int:
     from churnlab.errors import UserError
     from churnlab.serving.monitor import run_drift

@@ -4,8 +4,8 @@ Every stage loads its section through :func:`load_params`, which fails before an
 a key is unknown, a type is wrong or a value is out of range, naming the key path
 (``params.yaml: train.xgboost.max_depth must be ...``). The sections of the feature families
 (:mod:`churnlab.config.features`), of the models and model selection
-(:mod:`churnlab.config.models`) and of multi-table user data (:mod:`churnlab.config.events`)
-live in their own modules.
+(:mod:`churnlab.config.models`), of multi-table user data (:mod:`churnlab.config.events`) and
+of the business owner's outputs (:mod:`churnlab.config.report`) live in their own modules.
 
 About 470 lines, a third of them the docstrings below the fields (the documentation's params
 reference is generated from them): the data, split, evaluation, business, serving and
@@ -35,6 +35,7 @@ from churnlab.config.features import (
     TransformParams,
 )
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
+from churnlab.config.report import ActionsParams, ReportParams
 from churnlab.errors import UserError
 
 
@@ -323,6 +324,9 @@ class BusinessParams(Strict):
     contact_budget_share: float = Field(0.1, gt=0, le=1)
     """Share of customers the campaign can contact, highest risk first (the budget figures and
     `threshold.method: budget`)."""
+    currency: str = Field("EUR", min_length=1, max_length=12)
+    """The currency of these amounts, shown after every amount in the reports (`EUR`, `USD`,
+    `£`, ...); it changes no figure."""
 
 
 class ServeParams(Strict):
@@ -417,6 +421,10 @@ class Params(Strict):
     """Drift monitoring (`churnlab drift`)."""
     registry: RegistryParams = RegistryParams()
     """The promotion gate of `churnlab register`."""
+    actions: ActionsParams = ActionsParams()
+    """The suggested action per reason family (`churnlab predict`, the HTML report)."""
+    report: ReportParams = ReportParams()
+    """How reasons are worded, where a customer's value comes from, derived segments."""
 
 
 def _describe(error: dict) -> str:

@@ -108,3 +108,28 @@ def baseline_summary(y: np.ndarray, scores_by_name: dict, thresholds: dict, b) -
         entry["at_threshold"] = rounded(at_threshold(y, scores, thresholds[name], b))
         out[name] = entry
     return out
+
+
+def expected_campaign(
+    probability: np.ndarray, value: np.ndarray, b: BusinessParams, points: int = 200
+) -> pd.DataFrame:
+    """Calling scored customers (no outcome known yet) in order of expected value at risk:
+    per number called, the expected churners reached, their share of all expected churners
+    (expected gains) and the expected net savings, from the calibrated probabilities.
+    At most ``points`` rows (evenly spaced numbers called, the last one everybody)."""
+    probability = np.asarray(probability, dtype="float64")
+    at_risk = probability * np.asarray(value, dtype="float64")
+    order = np.argsort(-at_risk, kind="stable")
+    churners = np.cumsum(probability[order])
+    kept = np.cumsum(at_risk[order]) * b.offer_acceptance_rate
+    called = np.arange(1, len(order) + 1)
+    rows = np.unique(np.linspace(1, len(order), min(points, len(order))).round().astype(int)) - 1
+    return pd.DataFrame(
+        {
+            "called": called[rows],
+            "called_share": called[rows] / len(order),
+            "expected_churners": churners[rows],
+            "expected_gains": churners[rows] / max(churners[-1], 1e-12),
+            "expected_net_savings": kept[rows] - called[rows] * b.offer_cost,
+        }
+    )

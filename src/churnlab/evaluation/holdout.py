@@ -30,6 +30,9 @@ from churnlab.metrics import (
 )
 from churnlab.modeling.registry import REGISTRY
 
+# The lines of the gains and lift plots in dvc.yaml.
+PLOTTED = ("model", "rules", "logreg")
+
 # The figures the model card shows, in its order (the dependence plots are appended).
 FIGURES = [
     ("ROC curve", "roc.png"),
@@ -85,6 +88,13 @@ def holdout_metrics(
     return result
 
 
+def usable_baselines(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The baselines that rank the customers at all: today's rules give every customer the
+    same score when the columns they read are not in the data (user tables), and a constant
+    score is no baseline (ROC-AUC 0.5 by construction)."""
+    return {name: s for name, s in scores.items() if np.ptp(np.asarray(s, dtype="float64")) > 0}
+
+
 def business_summary(
     y: np.ndarray,
     scores: np.ndarray,
@@ -94,17 +104,21 @@ def business_summary(
     b: BusinessParams,
 ) -> dict:
     """``baselines`` and ``business`` of ``metrics/evaluate.json``: what a campaign is worth
-    with the model, and with today's rules and a logistic regression."""
+    with the model, and with the baselines (``baseline_scores``: the usable ones). The gain is
+    measured against today's rules when they are a baseline, else the logistic regression
+    (``extra_churners_caught_vs_rules`` or ``_vs_logreg``)."""
     baselines = business.baseline_summary(y, baseline_scores, baseline_thresholds, b)
     summary = {
         "at_threshold": rounded(business.at_threshold(y, scores, threshold, b)),
         "at_budget": rounded(business.at_budget(y, scores, b)),
         "break_even_probability": round(business.break_even_probability(b), 6),
     }
-    rules_caught = baselines["rules"]["at_budget"]["churners_caught"]
-    summary["extra_churners_caught_vs_rules"] = round(
-        summary["at_budget"]["churners_caught"] - rules_caught, 6
-    )
+    reference = next((name for name in ("rules", "logreg") if name in baselines), None)
+    if reference is not None:
+        caught = baselines[reference]["at_budget"]["churners_caught"]
+        summary[f"extra_churners_caught_vs_{reference}"] = round(
+            summary["at_budget"]["churners_caught"] - caught, 6
+        )
     return {"baselines": baselines, "business": summary}
 
 
@@ -115,9 +129,11 @@ def segment_summary(
     threshold: float,
     e: EvaluateParams,
     skip_missing: bool,
+    max_values: int = 8,
 ) -> dict:
-    """``metrics/segments.json``: the metrics per value of each segment column, rounded."""
-    columns = segment_columns(test, e.segments, e.tenure_band_days, skip_missing=skip_missing)
+    """``metrics/segments.json``: the metrics per value of each segment column, rounded
+    (``max_values``: the most values of a segment found in user data)."""
+    columns = segment_columns(test, e.segments, e.tenure_band_days, skip_missing, max_values)
     slices = segment_metrics(columns, y, scores, threshold)
     return {col: {v: rounded(m) for v, m in values.items()} for col, values in slices.items()}
 
@@ -159,8 +175,12 @@ def write_business_figures(
 ) -> None:
     """Gains and lift (model against baselines), profit curve, score distribution."""
     gains, lift = business.gains_frames(y, scores_by_model)
-    io.write_csv(gains, out / "gains.csv")
-    io.write_csv(lift, out / "lift.csv")
+    # dvc.yaml draws every line of PLOTTED: a baseline left out (today's rules on user data)
+    # stays as an empty column, or `dvc plots show` drops the whole panel.
+    extra = [c for c in gains.columns if c not in ("contacted_share", *PLOTTED)]
+    columns = ["contacted_share", *PLOTTED, *extra]
+    io.write_csv(gains.reindex(columns=columns), out / "gains.csv")
+    io.write_csv(lift.reindex(columns=columns), out / "lift.csv")
     plots.gains_png(gains, out / "gains.png")
     plots.lift_png(lift, out / "lift.png")
     curve = business.profit_curve(y, scores_by_model["model"], b)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import pandas as pd
 
+from churnlab.evaluation.wording import amount as _money
+from churnlab.evaluation.wording import money, quality_facts
+from churnlab.evaluation.wording import number as _f
+
 MODEL_WHY = {
     "xgboost": (
         "Gradient-boosted trees (XGBoost) with early stopping on the validation split: it "
         "captures non-linear effects and interactions of the usage, payment and support "
-        "features, and it is compared below with today's rules and a logistic regression "
-        "trained on the same split."
+        "features, and it is compared below with the baselines trained on the same split."
     ),
     "logreg": "Logistic regression on the featurized matrix: simple, linear and fully explainable.",
     "rules": "Today's business rules (points per risk signal), kept as the reference.",
@@ -39,18 +42,6 @@ THRESHOLD_HOW = {
     "budget": "contact budget",
     "fixed": "fixed",
 }
-
-
-def _f(value, digits: int = 4) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return f"{value:,.{digits}f}"
-
-
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
 
 
 def _metrics_table(m: dict) -> list[str]:
@@ -110,19 +101,30 @@ def _segments_table(segments: dict) -> list[str]:
 
 
 def _quality(q: dict) -> list[str]:
-    missing = sorted(
-        ((k, v) for k, v in q.get("missing_share", {}).items() if v > 0), key=lambda kv: -kv[1]
-    )
-    return [
-        f"- {q.get('rows_out', '?'):,} customers after cleaning ({q.get('rows_in', '?'):,} rows "
-        f"in); label rate {_f(q.get('label_rate'), 3)}.",
-        f"- Duplicates removed: {q.get('duplicates_removed', {})}; category spellings fixed: "
-        f"{q.get('spelling_fixed', {})}; impossible values set to missing: "
-        f"{q.get('invalid_to_missing', {})}.",
-        "- Missing shares: " + (", ".join(f"{k} {v:.1%}" for k, v in missing) or "none") + ".",
-        f"- Direct identifiers dropped: {', '.join(q.get('identifiers_dropped', []))}; the "
-        "customer id is pseudonymised (keyed hash), shown here as `customer_key`.",
+    return [f"- {fact}" for fact in quality_facts(q)]
+
+
+def baseline_lines(m: dict) -> list[str]:
+    """What the model gains over the baseline it is measured against: today's rules where
+    their columns exist, else the logistic regression (and the card says why)."""
+    b = m["business"]
+    if "extra_churners_caught_vs_rules" in b:
+        gap, against = b["extra_churners_caught_vs_rules"], "the current rules"
+    elif "extra_churners_caught_vs_logreg" in b:
+        gap, against = b["extra_churners_caught_vs_logreg"], "the logistic-regression baseline"
+    else:
+        return []
+    lines = [
+        f"- The model catches **{gap:,.1f} more churners** than {against} at the same contact "
+        "budget."
     ]
+    if "rules" not in m.get("baselines", {}):
+        lines.append(
+            "- Today's rules are not a baseline here: the columns they read (contract, logins, "
+            "satisfaction, tenure, payments, tickets) are not in this data, so they would give "
+            "every customer the same score. The logistic regression is the baseline."
+        )
+    return lines
 
 
 def model_card(
@@ -130,7 +132,7 @@ def model_card(
 ) -> str:
     """The model card in markdown; ``figures`` are (title, path relative to ``reports/``)."""
     at_t, at_b = m["business"]["at_threshold"], m["business"]["at_budget"]
-    rules_gap = m["business"].get("extra_churners_caught_vs_rules")
+    currency = business.get("currency", "")
     lines = [
         "# Model card: churn risk",
         "",
@@ -162,25 +164,22 @@ def model_card(
         "## Threshold and business figures",
         "",
         f"Cost matrix (params `business`): a retained customer is worth "
-        f"{_money(business['retained_customer_value'])}, an offer costs "
-        f"{_money(business['offer_cost'])}, {business['offer_acceptance_rate']:.0%} of contacted "
-        f"churners accept; break-even churn probability "
+        f"{money(business['retained_customer_value'], currency)}, an offer costs "
+        f"{money(business['offer_cost'], currency)}, "
+        f"{business['offer_acceptance_rate']:.0%} of contacted churners accept; break-even churn "
+        "probability "
         f"{_f(m['business']['break_even_probability'], 3)}.",
         "",
         f"- **At the chosen threshold {_f(m['threshold'], 3)}** "
         f"({THRESHOLD_HOW.get(m.get('threshold_method', 'max_f1'), 'fixed')} on validation): "
         f"{at_t['contacted']:,} customers contacted, {at_t['churners_caught']:,.0f} churners "
-        f"among them, expected net savings **{_money(at_t['expected_net_savings'])}**.",
+        f"among them, expected net savings **{money(at_t['expected_net_savings'], currency)}**.",
         f"- **At the contact budget** ({business['contact_budget_share']:.0%} of customers = "
         f"{at_b['contacted']:,}): {at_b['churners_caught']:,.1f} churners caught "
         f"({at_b['capture_rate']:.1%} of all churners), expected net savings "
-        f"**{_money(at_b['expected_net_savings'])}**.",
+        f"**{money(at_b['expected_net_savings'], currency)}**.",
     ]
-    if rules_gap is not None:
-        lines.append(
-            f"- The model catches **{rules_gap:,.1f} more churners** than the current rules at "
-            "the same contact budget."
-        )
+    lines += baseline_lines(m)
     below = m["threshold"] < m["business"]["break_even_probability"]
     lines.append(
         f"- The chosen threshold is {'below' if below else 'at or above'} the break-even "
@@ -200,7 +199,11 @@ def model_card(
         "",
         "A slice whose metrics drop in a pull request shows in `metrics/segments.json` diffs.",
         "",
-        *_segments_table(segments),
+        *(
+            _segments_table(segments)
+            if segments
+            else ["No slices: the data has no segment columns."]
+        ),
         "",
         "## Limitations",
         "",
@@ -220,19 +223,23 @@ def model_card(
 
 
 def top_risk_table(table: pd.DataFrame) -> str:
-    """Markdown table of the highest-risk test customers and the reasons behind their score."""
+    """Markdown table of the highest-risk test customers, their reasons and suggested action."""
     lines = [
-        "# Highest-risk test customers",
+        "# Highest-risk customers of the test split",
         "",
-        "Generated by `churnlab evaluate`. `customer_key` is the pseudonymised id; reasons are "
-        "the features that raise the log-odds of churn most (contribution in brackets).",
+        "Generated by `churnlab evaluate`. These are **held-out test-split customers** whose "
+        "outcome is known (the `churned` column), listed to check the model's reasons — not "
+        "your current customers: `churnlab predict CUSTOMERS_FILE` scores those and writes the "
+        "call list. `customer_key` is the pseudonymised id. Reasons are the customer's columns "
+        "with their values, each expanded feature (one-hot categories, missing-value flags, "
+        "text terms) folded back into its column, and the direction it moves the risk.",
         "",
-        "| rank | customer_key | churn score | churned | top reasons |",
-        "| ---: | --- | ---: | :---: | --- |",
+        "| rank | customer_key | churn score | churned | top reasons | suggested action |",
+        "| ---: | --- | ---: | :---: | --- | --- |",
     ]
     for row in table.itertuples(index=False):
         lines.append(
             f"| {row.rank} | `{row.customer_key}` | {row.churn_score:.3f} | "
-            f"{'yes' if row.churned else 'no'} | {row.reasons} |"
+            f"{'yes' if row.churned else 'no'} | {row.reasons} | {row.suggested_action} |"
         )
     return "\n".join(lines) + "\n"

@@ -354,3 +354,35 @@ def drift_png(report: dict, target: Path) -> None:
     ax.set_xlabel("population stability index")
     ax.legend(loc="lower right")
     io.save_figure(fig, target)
+
+
+# Scored customers (`churnlab predict`): what calling them is expected to bring.
+
+
+def expected_savings_png(curve: pd.DataFrame, budget: int, currency: str, target: Path) -> None:
+    """Expected net savings by the number of customers called (call-list order)."""
+    fig, ax = _axes(
+        "Expected net savings of calling the list",
+        "customers called (highest expected value at risk first)",
+        f"expected net savings ({currency})",
+    )
+    ax.plot(curve["called"], curve["expected_net_savings"], lw=2, label="call list")
+    ax.axvline(budget, color="tab:red", ls="--", label=f"contact budget ({budget:,})")
+    ax.axhline(0, color="grey", lw=1)
+    ax.set_xlim(0, float(curve["called"].max()))
+    ax.legend(loc="best")
+    io.save_figure(fig, target)
+
+
+def expected_gains_png(curve: pd.DataFrame, budget: int, target: Path) -> None:
+    """Expected share of churners reached by the share of customers called."""
+    fig, ax = _axes(
+        "Expected gains of the call list",
+        "share of customers called",
+        "expected share of churners reached",
+    )
+    ax.plot(curve["called_share"], curve["expected_gains"], lw=2, label="call list")
+    share = budget / float(curve["called"].max())
+    ax.axvline(share, color="tab:red", ls="--", label=f"contact budget ({budget:,})")
+    _unit_square(ax, "random calling", legend="lower right")
+    io.save_figure(fig, target)

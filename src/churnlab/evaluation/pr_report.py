@@ -8,7 +8,9 @@ listed, changed or not, with its delta; the overlaid curves are rendered to PNG 
 Choosing is done on validation (``evaluation.ranking``): the report opens with the validation
 metrics and which side they prefer, then the test figures, marked as reported only; the DVC
 experiments of HEAD (``dvc exp run``; read from their git refs) are ranked the same way.
-(A little over 300 lines: one report, its sections in the order they print.)
+Study outputs built from other data than the current pipeline are marked stale
+(``evaluation.study_freshness``). (A little over 300 lines: one report, its sections in the
+order they print.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import yaml
 from churnlab import io
 from churnlab.config import paths
 from churnlab.errors import UserError
-from churnlab.evaluation import plots, ranking
+from churnlab.evaluation import plots, ranking, study_freshness
 
 # The selection rows (``metrics/train.json`` keys, validation split) open the report.
 SELECTION_ROWS = {
@@ -44,6 +46,7 @@ HEADLINE = {
     "business.at_budget.churners_caught": "churners caught at the contact budget",
     "business.at_threshold.expected_net_savings": "expected net savings at threshold",
     "business.extra_churners_caught_vs_rules": "extra churners caught vs current rules",
+    "business.extra_churners_caught_vs_logreg": "extra churners caught vs logistic regression",
 }
 WORSE_SLICE = 0.005  # ROC-AUC drop of a slice flagged in the summary
 
@@ -258,7 +261,9 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
     sha = resolve(base)
     label = f"{base} @ {sha[:7]}"
     base_params, head_params, base_metrics, head_metrics = load_revision(sha)
+    studies = study_freshness.study_status()
     lines = ["## churnlab: evaluation report", "", f"Compared with **{label}**.", ""]
+    lines += study_freshness.stale_note(studies)
     lines += selection_summary(base_metrics, head_metrics)
     evaluate = str(paths.METRICS / "evaluate.json")
     old_e, new_e = flatten(base_metrics.get(evaluate, {})), flatten(head_metrics.get(evaluate, {}))
@@ -283,8 +288,9 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
     for name in base_metrics:
         rows = metrics_rows(base_metrics[name], head_metrics[name])
         is_open = " open" if name == evaluate else ""
+        stale = " (stale: built from other data)" if study_freshness.is_stale(name, studies) else ""
         lines += [
-            f"<details{is_open}><summary><code>{name}</code> ({len(rows)} values)</summary>",
+            f"<details{is_open}><summary><code>{name}</code> ({len(rows)} values){stale}</summary>",
             "",
             *_table(rows, "metric"),
             "",

@@ -1,8 +1,9 @@
-"""The evaluate stage's explanations: SHAP importance and dependence, and each top-risk
-customer's reasons.
+"""The evaluate stage's explanations: SHAP importance and dependence, the drivers in words, and
+each top-risk customer's reasons and suggested action.
 
 :func:`explain_test` computes them on the test split (a seeded sample of customers for the
-global plots, plus every top-risk customer) through :mod:`churnlab.evaluation.explain`;
+global plots and drivers, plus every top-risk customer) through
+:mod:`churnlab.evaluation.explain` and :mod:`churnlab.evaluation.reasons`;
 :func:`write_explanations` writes the importance and dependence figures (CSV + PNG) and the
 top-risk table (CSV + markdown).
 """
@@ -19,7 +20,8 @@ import pandas as pd
 from churnlab import io
 from churnlab.config.columns import TARGET
 from churnlab.config.params import EvaluateParams
-from churnlab.evaluation import explain, model_card, plots
+from churnlab.config.report import ActionsParams, ReportParams
+from churnlab.evaluation import explain, model_card, plots, reasons
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
 
@@ -32,6 +34,15 @@ class Explanations:
     model_name: str  # the explained (uncalibrated) estimator's class
     dependence: list[tuple[int, str, pd.DataFrame]]  # (importance rank, column, value/contrib)
     top_risk: pd.DataFrame  # the highest-risk customers with their reasons
+    drivers: pd.DataFrame  # the columns that move the scores most, in words
+
+
+TOP_RISK_COLUMNS = ["rank", "customer_key", "churn_score", "churned", "reasons", "suggested_action"]
+
+
+def empty_top_risk() -> pd.DataFrame:
+    """The top-risk table of a model without explanations: its columns, no rows."""
+    return pd.DataFrame(columns=TOP_RISK_COLUMNS)
 
 
 def explained_rows(n: int, limit: int, seed: int) -> np.ndarray:
@@ -43,9 +54,15 @@ def explained_rows(n: int, limit: int, seed: int) -> np.ndarray:
 
 
 def explain_test(
-    pipeline, test: pd.DataFrame, scores: np.ndarray, e: EvaluateParams
+    pipeline,
+    test: pd.DataFrame,
+    scores: np.ndarray,
+    e: EvaluateParams,
+    report: ReportParams,
+    actions: ActionsParams,
 ) -> Explanations:
-    """SHAP importance and dependence, and the highest-risk customers' top reasons.
+    """SHAP importance and dependence, the drivers in words, and the highest-risk customers'
+    reasons (folded back to their columns, with values) and suggested actions.
 
     Raises ``NotImplementedError`` for a model without an exact method (tree, forest, RBF SVM,
     MLP).
@@ -70,19 +87,33 @@ def explain_test(
         dep = explain.dependence(contribs, column, sample_frame, sample_transformed)
         if not dep["value"].isna().all():
             dependence.append((rank, column, dep))
-    named = contribs_rows.iloc[np.searchsorted(rows, top)].rename(columns=explain.label)
-    reasons = explain.top_reasons(named, e.reasons_per_customer)
+    fmap = reasons.fold_map(pipeline, list(contribs.columns))
+    drivers = reasons.drivers(contribs, fmap, reasons.values_frame(pipeline, sample_frame), 10)
+    top_frame = frame.iloc[top]
+    explained = reasons.explain_customers(
+        pipeline,
+        top_frame,
+        contribs_rows.iloc[np.searchsorted(rows, top)].set_axis(top_frame.index),
+        e.reasons_per_customer,
+        report,
+        actions,
+    )
+    reason_columns = [f"reason_{j + 1}" for j in range(e.reasons_per_customer)]
     table = pd.DataFrame(
         {
             "rank": np.arange(1, len(top) + 1),
             "customer_key": test["customer_key"].to_numpy()[top],
             "churn_score": np.round(scores[top], 6),
             "churned": test[TARGET].to_numpy()[top].astype(int),
-            "reasons": [explain.reasons_text(r) for r in reasons],
+            "reasons": [
+                "; ".join(r for r in row if r) or "none"
+                for row in explained[reason_columns].itertuples(index=False)
+            ],
+            "suggested_action": explained["suggested_action"].to_numpy(),
         }
     )
     model_name = type(base_estimator(steps["model"])).__name__
-    return Explanations(importance, model_name, dependence, table)
+    return Explanations(importance, model_name, dependence, table, drivers)
 
 
 def write_explanations(

@@ -79,7 +79,7 @@ def build_featurizer(
     """An unfitted featurizer for frames shaped like ``frame`` (the prepared train split)."""
     groups = column_groups(frame, p, schema)
     orders = ordinal_orders(p, schema)
-    p = _params_for(frame, p, schema)
+    p = _params_for(frame, p, schema, note=True)
     numbers = groups["numeric"] + groups["log"]
     transformers = [
         ("num", numeric_steps(p), groups["numeric"]),

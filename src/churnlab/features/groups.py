@@ -29,8 +29,11 @@ def constructed(p: FeaturizeParams) -> dict[str, list[str]]:
     return {**p.ratios, **p.constructed.products, **p.constructed.group_ratios}
 
 
-def _params_for(frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None) -> FeaturizeParams:
-    """Featurize params restricted to the columns a user table has (see the module doc)."""
+def _params_for(
+    frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None, note: bool = False
+) -> FeaturizeParams:
+    """Featurize params restricted to the columns a user table has (see the module doc);
+    ``note`` logs the skipped ones (once per featurizer: this runs several times)."""
     if not schema or schema.get("source", "synthetic") == "synthetic":
         return p
     has = set(frame.columns)
@@ -44,7 +47,7 @@ def _params_for(frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None) ->
         - has
         | {name for name, pair in pairs.items() if not set(pair) <= has}
     )
-    if skipped:
+    if skipped and note:
         log.info("featurize: skipping params for columns this data lacks: %s", skipped)
     construct = p.constructed.model_copy(
         update={

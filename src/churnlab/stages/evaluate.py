@@ -5,7 +5,8 @@ Writes ``metrics/evaluate.json`` and ``metrics/segments.json``
 against the baselines, the gap to the Bayes-optimal oracle on synthetic data; the same per
 slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHAP figures
 (:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
-customers and their reasons).
+customers with their reasons in words, and ``index.html``, the self-contained report for a
+reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.evaluation import holdout, model_card, shap_report
+from churnlab.evaluation import holdout, model_card, reasons, report_pages, shap_report
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
 
@@ -45,6 +46,23 @@ def read_baselines(test: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str,
     return scores, io.read_json(paths.BASELINES / "thresholds.json")
 
 
+def write_index(result: dict, quality: dict, b, found) -> None:
+    """``reports/index.html`` from the figures just written (``found``: the explanations, or
+    None for a model without an exact method)."""
+    page = report_pages.evaluation_page(
+        result,
+        quality,
+        b.model_dump(),
+        found.top_risk if found else shap_report.empty_top_risk(),
+        found.drivers if found else reasons.no_drivers(),
+        report_pages.Figures(
+            ((paths.PLOTS / "profit.png").read_bytes(), "Expected net savings by threshold (test)"),
+            ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
+        ),
+    )
+    io.write_text(page, paths.REPORTS / "index.html")
+
+
 def main(params: Params) -> None:
     e, b = params.evaluate, params.business
     pipeline = package.load(paths.PIPELINE)
@@ -55,12 +73,17 @@ def main(params: Params) -> None:
     threshold = meta["threshold"]
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     baseline_scores, baseline_thresholds = read_baselines(test)
+    baseline_scores = holdout.usable_baselines(baseline_scores)
+    if "rules" not in baseline_scores:
+        log.info("today's rules give every customer the same score here: not a baseline")
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
     io.write_json(result, paths.METRICS / "evaluate.json")
     skip_missing = params.data.source != "synthetic"
-    slices = holdout.segment_summary(test, y, scores, threshold, e, skip_missing)
+    slices = holdout.segment_summary(
+        test, y, scores, threshold, e, skip_missing, params.report.segment_max_values
+    )
     io.write_json(slices, paths.METRICS / "segments.json")
 
     holdout.write_curve_figures(paths.PLOTS, y, scores, threshold, e.calibration_bins)
@@ -71,10 +94,10 @@ def main(params: Params) -> None:
         features = pipeline.named_steps["features"]
         holdout.write_model_importance(paths.PLOTS, meta["model"], model, features, e.top_features)
     try:
-        found = shap_report.explain_test(pipeline, test, scores, e)
+        found = shap_report.explain_test(pipeline, test, scores, e, params.report, params.actions)
     except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
         log.warning("no SHAP explanations: %s", exc)
-        dependence_figures = []
+        found, dependence_figures = None, []
     else:
         dependence_figures = shap_report.write_explanations(found, paths.PLOTS, paths.REPORTS)
 
@@ -82,4 +105,8 @@ def main(params: Params) -> None:
     figures = [(t, f"../plots/{name}") for t, name in holdout.FIGURES + dependence_figures]
     card = model_card.model_card(result, slices, quality, b.model_dump(), figures)
     io.write_text(card, paths.REPORTS / "model_card.md")
-    log.info("test ROC-AUC %.4f (oracle %s)", result["roc_auc"], result.get("oracle_roc_auc"))
+    write_index(result, quality, b, found)
+    if "oracle_roc_auc" in result:  # synthetic data: the ceiling is known
+        log.info("test ROC-AUC %.4f (oracle %.4f)", result["roc_auc"], result["oracle_roc_auc"])
+    else:
+        log.info("test ROC-AUC %.4f", result["roc_auc"])

@@ -1,0 +1,298 @@
+"""``churnlab predict CUSTOMERS_FILE``: who to call this week, and why.
+
+Scores every customer of a file (the user's current customers, not the test split) with the
+packaged model and writes, into one folder:
+
+- ``predictions.csv``: per customer in file order, the original id, churn probability, risk
+  tier, value, expected value at risk (probability × value), the top reasons in words and the
+  suggested action (:mod:`churnlab.evaluation.reasons`);
+- ``call_list.csv``: the contact budget (``business.contact_budget_share`` of the scored
+  customers), highest expected value at risk first;
+- ``rejected.csv``: the rows that could not be scored, with the reason;
+- ``report.html``: the self-contained report of this file (:mod:`churnlab.evaluation.report_pages`)
+  and its two figures as PNG.
+
+Everything is computed before the first file is written, so a bad input (a missing column, an
+empty file, more rejected rows than ``--accept-rejected`` allows) leaves earlier results as
+they were. The file is read in one place, :func:`read_customers`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from churnlab import io
+from churnlab.config.params import Params
+from churnlab.data import sources
+from churnlab.data.input_contract import ID_COLUMN, validate_frame
+from churnlab.errors import UserError
+from churnlab.evaluation import business, explain, plots, reasons, report_pages
+from churnlab.serving.batch import file_format
+from churnlab.serving.scorer import Scorer
+
+log = logging.getLogger(__name__)
+
+SHOWN_REJECTS = 10  # rejected rows named in the error message
+
+
+@dataclass(frozen=True)
+class Customers:
+    """A customers file as the model reads it, and what it carries besides."""
+
+    frame: pd.DataFrame  # the model's input columns (as read)
+    ids: pd.Series  # the original id of each row, as text
+    id_column: str  # its name in the file ("row" when the file has none)
+    extra: pd.DataFrame  # the file's other columns (a value column, the target, ...)
+
+
+def read_customers(path: Path, scorer: Scorer, id_column: str) -> Customers:
+    """Read a CSV or Parquet customers file and keep the model's columns.
+
+    The one place a customers file is read: the same reader as prepare (DuckDB, so a Yes/No
+    column is typed as in training), blank text as missing; prepare's full conversion replay
+    plugs in here. ``id_column`` (params ``data.id``) or ``customer_key`` is the id passed
+    through (read as text), else the row number.
+    """
+    file_format(path)  # a clear message for an unsupported suffix
+    kind = "parquet" if file_format(path) == "parquet" else "csv"
+    ids_as_text = tuple(c for c in (id_column, ID_COLUMN) if c)
+    raw = sources.read_file(kind, str(path), ids_as_text, key="customers file")
+    raw = raw.rename(columns=lambda c: str(c).strip())
+    for column in raw.columns:
+        if pd.api.types.is_string_dtype(raw[column]) or raw[column].dtype == object:
+            text = raw[column].astype("string").str.strip()
+            raw[column] = raw[column].where(text.ne("").fillna(False))
+    found = next((c for c in (id_column, ID_COLUMN) if c and c in raw), None)
+    if found:
+        ids = raw[found].astype("string")
+    else:
+        ids = pd.Series(np.arange(1, len(raw) + 1)).astype("string")
+    model = [c for c in raw.columns if c in scorer.schema]
+    extra = raw.drop(columns=model)
+    return Customers(raw[model], ids.reset_index(drop=True), found or "row", extra)
+
+
+def customer_values(
+    customers: Customers, column: str, default: float
+) -> tuple[np.ndarray, list[str]]:
+    """Each customer's value: ``column`` of the file, or ``default`` (the business value)
+    where the column is empty or not a number; with sentences for the data-quality section."""
+    if not column:
+        return np.full(len(customers.ids), default), []
+    source = customers.extra if column in customers.extra else customers.frame
+    if column not in source:
+        raise UserError(
+            f"value column {column!r} is not in the customers file; columns: "
+            f"{sorted([*customers.frame.columns, *customers.extra.columns])}"
+        )
+    values = pd.to_numeric(source[column], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values) | (values < 0)
+    notes = [f"Customer value from column {column}."]
+    if bad.any():
+        notes.append(
+            f"{int(bad.sum()):,} customers have no usable {column} and count with the business "
+            f"value {default:,.0f}."
+        )
+    return np.where(bad, default, values), notes
+
+
+def unseen_categories(frame: pd.DataFrame, schema: dict) -> list[str]:
+    """Sentences naming category values the model never saw in training (scored anyway)."""
+    notes = []
+    for column, entry in schema.items():
+        if entry.get("kind") != "category" or column not in frame:
+            continue
+        values = frame[column].dropna().astype(str).str.strip()
+        new = values[~values.isin(entry.get("categories", []))]
+        if not new.empty:
+            shown = ", ".join(repr(v) for v in sorted(new.unique())[:5])
+            notes.append(
+                f"{column}: {len(new):,} rows with values not seen in training ({shown}); "
+                "scored like the rare categories of training."
+            )
+    return notes
+
+
+def missing_facts(frame: pd.DataFrame) -> list[str]:
+    shares = frame.isna().mean()
+    shares = shares[shares > 0].sort_values(ascending=False).head(8)
+    text = ", ".join(f"{c} {s:.1%}" for c, s in shares.items()) or "none"
+    return [f"Missing shares: {text}."]
+
+
+def reject_message(path: Path, customers: Customers, errors: pd.Series, accept: float) -> str:
+    bad = np.flatnonzero(errors.notna().to_numpy())
+    rows = [
+        f"row {i + 1} ({customers.id_column} {customers.ids.iloc[i]}): {errors.iloc[i]}"
+        for i in bad[:SHOWN_REJECTS]
+    ]
+    return (
+        f"{path}: {len(bad):,} of {len(errors):,} rows cannot be scored (more than "
+        f"--accept-rejected {accept:.0%}); nothing was written.\n  "
+        + "\n  ".join(rows)
+        + ("\n  ..." if len(bad) > SHOWN_REJECTS else "")
+        + "\nFix these rows, or pass --accept-rejected SHARE to score the others and list "
+        "these in rejected.csv."
+    )
+
+
+def _contributions(scorer: Scorer, clean: pd.DataFrame) -> pd.DataFrame | None:
+    try:
+        return explain.model_contributions(
+            scorer.pipeline.named_steps["model"], scorer.features(clean)
+        )[0]
+    except NotImplementedError as exc:  # tree, forest, ...: scores without reasons
+        log.warning("no reasons: %s", exc)
+        return None
+
+
+def explained(
+    scorer: Scorer, clean: pd.DataFrame, params: Params
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(reasons and suggested action per customer, the drivers of these customers)."""
+    k = params.evaluate.reasons_per_customer
+    contribs = _contributions(scorer, clean)
+    if contribs is None:
+        empty = pd.DataFrame({f"reason_{j + 1}": "" for j in range(k)}, index=clean.index)
+        empty["reason_family"], empty["suggested_action"] = "", params.actions.default
+        return empty, reasons.no_drivers()
+    contribs = contribs.set_axis(clean.index)
+    pipeline = scorer.pipeline
+    found = reasons.explain_customers(pipeline, clean, contribs, k, params.report, params.actions)
+    fmap = reasons.fold_map(pipeline, list(contribs.columns))
+    drivers = reasons.drivers(contribs, fmap, reasons.values_frame(pipeline, clean), 10)
+    return found, drivers
+
+
+def predictions_frame(
+    customers: Customers,
+    ok: np.ndarray,
+    scored: pd.DataFrame,
+    values: np.ndarray,
+    why: pd.DataFrame,
+) -> pd.DataFrame:
+    probability = scored["churn_probability"].to_numpy()
+    frame = pd.DataFrame(
+        {
+            customers.id_column: customers.ids.to_numpy()[ok],
+            "churn_probability": np.round(probability, 6),
+            "risk_tier": scored["risk_tier"].to_numpy(),
+            "customer_value": values[ok],
+            "expected_value_at_risk": np.round(probability * values[ok], 2),
+        }
+    )
+    for column in why.columns.drop("reason_family"):
+        frame[column] = why[column].to_numpy()
+    return frame
+
+
+def call_list(predictions: pd.DataFrame, b) -> pd.DataFrame:
+    """The contact budget's customers, highest expected value at risk first (file order on
+    ties), ranked from 1."""
+    k = business.budget_contacts(len(predictions), b)
+    ranked = predictions.sort_values("expected_value_at_risk", ascending=False, kind="stable")
+    out = ranked.head(k).reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def campaign_figures(predictions: pd.DataFrame, b, folder: Path) -> report_pages.Figures:
+    """Expected net savings and gains of calling the customers in call-list order."""
+    curve = business.expected_campaign(
+        predictions["churn_probability"].to_numpy(), predictions["customer_value"].to_numpy(), b
+    )
+    budget = business.budget_contacts(len(predictions), b)
+    plots.expected_savings_png(curve, budget, b.currency, folder / "expected_savings.png")
+    plots.expected_gains_png(curve, budget, folder / "expected_gains.png")
+    return report_pages.Figures(
+        (
+            (folder / "expected_savings.png").read_bytes(),
+            "Expected net savings by customers called",
+        ),
+        ((folder / "expected_gains.png").read_bytes(), "Expected share of churners reached"),
+    )
+
+
+def campaign_savings(calls: pd.DataFrame, b) -> float:
+    """Expected net savings of calling ``calls``: value kept minus the cost of the calls."""
+    kept = float(calls["expected_value_at_risk"].sum()) * b.offer_acceptance_rate
+    return kept - len(calls) * b.offer_cost
+
+
+def score_customers(
+    scorer: Scorer, source: Path, params: Params, value_column: str, accept_rejected: float
+) -> tuple[report_pages.Scored, pd.DataFrame]:
+    """Everything ``churnlab predict`` reports on ``source``, and the drivers; writes nothing."""
+    customers = read_customers(source, scorer, params.data.id)
+    try:
+        clean, errors = validate_frame(customers.frame, scorer.schema)
+    except UserError as exc:  # columns missing: the file as a whole does not fit
+        raise UserError(f"{source}: {exc}") from None
+    ok = errors.isna().to_numpy()
+    if (~ok).mean() > accept_rejected:
+        raise UserError(reject_message(source, customers, errors, accept_rejected))
+    if not ok.any():
+        raise UserError(f"{source}: no row can be scored")
+    clean = clean[ok]
+    values, value_notes = customer_values(
+        customers, value_column, params.business.retained_customer_value
+    )
+    why, drivers = explained(scorer, clean, params)
+    predictions = predictions_frame(customers, ok, scorer.score_valid(clean), values, why)
+    calls = call_list(predictions, params.business)
+    ignored = [c for c in customers.extra.columns if c not in (customers.id_column, value_column)]
+    facts = [
+        f"{len(ok):,} rows read, {int(ok.sum()):,} scored, {int((~ok).sum()):,} rejected.",
+        *missing_facts(customers.frame),
+        *unseen_categories(customers.frame, scorer.schema),
+        *value_notes,
+        *([f"Columns the model does not use: {', '.join(ignored)}."] if ignored else []),
+    ]
+    scored = report_pages.Scored(
+        source=source.name,
+        id_column=customers.id_column,
+        predictions=predictions,
+        call_list=calls,
+        rejected=pd.DataFrame(
+            {customers.id_column: customers.ids.to_numpy()[~ok], "reason": errors[~ok].to_numpy()}
+        ),
+        rows=len(ok),
+        expected_churners_called=float(calls["churn_probability"].sum()),
+        expected_net_savings=campaign_savings(calls, params.business),
+        validation_roc_auc=scorer.metadata.get("valid", {}).get("roc_auc"),
+        data_facts=facts,
+    )
+    return scored, drivers
+
+
+def predict_file(
+    scorer: Scorer,
+    source: Path,
+    output: Path,
+    params: Params,
+    value_column: str,
+    accept_rejected: float,
+) -> dict[str, int]:
+    """Score ``source`` and write the outputs into ``output``; returns the counts."""
+    scored, drivers = score_customers(scorer, source, params, value_column, accept_rejected)
+    b = params.business
+    output.mkdir(parents=True, exist_ok=True)
+    figures = campaign_figures(scored.predictions, b, output)
+    page = report_pages.prediction_page(scored, b.model_dump(), drivers, figures)
+    io.write_csv(scored.predictions, output / "predictions.csv")
+    io.write_csv(scored.call_list, output / "call_list.csv")
+    io.write_csv(scored.rejected, output / "rejected.csv")
+    io.write_text(page, output / "report.html")
+    counts = {
+        "rows": scored.rows,
+        "scored": len(scored.predictions),
+        "rejected": len(scored.rejected),
+        "called": len(scored.call_list),
+    }
+    log.info("scored %(scored)d of %(rows)d customers, %(rejected)d rejected", counts)
+    return counts
