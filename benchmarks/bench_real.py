@@ -268,15 +268,18 @@ def main(argv: list[str] | None = None, tables: dict[str, dict] | None = None) -
 
 def summary_markdown(results: dict) -> str:
     overrides = results.get("protocol", {}).get("churnlab", {}).get("overrides") or ["none"]
+    summaries = report.markdown(results, "roc_auc"), report.markdown(results, "pr_auc")
+    if overrides != ["none"]:  # not the default any more
+        summaries = tuple(s.replace("churnlab default", "churnlab --set", 1) for s in summaries)
     return (
         "# Real-data benchmark (benchmarks/bench_real.py)\n\n"
         f"churnlab overrides: {', '.join(overrides)}. Mean test ROC-AUC over "
         f"{len(results.get('protocol', {}).get('seeds', []))} split seeds (same test customers "
         "for every method); churnlab − best peer: mean paired difference with a 95 % paired "
         "bootstrap interval, wins = seeds where churnlab is ahead.\n\n"
-        + report.markdown(results, "roc_auc")
+        + summaries[0]
         + "\nPR-AUC (average precision):\n\n"
-        + report.markdown(results, "pr_auc")
+        + summaries[1]
         + "\n"
         + report.autogluon_notes(results)
     )

@@ -149,6 +149,10 @@ def test_autogluon_path_with_a_stand_in_peer(bench, data_dir, tmp_path):
     other = {"file_sha256": "another file", "fit_rows": [], "test_rows": rows}
     scores, record = cache.scores("tiny", 0, other)
     assert scores is None and "no cached scores" in record["skipped"]
+    # asked to run AutoGluon where it is not installed: a note, not a failure
+    absent = bench.AutoGluonPeer(tmp_path / "real_peers", python=tmp_path / "none", run="all")
+    scores, record = absent.scores("tiny", 0, other)
+    assert scores is None and "AutoGluon not available" in record["skipped"]
 
 
 def test_set_overrides_and_numbers_stored_as_text(bench, data_dir):
