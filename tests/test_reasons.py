@@ -19,13 +19,13 @@ def pipeline(trained_run):
 
 
 @pytest.fixture(scope="module")
-def test_rows(trained_run) -> pd.DataFrame:
+def holdout_rows(trained_run) -> pd.DataFrame:
     return io.read_table(trained_run / "data/split/test.parquet")
 
 
 @pytest.fixture(scope="module")
-def contribs(pipeline, test_rows) -> pd.DataFrame:
-    return explain.contributions(pipeline, feature_frame(test_rows))[0]
+def contribs(pipeline, holdout_rows) -> pd.DataFrame:
+    return explain.contributions(pipeline, feature_frame(holdout_rows))[0]
 
 
 def test_every_expanded_feature_folds_to_its_source_column(pipeline, contribs):
@@ -52,9 +52,11 @@ def test_folding_keeps_each_customers_total(pipeline, contribs):
     assert folded.shape[1] < contribs.shape[1] / 2
 
 
-def test_reasons_name_the_customers_own_value_never_a_zero_one_hot(pipeline, test_rows, contribs):
+def test_reasons_name_the_customers_own_value_never_a_zero_one_hot(
+    pipeline, holdout_rows, contribs
+):
     """Observation 4: a one-year customer got ``Contract_Two year (+0.12)``."""
-    frame = feature_frame(test_rows)
+    frame = feature_frame(holdout_rows)
     found = reasons.explain_customers(
         pipeline, frame, contribs.set_axis(frame.index), 3, ReportParams(), ActionsParams()
     )
@@ -108,8 +110,8 @@ def test_action_table_is_editable_in_params():
     assert (families, todo) == (["loyalty"], ["Send a gift"])
 
 
-def test_drivers_say_which_values_raise_the_risk(pipeline, test_rows, contribs):
-    frame = feature_frame(test_rows)
+def test_drivers_say_which_values_raise_the_risk(pipeline, holdout_rows, contribs):
+    frame = feature_frame(holdout_rows)
     fmap = reasons.fold_map(pipeline, list(contribs.columns))
     found = reasons.drivers(contribs, fmap, reasons.values_frame(pipeline, frame), 10)
     assert len(found) == 10
@@ -120,10 +122,12 @@ def test_drivers_say_which_values_raise_the_risk(pipeline, test_rows, contribs):
     assert by_column["satisfaction"] == "lower values raise risk"
 
 
-def test_top_risk_table_of_evaluate_has_values_and_actions(pipeline, test_rows):
+def test_top_risk_table_of_evaluate_has_values_and_actions(pipeline, holdout_rows):
     p = small_params()
-    scores = pipeline.predict_proba(feature_frame(test_rows))[:, 1]
-    found = shap_report.explain_test(pipeline, test_rows, scores, p.evaluate, p.report, p.actions)
+    scores = pipeline.predict_proba(feature_frame(holdout_rows))[:, 1]
+    found = shap_report.explain_test(
+        pipeline, holdout_rows, scores, p.evaluate, p.report, p.actions
+    )
     table = found.top_risk
     assert list(table.columns) == shap_report.TOP_RISK_COLUMNS
     assert not table["reasons"].str.contains(r"\(\+", regex=True).any()

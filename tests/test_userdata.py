@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -245,6 +246,11 @@ def test_model_card_of_user_data_prints_numbers_and_lists(user_run):
 
 def test_user_data_logs_no_synthetic_wording_and_no_repeated_note(user_run, caplog):
     root, _ = user_run
+    # A library that configured logging earlier in the session (dictConfig with
+    # disable_existing_loggers) may have disabled churnlab's loggers: this test reads them.
+    for name, logger in logging.root.manager.loggerDict.items():
+        if name.startswith("churnlab") and isinstance(logger, logging.Logger):
+            logger.disabled = False
     with pytest.MonkeyPatch.context() as mp, caplog.at_level("INFO"):
         mp.chdir(root)
         mp.setenv(privacy.SALT_ENV, SALT.decode())
