@@ -244,20 +244,32 @@ def test_model_card_of_user_data_prints_numbers_and_lists(user_run):
     assert len(lines) == len(set(lines))  # no note repeated
 
 
-def test_user_data_logs_no_synthetic_wording_and_no_repeated_note(user_run, caplog):
+def test_user_data_logs_no_synthetic_wording_and_no_repeated_note(user_run):
     root, _ = user_run
-    # A library that configured logging earlier in the session (dictConfig with
-    # disable_existing_loggers) may have disabled churnlab's loggers: this test reads them.
+    # Collect churnlab's records with a handler of our own on the "churnlab" logger: libraries
+    # that configured logging earlier in the session (disabled loggers, root handlers, levels)
+    # made pytest's caplog miss them in the full suite.
+    records: list[logging.LogRecord] = []
+    collect = logging.Handler(logging.INFO)
+    collect.emit = records.append
+    top = logging.getLogger("churnlab")
     for name, logger in logging.root.manager.loggerDict.items():
-        if name.startswith("churnlab") and isinstance(logger, logging.Logger):
-            logger.disabled = False
-    with pytest.MonkeyPatch.context() as mp, caplog.at_level("INFO"):
-        mp.chdir(root)
-        mp.setenv(privacy.SALT_ENV, SALT.decode())
-        params = user_params(root / "in.csv")
-        featurize.main(params)
-        evaluate.main(params)
-    messages = [r.getMessage() for r in caplog.records]
+        if name.startswith("churnlab.") and isinstance(logger, logging.Logger):
+            logger.disabled, logger.propagate = False, True
+    top.disabled, level = False, top.level
+    top.setLevel(logging.INFO)
+    top.addHandler(collect)
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(root)
+            mp.setenv(privacy.SALT_ENV, SALT.decode())
+            params = user_params(root / "in.csv")
+            featurize.main(params)
+            evaluate.main(params)
+    finally:
+        top.removeHandler(collect)
+        top.setLevel(level)
+    messages = [r.getMessage() for r in records]
     assert not [m for m in messages if "oracle" in m.lower()]
     assert any(m.startswith("test ROC-AUC") for m in messages)
     notes = [m for m in messages if m.startswith("featurize: skipping params")]
