@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
 from churnlab.config.models import CatBoostParams, TrainParams
 from churnlab.modeling.spec import ModelSpec, qualified
-from churnlab.modeling.zoo.common import as_matrix, positive_weight
-from churnlab.modeling.zoo.native import NativeBoosted, fit_native, native_contributions
+from churnlab.modeling.zoo.common import as_matrix
+from churnlab.modeling.zoo.native import (
+    NativeBoosted,
+    fit_native,
+    make_native,
+    native_contributions,
+)
 
 _DEFAULT = CatBoostParams()
 
@@ -42,34 +46,26 @@ class CatBoostChurnClassifier(NativeBoosted):
         self.thread_count = thread_count
         self.random_state = random_state
 
-    def fit(self, X, y, X_valid=None, y_valid=None):
+    def _library_model(self):
         from catboost import CatBoostClassifier
 
-        model = CatBoostClassifier(
-            iterations=self.iterations,
-            learning_rate=self.learning_rate,
-            depth=self.depth,
-            l2_leaf_reg=self.l2_leaf_reg,
-            scale_pos_weight=self.scale_pos_weight,
-            thread_count=self.thread_count,
-            random_seed=self.random_state,
-            verbose=False,
-            allow_writing_files=False,
-        )
-        kwargs = {}
-        if X_valid is not None:
-            kwargs = {
-                "eval_set": (as_matrix(X_valid), np.asarray(y_valid)),
-                "early_stopping_rounds": self.early_stopping_rounds,
-                "use_best_model": True,
-            }
-        model.fit(as_matrix(X), np.asarray(y), **kwargs)
-        return self._fitted(model, int(model.get_best_iteration() or model.tree_count_ - 1), X)
+        params = self.get_params()
+        params.pop("early_stopping_rounds")
+        params["random_seed"] = params.pop("random_state")
+        return CatBoostClassifier(**params, verbose=False, allow_writing_files=False)
 
-    def predict_proba(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        p = self.booster_.predict(as_matrix(X), prediction_type="Probability")[:, 1]
-        return np.column_stack([1 - p, p])
+    def _early_stopping(self, X_valid, y_valid) -> dict:
+        return {
+            "eval_set": (X_valid, y_valid),
+            "early_stopping_rounds": self.early_stopping_rounds,
+            "use_best_model": True,
+        }
+
+    def _result(self, model):
+        return model, int(model.get_best_iteration() or model.tree_count_ - 1)
+
+    def _positive(self, X) -> np.ndarray:
+        return self.booster_.predict(X, prediction_type="Probability")[:, 1]
 
     def contributions(self, X) -> np.ndarray:
         """Exact SHAP values in log-odds: one column per feature plus the base value."""
@@ -89,9 +85,7 @@ class CatBoostChurnClassifier(NativeBoosted):
 
 
 def make(p: TrainParams, y: np.ndarray) -> CatBoostChurnClassifier:
-    return CatBoostChurnClassifier(
-        **p.catboost.model_dump(), scale_pos_weight=positive_weight(y, p), random_state=p.seed
-    )
+    return make_native(CatBoostChurnClassifier, p.catboost, y, p)
 
 
 def importance(model: CatBoostChurnClassifier, names: list[str]) -> pd.Series:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import check_is_fitted
 
 from churnlab.config.models import LightGBMParams, TrainParams
 from churnlab.modeling.spec import ModelSpec, qualified
-from churnlab.modeling.zoo.common import as_matrix, positive_weight
-from churnlab.modeling.zoo.native import NativeBoosted, fit_native, native_contributions
+from churnlab.modeling.zoo.common import as_matrix
+from churnlab.modeling.zoo.native import (
+    NativeBoosted,
+    fit_native,
+    make_native,
+    native_contributions,
+)
 
 _DEFAULT = LightGBMParams()
 
@@ -47,39 +51,28 @@ class LightGBMClassifier(NativeBoosted):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def fit(self, X, y, X_valid=None, y_valid=None):
+    def _library_model(self):
         import lightgbm as lgb
 
-        model = lgb.LGBMClassifier(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            subsample=self.subsample,
-            subsample_freq=1,
-            colsample_bytree=self.colsample_bytree,
-            reg_lambda=self.reg_lambda,
-            scale_pos_weight=self.scale_pos_weight,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-            deterministic=True,
-            verbose=-1,
-        )
-        kwargs = {}
-        if X_valid is not None:
-            kwargs = {
-                "eval_X": as_matrix(X_valid),
-                "eval_y": np.asarray(y_valid),
-                "eval_metric": ["binary_logloss", "auc"],
-                "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
-            }
-        model.fit(as_matrix(X), np.asarray(y), **kwargs)
-        return self._fitted(model.booster_, int(model.best_iteration_ or model.n_estimators_), X)
+        params = self.get_params()
+        params.pop("early_stopping_rounds")
+        return lgb.LGBMClassifier(**params, subsample_freq=1, deterministic=True, verbose=-1)
 
-    def predict_proba(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        p = self.booster_.predict(as_matrix(X), num_iteration=self.best_iteration)
-        return np.column_stack([1 - p, p])
+    def _early_stopping(self, X_valid, y_valid) -> dict:
+        import lightgbm as lgb
+
+        return {
+            "eval_X": X_valid,
+            "eval_y": y_valid,
+            "eval_metric": ["binary_logloss", "auc"],
+            "callbacks": [lgb.early_stopping(self.early_stopping_rounds, verbose=False)],
+        }
+
+    def _result(self, model):
+        return model.booster_, int(model.best_iteration_ or model.n_estimators_)
+
+    def _positive(self, X) -> np.ndarray:
+        return self.booster_.predict(X, num_iteration=self.best_iteration)
 
     def contributions(self, X) -> np.ndarray:
         """Exact TreeSHAP: one column per feature plus the base value, in log-odds."""
@@ -97,9 +90,7 @@ class LightGBMClassifier(NativeBoosted):
 
 
 def make(p: TrainParams, y: np.ndarray) -> LightGBMClassifier:
-    return LightGBMClassifier(
-        **p.lightgbm.model_dump(), scale_pos_weight=positive_weight(y, p), random_state=p.seed
-    )
+    return make_native(LightGBMClassifier, p.lightgbm, y, p)
 
 
 def importance(model: LightGBMClassifier, names: list[str]) -> pd.Series:
