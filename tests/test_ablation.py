@@ -37,6 +37,7 @@ def _scores(noise: dict[str, float], n: int = 3000) -> dict[str, pd.DataFrame]:
 EVALUATE = EvaluateParams(bootstrap_resamples=300, bootstrap_seed=1)
 
 
+@pytest.mark.e2e
 def test_summary_signs_and_selection_target():
     results = {v: _result(v, 0.80, 100) for v in VARIANTS}
     results["full"] = _result("full", 0.85, 100)
@@ -57,6 +58,7 @@ def test_summary_signs_and_selection_target():
     assert summarise(results, scores, EVALUATE)["selection"]["target_met"] is False
 
 
+@pytest.mark.e2e
 def test_clear_margin_needs_the_paired_interval_above_zero():
     results = {v: _result(v, 0.80, 100) for v in VARIANTS}
     # raw_only much noisier than full: the paired interval of the gain excludes zero.

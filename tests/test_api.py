@@ -17,6 +17,8 @@ from churnlab.features import feature_frame
 from conftest import REPO_ROOT, small_params
 from serving_support import free_port, request, server, to_json_rows
 
+pytestmark = pytest.mark.e2e
+
 MAX_BATCH = 50
 MAX_BODY = 200_000
 API_KEY = "test-key-123"

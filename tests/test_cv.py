@@ -49,6 +49,7 @@ def test_summary_is_mean_and_sample_std():
     assert out["roc_auc"]["std"] == pytest.approx(np.std([0.8, 0.9], ddof=1), abs=1e-6)
 
 
+@pytest.mark.e2e
 def test_every_model_is_scored_on_the_same_held_out_customers(featurized_run, monkeypatch):
     """The folds stage writes the folds once; each model's cv run reads exactly those."""
     monkeypatch.chdir(featurized_run)
@@ -72,6 +73,7 @@ def test_every_model_is_scored_on_the_same_held_out_customers(featurized_run, mo
     assert [f["n_held_out"] for f in written["folds"]] == [len(a) for a in seen["logreg"]]
 
 
+@pytest.mark.e2e
 def test_parallel_folds_give_the_same_scores(featurized_run, monkeypatch):
     monkeypatch.chdir(featurized_run)
     from churnlab.modeling.inputs import study_data

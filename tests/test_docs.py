@@ -18,6 +18,8 @@ import yaml
 
 from churnlab.config.params import Params
 
+pytestmark = pytest.mark.e2e
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 # The figures, params and code the hooks read, besides docs/ and mkdocs.yml.

@@ -174,6 +174,7 @@ def stage_run(raw_data, log, tmp_path_factory) -> Path:
     return root
 
 
+@pytest.mark.e2e
 def test_stage_prepares_the_snapshot(stage_run, snapshot_frame, log):
     prepared = pd.read_parquet(stage_run / "data/prepared/customers.parquet")
     figures = io.read_json(stage_run / "metrics/data_quality.json")["events"]
@@ -218,6 +219,7 @@ def _failing(root: Path, **data) -> str:
     return str(info.value)
 
 
+@pytest.mark.e2e
 def test_bad_mappings_fail_clearly_and_keep_outputs(stage_run, log):
     message = _failing(stage_run, events={"timestamp": "time"})
     assert "data.events.timestamp 'time' is not a column" in message and "'when'" in message

@@ -132,6 +132,7 @@ def _same(a, b) -> bool:
     return bool((a == b).all())
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("option", sorted(OPTIONS))
 def test_each_option_is_fitted_on_train_alone(option, train_rows, holdout_rows):
     changes, state = OPTIONS[option]

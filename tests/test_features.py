@@ -166,6 +166,7 @@ def test_fitting_on_test_rows_would_change_the_statistics(plain_featurizer, trai
     assert not np.allclose(_statistics(leaky)["mean"], _statistics(plain_featurizer)["mean"])
 
 
+@pytest.mark.e2e
 def test_featurize_stage_fits_on_the_train_split_only(featurized_run, featurize_params):
     saved = package.load(featurized_run / "models/featurizer.skops")
     parts = {

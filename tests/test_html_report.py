@@ -26,6 +26,8 @@ from churnlab.serving.scorer import Scorer
 from conftest import small_params
 from test_model_card import BUSINESS, METRICS
 
+pytestmark = pytest.mark.e2e
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
 TITLES = {

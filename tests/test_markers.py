@@ -1,6 +1,8 @@
 """Conventions of the suite: slow tests carry the ``e2e`` marker; no fixture is named ``test_*``.
 
-``pytest -m "not e2e"`` is the fast subset. A test that runs the ``dvc`` command (``dvc repro``,
+``pytest -m "not e2e"`` is the quick check (under 2 minutes here): tests that take more than
+about a second (real-data runs, servers, a browser, the docs build, several model fits) carry
+``e2e`` by hand. A test that runs the ``dvc`` command (``dvc repro``,
 ``dvc exp run``, ... in a temporary copy of the repository) must be marked ``e2e``, on itself or
 on its module, whether it runs ``dvc`` directly or through a helper or fixture defined in its
 module or in conftest.py. A fixture named ``test_*`` reads like a test, so none is.

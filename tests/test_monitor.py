@@ -15,6 +15,8 @@ from churnlab.data import synth
 from churnlab.serving import drift
 from conftest import CHURN_WINDOW_DAYS, N_CUSTOMERS, SNAPSHOT_DATE, small_params
 
+pytestmark = pytest.mark.e2e
+
 
 @pytest.fixture(scope="module")
 def months(trained_run, tmp_path_factory):

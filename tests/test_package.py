@@ -71,6 +71,7 @@ def test_saving_twice_gives_identical_bytes(pipelines, tmp_path, name):
     assert (tmp_path / "a.skops").read_bytes() == (tmp_path / "b.skops").read_bytes()
 
 
+@pytest.mark.e2e
 def test_saved_file_does_not_depend_on_the_process(pipelines, tmp_path):
     """Another interpreter with another string-hash seed writes the same bytes."""
     pickled = tmp_path / "pipeline.pkl"

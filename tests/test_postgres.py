@@ -29,6 +29,8 @@ from conftest import SALT, WINDOWS
 from test_events import customers_of, event_log, events_params
 from test_userdata import N, churn_table, user_params
 
+pytestmark = pytest.mark.e2e
+
 sqlalchemy = pytest.importorskip("sqlalchemy")
 pytest.importorskip("psycopg")
 

@@ -18,6 +18,8 @@ from churnlab.serving.predict import predict_file
 from churnlab.serving.scorer import Scorer
 from conftest import REPO_ROOT, small_params
 
+pytestmark = pytest.mark.e2e
+
 OUTPUTS = ("predictions.csv", "call_list.csv", "rejected.csv", "report.html")
 
 

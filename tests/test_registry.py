@@ -24,6 +24,8 @@ from churnlab.config.params import RegistryParams
 from churnlab.errors import UserError
 from churnlab.serving.promotion import check_gate, committed_metrics
 
+pytestmark = pytest.mark.e2e
+
 REPO = Path(__file__).resolve().parents[1]
 DVC = str(Path(sys.executable).parent / "dvc")
 GIT_ENV = {

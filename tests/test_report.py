@@ -15,6 +15,8 @@ import yaml
 from churnlab.evaluation.pr_report import build_report, flatten, fmt, fmt_delta
 from churnlab.evaluation.ranking import SELECTION_METRIC, rank_runs, verdict
 
+pytestmark = pytest.mark.e2e
+
 BIN = Path(sys.executable).parent
 ENV = {
     **os.environ,

@@ -29,6 +29,7 @@ def params_for(method: str, n_trials: int, space: dict, model: str = "logreg", *
 LOGREG_SPACE = {"C": {"type": "float", "low": 0.001, "high": 10.0, "log": True}}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("method", ["tpe", "random"])
 def test_budget_is_respected_and_the_seed_reproduces(tiny, method):
     p = params_for(method, 5, LOGREG_SPACE, pruning=False)

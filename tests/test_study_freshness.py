@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 from churnlab.evaluation import study_freshness as fresh
 from test_report import sh
+
+pytestmark = pytest.mark.e2e
 
 SYNTHETIC, TELCO = "2df59015762cb35b4a4cd9f8ad31319e.dir", "0123456789abcdef0123456789abcdef.dir"
 

@@ -23,7 +23,10 @@ from churnlab.stages import featurize, prepare, split, train
 from conftest import REAL_DATA, SALT, small_params
 from serving_support import free_port, request, server
 
-pytestmark = pytest.mark.skipif(not REAL_DATA.exists(), reason=f"{REAL_DATA} is absent")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not REAL_DATA.exists(), reason=f"{REAL_DATA} is absent"),
+]
 
 README_KEYS = {
     "source": "csv",

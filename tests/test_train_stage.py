@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import numpy as np
+import pytest
 
 from churnlab import io, package
 from churnlab.config import paths
@@ -13,6 +14,7 @@ from churnlab.stages import train
 from conftest import small_params
 
 
+@pytest.mark.e2e
 def test_lightgbm_isotonic_budget_run(featurized_run, tmp_path, monkeypatch):
     root = tmp_path / "repo"
     shutil.copytree(featurized_run, root)

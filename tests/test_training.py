@@ -41,6 +41,7 @@ def corrupt_test_split(root) -> None:
         io.write_table(frame, path)
 
 
+@pytest.mark.e2e
 def test_refit_never_reads_the_test_split(featurized_run, tmp_path):
     params = small_params()
     summary, pipeline = run_train(featurized_run, tmp_path / "clean", params)
@@ -60,6 +61,7 @@ def scored_customers(summary) -> float:
     return decision["contacted"] / decision["contacted_share"]
 
 
+@pytest.mark.e2e
 def test_refit_fits_train_plus_valid_with_scaled_rounds(featurized_run, tmp_path):
     summary, pipeline = run_train(featurized_run, tmp_path / "repo", small_params())
     r = summary["refit"]
@@ -72,6 +74,7 @@ def test_refit_fits_train_plus_valid_with_scaled_rounds(featurized_run, tmp_path
     assert scored_customers(summary) == pytest.approx(n_train + n_valid, rel=0.01)
 
 
+@pytest.mark.e2e
 def test_refit_train_keeps_the_validation_protocol(featurized_run, tmp_path):
     summary, _ = run_train(
         featurized_run, tmp_path / "repo", small_params(train={"refit": "train"})
@@ -86,6 +89,7 @@ def matrices(featurized_run, monkeypatch, params):
     return (*inputs(params, "train", True), *inputs(params, "valid", True))
 
 
+@pytest.mark.e2e
 def test_out_of_fold_scores_come_from_models_that_did_not_see_the_row(featurized_run, monkeypatch):
     params = small_params()
     X, y, Xv, yv = matrices(featurized_run, monkeypatch, params)
@@ -110,6 +114,7 @@ def test_selection_respects_a_tiny_budget_and_records_it(featurized_run, monkeyp
     assert selection["candidates"]["xgboost"]["oof_roc_auc"] > 0.5
 
 
+@pytest.mark.e2e
 def test_selection_chooses_the_best_out_of_fold_score(featurized_run, monkeypatch):
     params = small_params(
         train={
@@ -143,6 +148,7 @@ def test_selection_is_off_for_the_synthetic_demo_by_default():
     assert autoselect.default_budget_s(7_000) == 60.0
 
 
+@pytest.mark.e2e
 def test_fold_bag_averages_log_odds_and_loads_from_skops(featurized_run, tmp_path):
     summary, pipeline = run_train(
         featurized_run, tmp_path / "repo", small_params(train={"bagging": "folds"})

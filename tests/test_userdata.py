@@ -15,6 +15,8 @@ from churnlab.errors import UserError
 from churnlab.stages import baselines, evaluate, featurize, prepare, split, train
 from conftest import SALT, small_params
 
+pytestmark = pytest.mark.e2e
+
 N = 600
 
 
