@@ -15,7 +15,7 @@ MAX_SEED = 2**31 - 1
 
 
 def is_seed(name: str) -> bool:
-    """Fields named ``seed`` or ``*_seed`` are seeds (``train.seed``, ``evaluate.bootstrap_seed``)."""
+    """Fields named ``seed`` or ``*_seed`` are seeds (``train.seed``, ``evaluate.explain_seed``)."""
     return name == "seed" or name.endswith("_seed")
 
 
@@ -39,7 +39,7 @@ class Strict(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _seed_in_range(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.field_name and is_seed(info.field_name) and isinstance(value, int):
-            if not 0 <= value <= MAX_SEED:
-                raise ValueError(f"a seed must lie in 0..{MAX_SEED} (2**31 - 1)")
+        name = info.field_name or ""
+        if is_seed(name) and isinstance(value, int) and not 0 <= value <= MAX_SEED:
+            raise ValueError(f"a seed must lie in 0..{MAX_SEED} (2**31 - 1)")
         return value

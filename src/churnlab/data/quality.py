@@ -90,6 +90,7 @@ def report(
             c: e["reason"] for c, e in schema.items() if e.get("reason", "").startswith("leak")
         },
         "privacy": privacy,
+        "warnings": {c: e["warning"] for c, e in schema.items() if e.get("warning")},
     }
 
 
@@ -117,6 +118,9 @@ def markdown(q: dict, source: str) -> str:
     for column, s in q["columns"].items():
         extra = {k: v for k, v in s.items() if k not in ("type", "missing_share")}
         lines.append(f"| {column} | {s['type']} | {s['missing_share']:.4f} | {extra} |")
+    if q.get("warnings"):  # what inference could not settle: the user should look
+        lines += ["", "## Warnings", ""]
+        lines += [f"- **`{c}`: {w}**" for c, w in q["warnings"].items()]
     lines += ["", "## Dropped columns", ""]
     lines += [f"- `{c}`: {r}" for c, r in q["dropped"].items()] or ["- none"]
     lines += ["", "## Leakage flags", ""]
