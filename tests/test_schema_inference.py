@@ -49,7 +49,7 @@ def test_missing_markers_are_read_as_missing(y, markers, share):
 
 def test_a_column_of_markers_and_words_stays_a_category(y):
     values = np.resize(np.array(["yes", "no", "unknown"], dtype=object), N)
-    columns, rules = _infer(pd.DataFrame({"has_tv": values}), y)
+    columns, _ = _infer(pd.DataFrame({"has_tv": values}), y)
     assert columns["has_tv"]["type"] == "categorical" and "warning" not in columns["has_tv"]
 
 

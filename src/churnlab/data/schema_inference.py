@@ -245,10 +245,10 @@ def infer(
                 column_sample, y_sample
             )
             if auc >= leakage_auc:
-                how = "its out-of-fold class rates" if many else "alone"
+                how = "its out-of-fold class rates separate" if many else "alone separates"
                 entry = {
                     "type": "drop",
-                    "reason": f"leakage: {how} separate the classes (ROC-AUC {auc:.3f})",
+                    "reason": f"leakage: {how} the classes (ROC-AUC {auc:.3f})",
                 }
         if "warning" in entry:
             log.warning("column %r: %s", column, entry["warning"])
