@@ -122,3 +122,12 @@ def test_out_of_fold_rates_do_not_flag_a_random_many_valued_column(y):
     key = pd.Series(np.random.default_rng(4).integers(0, N // 3, N)).astype(str)
     assert leakage.single_column_auc(key, y) > 0.75
     assert leakage.out_of_fold_auc(key, y) < 0.6
+
+
+def test_times_of_day_and_versions_are_not_dates(y):
+    """Without a year, dateutil would read "10:30" as today's date: never a date here."""
+    times = pd.Series([f"{i % 24:02d}:{i % 60:02d}" for i in range(N)], dtype=object)
+    versions = pd.Series([f"{i % 9}.{i % 7}.{i % 13}" for i in range(N)], dtype=object)
+    columns, _ = _infer(pd.DataFrame({"call_time": times, "app": versions}), y)
+    assert columns["call_time"]["type"] == "categorical"
+    assert columns["app"]["type"] == "categorical"
