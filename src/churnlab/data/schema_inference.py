@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2})?)?|^\d{1,2}/\d{1,2}/\d{4}")
-_YEAR = re.compile(r"(?<!\d)(19|20)\d{2}(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 MAX_CATEGORIES = 50
 # Spellings of "missing" in exports (compared in lower case, stripped): read as missing in a
 # numeric column instead of turning it into a category.
