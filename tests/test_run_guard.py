@@ -20,7 +20,7 @@ def repo(tmp_path, monkeypatch):
     for name in ("dvc.yaml", "dvc.lock", "params.yaml"):
         shutil.copy(REPO_ROOT / name, tmp_path / name)
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("DVC_ROOT", str(tmp_path))
+    monkeypatch.setenv("DVC_ROOT", "/elsewhere")  # the workspace of a --temp run: not read
     return tmp_path
 
 

@@ -15,7 +15,11 @@ in ``dvc.lock`` values the outputs were not made with. A stage that DVC runs (DV
    start, so that what DVC records next is what the stage used.
 
 Either failure is a :class:`~churnlab.errors.UserError` (exit 2), so DVC records nothing for
-the stage. The fix is to run experiments one at a time in the workspace, or to queue them or
+the stage. What no stage can see: a rewrite that lands before the run's first stage reads
+``params.yaml`` (DVC passes stages nothing of the ``-S`` values): that run then uses the
+second run's params throughout, and ``dvc.lock`` records exactly those, so nothing
+inconsistent is recorded, but the experiment is not the one asked for (tried on DVC 3 with a
+toy pipeline: DVC then failed that run itself at its end). The fix is to run experiments one at a time in the workspace, or to queue them or
 give each a copy of the repository (``dvc exp run --queue`` / ``--temp``, ``docs/sweeps.md``).
 """
 
@@ -113,7 +117,9 @@ def guard(params_path: str | Path, params: Params) -> Iterator[None]:
     if not stage:
         yield
         return
-    root = Path(os.environ.get("DVC_ROOT") or ".")
+    # DVC runs a stage of dvc.yaml in the folder of that file: the workspace, or the copy of
+    # `--temp` / `--queue` (whose DVC_ROOT names the workspace, not the copy).
+    root = Path.cwd()
     params_file = os.path.relpath(Path(params_path).resolve(), root.resolve())
     changed = changed_since_upstream(root, stage, params_file)
     if changed:
