@@ -211,3 +211,80 @@ def test_business_params_are_checked():
     with pytest.raises(UserError, match=r"business\.offer_acceptance_rate"):
         parse_params({"business": {"offer_acceptance_rate": 1.5}})
     assert parse_params({}).business.contact_budget_share == 0.1
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("train.xgboost.reg_lambda", float("inf")),
+        ("train.xgboost.learning_rate", float("nan")),
+        ("split.train", float("-inf")),
+        ("serve.tier_bounds", [0.2, float("nan")]),
+    ],
+)
+def test_non_finite_floats_are_refused_everywhere(shipped, path, value):
+    with pytest.raises(UserError, match=rf"params\.yaml: {path.replace('.', '[.]')}.*finite"):
+        parse_params(_with(shipped, path, value))
+
+
+def test_every_float_field_refuses_infinity(shipped):
+    """The rule is model-wide: no float leaf of the shipped params accepts ``.inf``."""
+    floats = [p for p, v in _leaves(shipped) if isinstance(v, float)]
+    assert len(floats) > 20
+    for path in floats:
+        with pytest.raises(UserError, match="finite"):
+            parse_params(_with(shipped, path, float("inf")))
+
+
+@pytest.mark.parametrize("path", ["train.seed", "split.seed", "evaluate.bootstrap_seed"])
+def test_seeds_must_fit_every_library(shipped, path):
+    from churnlab.config.base import MAX_SEED
+
+    assert _get(parse_params(_with(shipped, path, MAX_SEED)), path) == MAX_SEED
+    with pytest.raises(UserError, match=rf"{path.replace('.', '[.]')}: a seed must lie in 0\.\."):
+        parse_params(_with(shipped, path, 4294967296))
+
+
+def test_seed_range_is_what_the_models_accept():
+    """MAX_SEED trains XGBoost and LightGBM and seeds scikit-learn (whose limit is 2**32-1)."""
+    import numpy as np
+    from sklearn.utils import check_random_state
+    from xgboost import XGBClassifier
+
+    from churnlab.config.base import MAX_SEED
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 2)), np.arange(40) % 2
+    XGBClassifier(n_estimators=2, random_state=MAX_SEED, n_jobs=1).fit(X, y)
+    check_random_state(MAX_SEED)
+    with pytest.raises(ValueError):
+        check_random_state(2 * MAX_SEED + 2)  # 2**32: the first value scikit-learn refuses
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "utf-16"])
+def test_non_utf8_params_file_gives_one_line(tmp_path, encoding):
+    path = tmp_path / "params.yaml"
+    path.write_bytes(
+        PARAMS_YAML.read_text(encoding="utf-8").replace("# ", "# café ", 1).encode(encoding)
+    )
+    with pytest.raises(UserError) as info:
+        load_params(path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith(f"{path} is not UTF-8: byte 0x") and "line " in message
+
+
+@pytest.mark.parametrize("command", [["check-params"], ["score", "in.csv", "out.csv"], ["serve"]])
+def test_non_utf8_params_file_exits_2_from_the_cli(tmp_path, capsys, command):
+    from churnlab.cli.main import main
+
+    path = tmp_path / "params.yaml"
+    path.write_bytes("train:\n  seed: 1  # café\n".encode("latin-1"))
+    with pytest.raises(SystemExit) as info:
+        main(["--params", str(path), *command])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"churnlab: error: {path} is not UTF-8: byte 0xe9 on line 2 (invalid continuation "
+        "byte); save the file as UTF-8"
+    ]

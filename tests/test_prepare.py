@@ -88,3 +88,14 @@ def test_missing_column_is_named(prepared_dir, tmp_path):
     io.write_table(payments, raw / "payments.parquet")
     with pytest.raises(UserError, match=r"payments.parquet lacks column\(s\) \['amount'\]"):
         raw_tables.open_raw(raw)
+
+
+def test_outputs_hold_only_what_this_run_wrote(prepared_dir, params):
+    """Files an earlier (user-data) run left in the persisted outputs are removed."""
+    io.write_json({"source": "csv"}, prepared_dir / "data/raw/source.json")
+    io.write_json({}, prepared_dir / "data/prepared/old.json")
+    prepare.main(params)
+    raw = sorted(p.name for p in (prepared_dir / "data/raw").iterdir())
+    assert raw == sorted(f"{t}.parquet" for t in (*raw_tables.RAW_TABLES, "truth"))
+    prepared = sorted(p.name for p in (prepared_dir / "data/prepared").iterdir())
+    assert prepared == ["customers.parquet", "schema.json", "truth.parquet"]

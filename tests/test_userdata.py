@@ -148,6 +148,15 @@ def _bad_run(root: Path, table: pd.DataFrame, **data) -> str:
     return str(info.value)
 
 
+def test_user_run_leaves_no_synthetic_table(user_run):
+    """The synthetic run before it wrote customers, logins, ... and the truth to data/raw."""
+    root, _ = user_run
+    assert [p.name for p in (root / "data/raw").iterdir()] == ["source.json"]
+    prepared = sorted(p.name for p in (root / "data/prepared").iterdir())
+    assert prepared == ["customers.parquet", "schema.json", "truth.parquet"]
+    assert len(io.read_table(root / "data/prepared/truth.parquet")) == 0
+
+
 def test_bad_inputs_fail_clearly_and_keep_outputs(user_run):
     root, table = user_run
     message = _bad_run(root, table.drop(columns=["Status"]))

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator
@@ -51,6 +52,23 @@ def atomic_path(target: Path | str) -> Iterator[Path]:
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def remove_others(directory: Path | str, keep: set[str]) -> list[str]:
+    """Delete every entry of ``directory`` not named in ``keep``, so that an output directory
+    holds exactly what this run wrote (DVC's persisted outputs keep earlier files); return
+    the names removed, sorted. Call it after the run's last write."""
+    directory = Path(directory)
+    removed = []
+    for entry in sorted(directory.iterdir()) if directory.is_dir() else []:
+        if entry.name in keep:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+        removed.append(entry.name)
+    return removed
 
 
 def write_bytes(data: bytes, target: Path | str) -> None:

@@ -113,8 +113,12 @@ def run(argv: list[str] | None = None) -> int:
     params = None
     if command.needs_params:
         from churnlab.config.params import load_params
+        from churnlab.config.run_guard import guard
 
         params = load_params(args.params)
+        # Under DVC: the params a stage reads are those of this run (issue 15, item 14).
+        with guard(args.params, params):
+            return command.run(args, params)
     return command.run(args, params)
 
 

@@ -467,6 +467,11 @@ def _check_search_space(params: Params, source: str) -> None:
         )
 
 
+def text_line(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset`` in ``data``."""
+    return data.count(b"\n", 0, offset) + 1
+
+
 def load_params(path: Path | str = "params.yaml") -> Params:
     """Read and validate ``params.yaml``."""
     path = Path(path)
@@ -474,6 +479,12 @@ def load_params(path: Path | str = "params.yaml") -> Params:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = text_line(path.read_bytes(), exc.start)
+        raise UserError(
+            f"{path} is not UTF-8: byte {exc.object[exc.start]:#04x} on line {line} "
+            f"({exc.reason}); save the file as UTF-8"
+        ) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -13,6 +13,9 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import QualityParams
 from churnlab.errors import UserError
 
+# A validation ROC-AUC this high on churn data means a leak far more often than a great model.
+SUSPICIOUS_AUC = 0.99
+
 
 def gate(n_rows: int, y: pd.Series, target: str, q: QualityParams) -> None:
     missing = float(y.isna().mean())
@@ -33,6 +36,18 @@ def gate(n_rows: int, y: pd.Series, target: str, q: QualityParams) -> None:
             f"data-quality gate: class counts of {target!r} are {counts} (1 = churn); each "
             f"class needs data.quality.min_class_count {q.min_class_count}"
         )
+
+
+def too_good_warning(auc: float, split: str = "validation") -> str | None:
+    """The loud warning for a ROC-AUC of at least :data:`SUSPICIOUS_AUC`, else None."""
+    if not auc >= SUSPICIOUS_AUC:
+        return None
+    return (
+        f"{split} ROC-AUC {auc:.4f} reaches {SUSPICIOUS_AUC}: churn is rarely this predictable, "
+        "so a column most likely encodes the label (recorded at or after churn, or a code "
+        "whose values each belong to one class); check the columns in reports/data_quality.md "
+        "and drop the leak with data.columns.<name>.type: drop before using this model"
+    )
 
 
 def _summary(values: pd.Series, kind: str) -> dict:
@@ -90,6 +105,7 @@ def report(
             c: e["reason"] for c, e in schema.items() if e.get("reason", "").startswith("leak")
         },
         "privacy": privacy,
+        "warnings": {c: e["warning"] for c, e in schema.items() if e.get("warning")},
     }
 
 
@@ -117,6 +133,9 @@ def markdown(q: dict, source: str) -> str:
     for column, s in q["columns"].items():
         extra = {k: v for k, v in s.items() if k not in ("type", "missing_share")}
         lines.append(f"| {column} | {s['type']} | {s['missing_share']:.4f} | {extra} |")
+    if q.get("warnings"):  # what inference could not settle: the user should look
+        lines += ["", "## Warnings", ""]
+        lines += [f"- **`{c}`: {w}**" for c, w in q["warnings"].items()]
     lines += ["", "## Dropped columns", ""]
     lines += [f"- `{c}`: {r}" for c, r in q["dropped"].items()] or ["- none"]
     lines += ["", "## Leakage flags", ""]

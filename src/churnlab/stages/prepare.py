@@ -9,6 +9,7 @@ DuckDB and writes ``data/prepared/``, the hidden truth (synthetic only) and
 from __future__ import annotations
 
 import logging
+import os
 
 import pandas as pd
 
@@ -18,6 +19,7 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.data import (
     cleaning,
+    csv_checks,
     events,
     privacy,
     quality,
@@ -42,16 +44,41 @@ def write_synthetic_raw(params: Params) -> None:
     io.write_table(raw.truth, paths.RAW / "truth.parquet")
 
 
+def keep_only_this_run(raw: set[str], prepared: set[str]) -> None:
+    """Remove what an earlier run left in ``data/raw`` and ``data/prepared`` (persisted DVC
+    outputs): a user-data run must not record the synthetic tables, with their names, emails
+    and phone numbers, in its ``dvc.lock``, nor a synthetic run a user's ``source.json``."""
+    for directory, keep in ((paths.RAW, raw), (paths.PREPARED.parent, prepared)):
+        removed = io.remove_others(directory, keep)
+        if removed:
+            log.info("removed %s left in %s by an earlier run", ", ".join(removed), directory)
+
+
+def read_checked(kind: str, path: str, key: str, read) -> pd.DataFrame:
+    """``read()``, with a CSV file's encoding, header and rows checked so that a failure
+    names its real cause (:mod:`churnlab.data.csv_checks`)."""
+    if kind == "csv" and os.path.isfile(path):
+        csv_checks.check_encoding(path, key)
+        csv_checks.check_header(path, key)
+    frame = read()
+    if kind == "csv":
+        csv_checks.check_split(frame, path, key)
+    return frame
+
+
 def main_user(params: Params) -> None:
     """CSV, Parquet or SQL: read, gate, then write everything (nothing before the gate)."""
     d = params.data
     if not privacy.os.environ.get(privacy.SALT_ENV):
         log.warning("%s is not set: customer keys use the public demo salt", privacy.SALT_ENV)
-    raw = sources.read_source(d)
+    raw = read_checked(d.source, d.path, "data.path", lambda: sources.read_source(d))
     table_params, event_figures = d, None
     if d.events.path:  # a customers table and an event log: the point-in-time snapshot
         w = snapshot.windows(params)
-        raw, event_figures = events.snapshot_table(raw, sources.read_events(d), d, w)
+        log_table = read_checked(
+            d.events_source, d.events.path, "data.events.path", lambda: sources.read_events(d)
+        )
+        raw, event_figures = events.snapshot_table(raw, log_table, d, w)
         table_params = events.as_single_table(d, raw, w)
     formats = sources.csv_date_formats(d.path) if d.source == "csv" else []
     result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env(), formats)
@@ -66,6 +93,7 @@ def main_user(params: Params) -> None:
     io.write_table(result.table, paths.PREPARED)
     io.write_json(result.quality, paths.METRICS / "data_quality.json")
     io.write_text(quality.markdown(result.quality, d.source), paths.QUALITY_REPORT)
+    keep_only_this_run({"source.json"}, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
     log.info(
         "prepared %d customers x %d features, label rate %.3f",
         len(result.table),
@@ -111,4 +139,6 @@ def main(params: Params) -> None:
     io.write_table(prepared, paths.PREPARED)
     io.write_json(dq, paths.METRICS / "data_quality.json")
     io.write_text(quality.synthetic_markdown(dq), paths.QUALITY_REPORT)
+    raw = {f"{name}.parquet" for name in (*raw_tables.RAW_TABLES, "truth")}
+    keep_only_this_run(raw, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
     log.info("prepared %d customers, label rate %.3f", len(prepared), dq["label_rate"])

@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.params import Params
+from churnlab.data import quality
 from churnlab.data.input_contract import input_schema
 from churnlab.evaluation import plots
 from churnlab.features import feature_frame
@@ -108,6 +109,10 @@ def main(params: Params) -> None:
         steps.insert(0, ("features", package.load(paths.FEATURIZER)))
     package.save(Pipeline(steps), paths.PIPELINE)
     summary = trained.summary
+    too_good = quality.too_good_warning(summary["valid"]["roc_auc"])
+    if too_good:  # in the log, metrics/train.json, the metadata and so the model card
+        log.warning("%s", too_good)
+        summary = {**summary, "warnings": [too_good]}
     train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
     metadata = {
         **summary,
