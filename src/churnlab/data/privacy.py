@@ -97,6 +97,8 @@ EMAIL_IN_TEXT = r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]
 PHONE_IN_TEXT = r"(?<![\w+])(?:\+\d[\d ().-]{5,}\d|\(?\d[\d ().-]{7,}\d)(?![\w])"
 CARD_OR_IBAN = r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,4})?\b"
 _DIGITS = re.compile(r"\d")
+# A word of a name: letters, with inner apostrophes and hyphens (O'Brien, Smith-Jones).
+_WORD = r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))+"
 NAME_TOKENS = {"name", "firstname", "lastname", "fullname", "surname", "givenname"}
 
 
@@ -118,7 +120,7 @@ def name_words(columns: dict[str, pd.Series]) -> frozenset[str]:
     for name, values in columns.items():
         if _tokens(name) & NAME_TOKENS:
             text = values.dropna().astype(str).str.lower()
-            words.update(text.str.findall(r"[^\W\d_][^\W\d_'-]+").explode().dropna().tolist())
+            words.update(text.str.findall(_WORD).explode().dropna().tolist())
     return frozenset(words)
 
 
@@ -143,12 +145,14 @@ def mask_free_text(
 
 
 MASKS = {"<email>": "emails", "<account>": "accounts", "<phone>": "phones", "<card>": "cards"}
-_CAPITALISED = r"\b[^\W\d_a-z][^\W\d_'-]+\b"
+_CAPITALISED = rf"\b(?=[^\W\d_a-z]){_WORD}"
 
 
 def _mask(text: pd.Series, names: frozenset[str]) -> tuple[pd.Series, dict[str, int]]:
     def name(match: re.Match) -> str:
-        return "<name>" if match.group(0).lower() in names else match.group(0)
+        word = match.group(0).lower()
+        known = word in names or re.sub(r"['’]s$", "", word) in names  # Noah's
+        return "<name>" if known else match.group(0)
 
     steps = [(EMAIL_IN_TEXT, "<email>"), (CARD_OR_IBAN, "<account>"), (PHONE_IN_TEXT, _phone)]
     if names:
