@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +12,7 @@ import pytest
 from churnlab import io
 from churnlab.data import privacy, userdata
 from churnlab.errors import UserError
-from conftest import SALT
+from conftest import SALT, small_params
 from test_userdata import N, churn_table, user_params
 
 IDS = pd.Series(["CU00000001", "CU00000002", "CU00000003", "CU00000001"], index=[5, 6, 7, 8])
@@ -226,3 +229,71 @@ def test_columns_named_like_prepare_outputs_do_not_break_it():
     again = userdata.prepare_user_table(renamed, params, SALT)
     assert again.table["customer_key"].str.fullmatch(r"[0-9a-f]{16}").all()
     assert not again.table["customer_key"].isin(renamed["customer_key"]).any()
+
+
+def vocabulary(model: object) -> set[str]:
+    """Every term of every fitted text vectoriser inside a model (any depth)."""
+    terms: set[str] = set()
+    stack, seen = [model], set()
+    while stack:
+        item = stack.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif type(item).__module__.startswith(("sklearn", "churnlab")):
+            terms.update(getattr(item, "vocabulary_", {}) or {})
+            stack.extend(vars(item).values())
+    return terms
+
+
+@pytest.mark.e2e
+def test_no_pii_in_outputs_cache_or_vocabulary_and_any_column_name_serves(tmp_path):
+    """The whole pipeline (``dvc repro``) on a table whose notes repeat the customers' names,
+    emails and phones, with columns named ``model_dump``, ``model_config``, ``_internal`` and
+    ``customer_key``: no output, no file in the DVC cache and no term of the model holds them,
+    and the trained model serves a row of that table."""
+    from churnlab import package
+    from churnlab.serving.api import create_app
+    from churnlab.serving.scorer import Scorer
+    from test_api import asgi_request
+    from test_e2e import REPO, run, set_param, tracked_files
+
+    table = pii_table()
+    table.to_csv(tmp_path / "pii.csv", index=False)
+    root = tmp_path / "repo"
+    for name in tracked_files():
+        if not name.startswith(("metrics/", "plots/", "studies/")) and name != "dvc.lock":
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, root / name)
+    data = user_params(tmp_path / "pii.csv").data.model_dump(mode="json")
+    for key in ("source", "path", "target", "positive", "id", "columns", "snapshot_date"):
+        set_param(root, f"data.{key}", data[key])
+    run(["git", "init", "-q", "-b", "main"], root)
+    run(["dvc", "repro"], root)
+
+    secrets = [s.encode() for s in pii_secrets(table)]
+    checked = 0
+    for folder in (".dvc/cache", "data", "models", "metrics", "plots", "reports"):
+        for file in (root / folder).rglob("*"):
+            if file.is_file():
+                checked += 1
+                content = file.read_bytes()
+                assert not [s for s in secrets if s in content], file
+    assert checked > 30
+    terms = vocabulary(package.load(root / "models/pipeline.skops"))
+    assert {"email", "phone", "name"} <= terms  # the notes were used, masked
+    words = {w for term in terms for w in term.split()}
+    assert not words & {w.lower() for w in FIRST + LAST} | {"example", "org", "7700", "7946"}
+    quality = io.read_json(root / "metrics/data_quality.json")
+    assert quality["privacy"]["notes"].startswith(f"free text: masked {len(table)} emails")
+
+    app = create_app(Scorer.load(root / "models", small_params().serve))
+    rows = json.loads(table.head(3).to_json(orient="records", date_format="iso"))
+    status, body = asgi_request(app, "POST", "/predict", json.dumps({"customers": rows}).encode())
+    assert status == 200, body
+    answer = json.loads(body)
+    assert [p["customer_key"] for p in answer["predictions"]] == table["CustomerRef"][:3].tolist()
