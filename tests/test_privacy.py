@@ -273,6 +273,8 @@ def test_no_pii_in_outputs_cache_or_vocabulary_and_any_column_name_serves(tmp_pa
     for key in ("source", "path", "target", "positive", "id", "columns", "snapshot_date"):
         set_param(root, f"data.{key}", data[key])
     run(["git", "init", "-q", "-b", "main"], root)
+    run(["git", "add", "-A"], root)
+    run(["git", "commit", "-qm", "copy"], root)
     run(["dvc", "repro"], root)
 
     secrets = [s.encode() for s in pii_secrets(table)]
@@ -287,7 +289,7 @@ def test_no_pii_in_outputs_cache_or_vocabulary_and_any_column_name_serves(tmp_pa
     terms = vocabulary(package.load(root / "models/pipeline.skops"))
     assert {"email", "phone", "name"} <= terms  # the notes were used, masked
     words = {w for term in terms for w in term.split()}
-    assert not words & {w.lower() for w in FIRST + LAST} | {"example", "org", "7700", "7946"}
+    assert not words & ({w.lower() for w in FIRST + LAST} | {"example", "org", "7700", "7946"})
     quality = io.read_json(root / "metrics/data_quality.json")
     assert quality["privacy"]["notes"].startswith(f"free text: masked {len(table)} emails")
 
