@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
 import shutil
 from pathlib import Path
 
+import anyio
 import numpy as np
 import pytest
 import yaml
 
 from churnlab import io, package
+from churnlab.data.input_contract import request_model
 from churnlab.evaluation import explain
 from churnlab.features import feature_frame
+from churnlab.serving.api import create_app
+from churnlab.serving.scorer import Scorer
 from conftest import REPO_ROOT, small_params
 from serving_support import free_port, request, server, to_json_rows
 
@@ -252,3 +257,110 @@ def test_a_number_too_large_for_a_float_is_a_422(url, holdout_rows):
         f"{url}/predict", {"customers": [{**one(holdout_rows), "logins_30d": 10**400}]}
     )
     assert status == 422 and "logins_30d" in answer["detail"]
+
+
+def asgi_request(app, method: str, path: str, body: bytes = b"", headers=()) -> tuple[int, bytes]:
+    """One request to an ASGI app in this process: (status, body)."""
+    sent: list[dict] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "scheme": "http",
+        "server": ("test", 80),
+        "client": ("127.0.0.1", 1),
+        "headers": [(b"content-type", b"application/json"), *headers],
+    }
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    anyio.run(app, scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def asgi_get(app, path: str) -> tuple[int, bytes]:
+    return asgi_request(app, "GET", path)
+
+
+def chunked_post(url: str, chunks: list[bytes]) -> tuple[int, dict]:
+    """POST ``chunks`` with Transfer-Encoding: chunked and no Content-Length."""
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    try:
+        conn.putrequest("POST", "/predict")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        try:
+            for chunk in [*chunks, b""]:
+                conn.send(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        except OSError:  # the server answered and closed before the whole body was sent
+            pass
+        response = conn.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        conn.close()
+
+
+def test_a_chunked_body_without_length_respects_the_limit(url, holdout_rows):
+    """Issue 15, item 6: a streamed body over max_body_bytes was accepted (25 MB)."""
+    status, answer = chunked_post(url, [b" " * 65_536] * (MAX_BODY // 65_536 + 2))
+    assert status == 413 and "exceeds the limit of 200000" in answer["detail"]
+    body = json.dumps({"customers": [one(holdout_rows)]}).encode()
+    status, answer = chunked_post(url, [body[:100], body[100:]])  # under the limit: scored
+    assert status == 200 and len(answer["predictions"]) == 1
+
+
+def test_the_documentation_needs_the_key_when_one_is_set(app_dir):
+    """Issue 15, item 3: /docs and /openapi.json showed the category lists without the key."""
+    port = free_port()
+    with server(serve_cmd(port), app_dir, port, env={"CHURNLAB_API_KEY": API_KEY}) as base:
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert request(f"{base}{path}")[0] == 401, path
+        status, document = request(f"{base}/openapi.json", headers={"X-API-Key": API_KEY})
+        assert status == 200 and "/predict" in document["paths"]
+
+
+def test_the_documentation_switch_opens_it(app_dir):
+    scorer = Scorer.load(app_dir / "models", small_params().serve)
+    app = create_app(scorer, API_KEY, public_docs=True)
+    assert asgi_get(app, "/docs")[0] == 200
+    assert asgi_get(app, "/openapi.json")[0] == 200
+    assert asgi_get(app, "/metadata")[0] == 401  # the switch opens the documentation only
+
+
+def test_the_openapi_document_describes_the_errors_served(url, holdout_rows):
+    document = request(f"{url}/openapi.json")[1]
+    answers = document["paths"]["/predict"]["post"]["responses"]
+    assert {"200", "400", "401", "413", "422"} <= answers.keys()
+    schemas = document["components"]["schemas"]
+    invalid = answers["422"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert schemas[invalid]["properties"]["detail"]["type"] == "string"
+    assert set(schemas[invalid]["properties"]) == {"detail", "errors"}
+    status, served = request(f"{url}/predict", {"customers": [{**one(holdout_rows), "age": "x"}]})
+    assert status == 422 and isinstance(served["detail"], str)
+    item = served["errors"][0]
+    item_schema = schemas[invalid]["properties"]["errors"]["items"]["$ref"].split("/")[-1]
+    assert set(item) == set(schemas[item_schema]["properties"])
+    assert "HTTPValidationError" not in schemas  # FastAPI's default shape is not what we send
+
+
+@pytest.mark.parametrize("name", ["model_dump", "model_config", "_internal", "schema", "copy"])
+def test_any_column_name_is_a_request_field(name):
+    """Issue 15, item 5: a column named like a pydantic attribute broke the request model."""
+    schema = {name: {"kind": "number", "required": True}, "plan": {"kind": "category",
+              "required": False, "categories": ["a"]}}  # fmt: skip
+    model = request_model(schema)
+    parsed = model.model_validate({name: 1.5, "customer_key": "k1"})
+    assert parsed.model_dump(by_alias=True) == {"customer_key": "k1", name: 1.5, "plan": None}
+    assert name in model.model_json_schema()["required"]

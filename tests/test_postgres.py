@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 
 from churnlab import io
-from churnlab.data import events, privacy
+from churnlab.data import events, privacy, sources
 from churnlab.errors import UserError
 from churnlab.stages import prepare
 from conftest import SALT, WINDOWS
@@ -191,3 +191,60 @@ def test_customers_and_event_log_from_postgresql(loaded, raw_data, tmp_path):
     assert prepared["churned"].sum() == expected["churned"].sum() > 0
     assert prepared["logins_90d"].sum() == expected["logins_90d"].sum() > 0
     assert prepared["spend_90d"].sum() == pytest.approx(expected["spend_90d"].sum())
+
+
+@pytest.fixture
+def canary(loaded) -> Iterator[str]:
+    """A table with one row that no read may drop or change, and a table whose name holds a
+    double quote."""
+    url, _ = loaded
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.begin() as con:
+            con.exec_driver_sql("CREATE TABLE canary (n integer)")
+            con.exec_driver_sql("INSERT INTO canary VALUES (1)")
+            con.exec_driver_sql('CREATE TABLE "odd""name" (n integer, "Churn" text)')
+            con.exec_driver_sql("""INSERT INTO "odd""name" VALUES (7, 'Yes')""")
+        yield url
+        with engine.connect() as con:
+            left = con.exec_driver_sql("SELECT count(*) FROM canary").scalar_one()
+        assert left == 1  # the canary survived and kept its row
+    finally:
+        with engine.begin() as con:
+            con.exec_driver_sql('DROP TABLE IF EXISTS canary, "odd""name"')
+        engine.dispose()
+
+
+ATTACKS = [
+    # (table, query, what the message must name)
+    ('customers"; DROP TABLE canary; COMMIT; --', "", "does not exist"),
+    ("", "SELECT * FROM churn_customers; DROP TABLE canary; COMMIT", "exactly one SQL statement"),
+    ("", "SELECT E'\\'' ; COMMIT; DROP TABLE canary; --'", "exactly one SQL statement"),
+    ("", "DROP TABLE canary", "read-only transaction"),
+    ("", "DELETE FROM canary", "read-only transaction"),
+    ("", "WITH d AS (DELETE FROM canary RETURNING n) SELECT * FROM d", "read-only transaction"),
+    ("", "SELECT * FROM canary FOR UPDATE", "read-only transaction"),
+]
+
+
+@pytest.mark.parametrize(("table", "query", "problem"), ATTACKS)
+def test_sql_sources_never_modify_the_database(canary, table, query, problem):
+    with pytest.raises(UserError) as info:
+        sources.read_sql_at(canary, query, table)
+    assert problem in str(info.value)
+
+
+def test_prepare_refuses_a_second_statement_and_keeps_outputs(canary, loaded):
+    _, root = loaded
+    before = (root / "data/prepared/customers.parquet").read_bytes()
+    query = "SELECT * FROM churn_customers; DROP TABLE canary; COMMIT"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        with pytest.raises(UserError, match=r"data\.query must be exactly one SQL statement"):
+            prepare.main(_sql_params(canary, query=query))
+    assert (root / "data/prepared/customers.parquet").read_bytes() == before
+
+
+def test_a_table_name_with_a_double_quote_is_read(canary):
+    frame = sources.read_sql_at(canary, "", 'odd"name')
+    assert frame.to_dict("list") == {"n": [7], "Churn": ["Yes"]}

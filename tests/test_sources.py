@@ -114,3 +114,77 @@ def test_header_only_file_has_no_rows(tmp_path):
     path.write_text("id,Churn\n")
     with pytest.raises(UserError, match="no data rows"):
         sources.read_source(data_params(source="csv", path=str(path)))
+
+
+@pytest.fixture
+def databases(tmp_path) -> dict[str, str]:
+    """A SQLite, a DuckDB file and a SQLAlchemy SQLite URL, each with a churn table under a
+    name holding a double quote and a canary table."""
+    lite, churn = tmp_path / "c.sqlite", frame()
+    with sqlite3.connect(lite) as con:
+        churn.to_sql('odd"name', con, index=False)
+        con.execute("CREATE TABLE canary (n integer)")
+        con.execute("INSERT INTO canary VALUES (1)")
+    duck = duckdb.connect(str(tmp_path / "c.duckdb"))
+    duck.execute('CREATE TABLE "odd""name" AS SELECT * FROM churn')
+    duck.execute("CREATE TABLE canary AS SELECT 1 AS n")
+    duck.close()
+    return {
+        "sqlite": f"sqlite:///{lite}",
+        "duckdb": f"duckdb:///{tmp_path / 'c.duckdb'}",
+        "sqlalchemy": f"sqlite+pysqlite:///{lite}",
+    }
+
+
+def _canary_rows(url: str) -> int:
+    path = url.split(":///", 1)[1]
+    if url.startswith("duckdb"):
+        con = duckdb.connect(path, read_only=True)
+        try:
+            return con.execute("SELECT count(*) FROM canary").fetchone()[0]
+        finally:
+            con.close()
+    with sqlite3.connect(path) as con:
+        return con.execute("SELECT count(*) FROM canary").fetchone()[0]
+
+
+READ_ONLY = r"SQL error: .*(?i:read-?only|read only)"
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb", "sqlalchemy"])
+@pytest.mark.parametrize(
+    ("table", "query", "problem"),
+    [
+        ('odd"name"; DROP TABLE canary; --', "", "SQL error"),
+        ("", 'SELECT * FROM "odd""name"; DROP TABLE canary', "exactly one SQL statement"),
+        ("", "SELECT 1; DELETE FROM canary;", "one SQL statement \\(a SELECT\\), found 2"),
+        ("", "DELETE FROM canary", READ_ONLY),
+        ("", "DROP TABLE canary", READ_ONLY),
+    ],
+)
+def test_sql_reads_never_modify_the_database(databases, kind, table, query, problem):
+    url = databases[kind]
+    with pytest.raises(UserError, match=problem):
+        sources.read_source(data_params(source="sql", path=url, table=table, query=query))
+    assert _canary_rows(url) == 1
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "duckdb", "sqlalchemy"])
+def test_any_table_name_is_read_as_a_name(databases, kind):
+    got = sources.read_source(data_params(source="sql", path=databases[kind], table='odd"name'))
+    pd.testing.assert_frame_equal(got, frame(), check_dtype=False)
+
+
+@pytest.mark.parametrize(
+    ("sql", "count"),
+    [
+        ("SELECT 1;", 1),
+        ("SELECT 'a;b', \"c;d\" -- e; f\n", 1),
+        ("SELECT $body$ ; $body$ /* ; */", 1),
+        ("SELECT E'\\'' ; COMMIT; DROP TABLE canary; --'", 3),
+        ("SELECT 'unterminated; DROP TABLE canary", 2),
+        ("SELECT 1; SELECT 2", 2),
+    ],
+)
+def test_statement_count_sees_through_strings_and_comments(sql, count):
+    assert sources.statement_count(sql) == count

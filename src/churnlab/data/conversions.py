@@ -205,6 +205,14 @@ def _prepared(frame: pd.DataFrame, contract: dict) -> Replayed:
     return Replayed(features, errors, ids, CUSTOMER_KEY, unseen_categories(features, contract))
 
 
+def _prepared_rows(raw: pd.DataFrame, conversions: dict) -> bool:
+    """Rows prepare wrote (they carry ``customer_key``), unless the user's own table has a
+    column of that name (its id, or a column prepare left out): then they are the user's."""
+    label = (conversions.get("label") or {}).get("column")
+    own = {conversions.get("id"), label, *conversions["columns"], *conversions["parse"]}
+    return CUSTOMER_KEY in raw.columns and CUSTOMER_KEY not in own
+
+
 def replay(
     raw: pd.DataFrame,
     conversions: dict | None,
@@ -213,7 +221,7 @@ def replay(
     partial: bool = False,
 ) -> Replayed:
     """The prepared columns of ``raw`` and the rows that cannot be scored (module docstring)."""
-    if not is_user_record(conversions) or CUSTOMER_KEY in raw.columns:
+    if not is_user_record(conversions) or _prepared_rows(raw, conversions):
         if contract is None:
             raise ValueError("prepared rows are checked against a contract: pass one")
         return _prepared(raw, contract)

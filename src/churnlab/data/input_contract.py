@@ -83,9 +83,13 @@ _PYTHON_TYPES = {
 
 
 def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
-    """A pydantic model of one customer: unknown fields are refused, types checked strictly."""
+    """A pydantic model of one customer: unknown fields are refused, types checked strictly.
+    Fields carry the column names as aliases, so any name works (``model_dump``, ``_x``)."""
     fields: dict[str, Any] = {
-        ID_COLUMN: (StrictStr | None, Field(None, description="optional id, passed through"))
+        "field_0": (
+            StrictStr | None,
+            Field(None, alias=ID_COLUMN, description="optional id, passed through"),
+        )
     }
     for name, entry in schema.items():
         description = f"{entry['kind']}"
@@ -93,12 +97,11 @@ def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
             description += f"; categories seen in training: {', '.join(entry['categories'])}"
         kind = _PYTHON_TYPES[entry["kind"]]
         if entry["required"]:
-            fields[name] = (Annotated[kind, Field(description=description)], ...)
+            field = (Annotated[kind, Field(alias=name, description=description)], ...)
         else:
-            fields[name] = (
-                Annotated[kind | None, Field(description=description + "; optional")],
-                None,
-            )
+            optional = Field(alias=name, description=description + "; optional")
+            field = (Annotated[kind | None, optional], None)
+        fields[f"field_{len(fields)}"] = field
     return create_model(
         "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
     )

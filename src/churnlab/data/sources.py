@@ -2,12 +2,15 @@
 
 DuckDB streams files and sniffs CSV dialects (``,`` ``;`` or tab separators, quoting, a
 UTF-8 BOM, header), so only the result is materialised, with typed columns instead of one
-Python string per cell. SQL reads in chunks. Every failure names the source.
+Python string per cell. SQL reads in chunks, and never writes: a table name is quoted by the
+database's own dialect, a query must be exactly one statement, and every read runs in a
+read-only transaction or connection. Every failure names the source.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from pathlib import Path
 
@@ -88,10 +91,47 @@ def _read_parquet(con: duckdb.DuckDBPyConnection, file: Path, as_text: tuple[str
     return con.read_parquet(str(file)).df()  # parquet columns are typed: nothing to sniff
 
 
-def _sql_text(query: str, table: str) -> str:
-    if query:
-        return query
-    return f'SELECT * FROM "{table}"'
+# What may hide a semicolon: strings (E'' strings with backslash escapes), quoted names,
+# dollar-quoted bodies and comments. An unterminated one leaves its semicolons visible.
+_SQL_HIDING = re.compile(
+    r"(?<![\w$])[Ee]'(?:[^'\\]|''|\\.)*'|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|`[^`]*`"
+    r"|(\$[A-Za-z_]*\$).*?\1|--[^\n]*|/\*.*?\*/",
+    re.S,
+)
+
+
+def statement_count(sql: str) -> int:
+    """Statements in ``sql``: the larger of a lexer's count (semicolons outside strings,
+    quoted names and comments) and DuckDB's parser's (PostgreSQL's grammar), when it parses."""
+    code = _SQL_HIDING.sub(" ", sql)
+    count = sum(1 for part in code.split(";") if part.strip())
+    try:
+        parsed = len(duckdb.extract_statements(sql))
+    except duckdb.Error:  # another dialect's syntax: the lexer alone decides
+        parsed = 0
+    return max(count, parsed)
+
+
+def quote_table(table: str, dialect: str = "default") -> str:
+    """The table name as one identifier, quoted by the SQLAlchemy dialect of the database
+    (``"a""b"`` on PostgreSQL and SQLite, `` `a``b` `` on MySQL), so any name is read as a name."""
+    import sqlalchemy.dialects
+    from sqlalchemy.engine.default import DefaultDialect
+
+    found = DefaultDialect if dialect == "default" else sqlalchemy.dialects.registry.load(dialect)
+    return found().identifier_preparer.quote_identifier(table)
+
+
+def _sql_text(query: str, table: str, key: str, dialect: str = "default") -> str:
+    if not query:
+        return f"SELECT * FROM {quote_table(table, dialect)}"
+    found = statement_count(query)
+    if found != 1:
+        raise UserError(
+            f"{key.rsplit('.', 1)[0]}.query must be exactly one SQL statement (a SELECT), "
+            f"found {found}: only reads are allowed"
+        )
+    return query
 
 
 def read_sql(p: DataParams) -> pd.DataFrame:
@@ -100,14 +140,14 @@ def read_sql(p: DataParams) -> pd.DataFrame:
 
 
 def read_sql_at(url: str, query: str, table: str, key: str = "data.path") -> pd.DataFrame:
-    sql = _sql_text(query, table)
     try:
         if url.startswith("duckdb:///"):
-            frame = _read_duckdb(url.removeprefix("duckdb:///"), sql)
+            frame = _read_duckdb(url.removeprefix("duckdb:///"), _sql_text(query, table, key))
         elif url.startswith("sqlite:///"):
+            sql = _sql_text(query, table, key, "sqlite")
             frame = _read_sqlite(url.removeprefix("sqlite:///"), sql)
         else:
-            frame = _read_sqlalchemy(url, sql)
+            frame = _read_sqlalchemy(url, query, table, key)
     except UserError:
         raise
     except Exception as exc:  # driver errors have no common base class
@@ -148,15 +188,38 @@ def _read_sqlite(path: str, sql: str) -> pd.DataFrame:
     return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()
 
 
-def _read_sqlalchemy(url: str, sql: str) -> pd.DataFrame:
+# How each dialect makes the read's transaction read-only; the SQL dialect of a
+# ``sqlite+driver://`` URL is used through SQLAlchemy too.
+_READ_ONLY = {
+    "postgresql": "SET TRANSACTION READ ONLY",
+    "mysql": "SET TRANSACTION READ ONLY",
+    "mariadb": "SET TRANSACTION READ ONLY",
+    "sqlite": "PRAGMA query_only = ON",
+}
+
+
+def _read_sqlalchemy(url: str, query: str, table: str, key: str) -> pd.DataFrame:
+    """Read in a transaction that is read-only before the query runs, then rolled back."""
     try:
         import sqlalchemy
     except ImportError:
         raise UserError(f"data.path {_redact(url)}: SQLAlchemy is not installed") from None
     engine = sqlalchemy.create_engine(url)
     try:
+        sql = _sql_text(query, table, key, engine.dialect.name)
         with engine.connect() as con:
+            read_only = _READ_ONLY.get(engine.dialect.name)
+            if read_only:
+                con.exec_driver_sql(read_only)
+            else:
+                log.warning(
+                    "%s: no read-only transaction for the %s dialect; read with a database "
+                    "user that may only SELECT",
+                    _redact(url),
+                    engine.dialect.name,
+                )
             chunks = list(pd.read_sql_query(sqlalchemy.text(sql), con, chunksize=CHUNK_ROWS))
+            con.rollback()
     finally:
         engine.dispose()
     return pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame()

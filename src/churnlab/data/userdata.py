@@ -20,6 +20,7 @@ from churnlab.data import schema_inference as schema
 from churnlab.errors import UserError
 
 log = logging.getLogger(__name__)
+RESERVED = "the name is reserved for a column prepare writes; rename it to use it as a feature"
 
 
 @dataclass
@@ -36,11 +37,6 @@ def prepare_user_table(
     are those the CSV reader found in the file (:func:`churnlab.data.sources.csv_date_formats`),
     recorded for date columns the reader typed."""
     raw = raw.rename(columns=lambda c: str(c).strip())
-    if CUSTOMER_KEY in raw:
-        raise UserError(
-            f"{p.path}: the column name {CUSTOMER_KEY!r} is reserved for the pseudonymous key "
-            "prepare writes; rename that column"
-        )
     for key, column in (("target", p.target), ("id", p.id)):
         if column and column not in raw:
             raise UserError(
@@ -69,12 +65,18 @@ def prepare_user_table(
     actions = {c: f"dropped ({why})" for c, why in identifiers.items()}
     if p.id:
         actions[p.id] = "pseudonymised into customer_key (salted hash), raw id dropped"
-    candidates = candidates.drop(columns=list(identifiers))
+    # A feature named like a column prepare writes would collide with it: it is left out.
+    reserved = {c: RESERVED for c in (CUSTOMER_KEY, TARGET) if c in candidates}
+    for column in reserved:
+        log.warning("column %r left out: %s", column, RESERVED)
+    candidates = candidates.drop(columns=list(identifiers) + list(reserved))
     inferred, rules = schema.infer(
         candidates, y, p.target, p.columns, p.quality.leakage_auc, p.positive
     )
     for column, why in identifiers.items():
         inferred[column] = {"type": "drop", "reason": f"privacy: {why}"}
+    for column, why in reserved.items():
+        inferred[column] = {"type": "drop", "reason": why}
     for rule in rules.values():
         if rule["as"] == "datetime" and "format" not in rule and date_formats:
             rule["formats"] = list(date_formats)
@@ -94,7 +96,10 @@ def prepare_user_table(
     replayed = conversions.replay(rows, doc)
     if not replayed.ok.all():  # the rules were learned from these rows: a bug
         raise RuntimeError(f"replaying the conversions rejected training rows: {replayed.rejects}")
-    features = replayed.features
+    # Emails, phones and the table's own person names inside free text (privacy).
+    names = privacy.name_words({c: rows[c] for c in identifiers})
+    features, masked = privacy.mask_free_text(replayed.features, names)
+    actions.update({c: privacy.masked_summary(n) for c, n in masked.items()})
     table = features.copy()
     table.insert(0, "customer_key", privacy.pseudonymise(ids, salt).to_numpy())
     table[TARGET] = y.to_numpy()

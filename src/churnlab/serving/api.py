@@ -5,9 +5,12 @@ field the model never saw, or a value of the wrong type, is a 422 naming the fie
 trained on a user's table takes that table's columns with their raw values (``"Partner":
 "Yes"``), converted as prepare converted them (:mod:`churnlab.data.conversions`); its
 ``customer_key`` in the answer is the id column's value sent. Bodies over
-``serve.max_body_bytes`` and batches over ``serve.max_batch`` are 413; with ``CHURNLAB_API_KEY``
-set every route but ``/health`` needs the header ``X-API-Key``. Unexpected errors are logged
-here and answered with a plain 500: no traceback leaves the server.
+``serve.max_body_bytes`` (declared or streamed in chunks) and batches over ``serve.max_batch``
+are 413; with ``CHURNLAB_API_KEY`` set every route but ``/health`` needs the header
+``X-API-Key``, the documentation (``/docs``, ``/redoc``, ``/openapi.json``) included unless
+``CHURNLAB_PUBLIC_DOCS=1``. The OpenAPI document describes the answers the server really gives
+(the 422 ``detail`` and ``errors``; 400, 401, 413). Unexpected errors are logged here and
+answered with a plain 500: no traceback leaves the server.
 """
 
 import hmac
@@ -20,13 +23,15 @@ import numpy as np
 import pandas as pd
 from fastapi import Depends, FastAPI, HTTPException, Request, Security
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field, create_model
 
 from churnlab.config import paths
 from churnlab.config.params import Params, load_params
 from churnlab.data.input_contract import ID_COLUMN, raw_request_model, request_model
+from churnlab.serving.body_limit import BodyLimit
 from churnlab.serving.scorer import Scorer, reasons_of
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 API_KEY_ENV = "CHURNLAB_API_KEY"
 MODEL_DIR_ENV = "CHURNLAB_MODEL_DIR"
 PARAMS_ENV = "CHURNLAB_PARAMS"
+PUBLIC_DOCS_ENV = "CHURNLAB_PUBLIC_DOCS"
 
 
 class Reason(BaseModel):
@@ -55,6 +61,33 @@ class Predictions(BaseModel):
     predictions: list[Prediction]
 
 
+class Problem(BaseModel):
+    detail: str = Field(description="what is wrong, in one sentence")
+
+
+class FieldProblem(BaseModel):
+    field: str = Field(description="the field, as customers.<i>.<column>")
+    message: str
+    type: str = Field(description="pydantic's error type")
+
+
+class ValidationProblem(Problem):
+    errors: list[FieldProblem] = Field(
+        default_factory=list, description="one item per invalid field (absent for a bad row)"
+    )
+
+
+def _answers(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers of a route, as the OpenAPI document shows them."""
+    described = {
+        400: (Problem, "the body could not be read"),
+        401: (Problem, "missing or wrong X-API-Key header (when the server has a key)"),
+        413: (Problem, "body over serve.max_body_bytes or batch over serve.max_batch"),
+        422: (ValidationProblem, "invalid JSON, fields or values"),
+    }
+    return {c: {"model": described[c][0], "description": described[c][1]} for c in codes}
+
+
 def _location(error: dict) -> str:
     parts = [str(p) for p in error.get("loc", ()) if p != "body"]
     # customers.<i>.<field>; pydantic appends the union branch (".float", ".int") after it.
@@ -72,17 +105,7 @@ def _errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def _install_handlers(app: FastAPI, max_body: int) -> None:
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        # Content-Length is checked before the body is read. A chunked upload (no
-        # Content-Length) is not capped here: put a proxy limit in front for that case.
-        declared = request.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > max_body:
-            return JSONResponse(
-                {"detail": f"request body of {declared} bytes exceeds the limit of {max_body}"},
-                status_code=413,
-            )
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_body=max_body)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -151,7 +174,27 @@ def _keys(scorer: Scorer, rows: list[dict[str, Any]]) -> list[str | None]:
     return [None if row.get(name) is None else str(row[name]) for row in rows]
 
 
-def create_app(scorer: Scorer, api_key: str | None = None) -> FastAPI:
+def _documentation(app: FastAPI, guard: Any) -> None:
+    """``/openapi.json``, ``/docs`` and ``/redoc`` behind ``guard``: they show the fields and
+    the categories seen in training. Swagger UI and ReDoc fetch the document themselves,
+    without the key, so with a key set they need ``CHURNLAB_PUBLIC_DOCS=1`` (or the committed
+    ``docs/openapi.json``)."""
+    dependencies = [guard] if guard is not None else []
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=dependencies)
+    def openapi_document() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=dependencies)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} - docs")
+
+    @app.get("/redoc", include_in_schema=False, dependencies=dependencies)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} - ReDoc")
+
+
+def create_app(scorer: Scorer, api_key: str | None = None, public_docs: bool = False) -> FastAPI:
     serve = scorer.serve
     if scorer.raw_inputs:
         customer = raw_request_model(scorer.conversions, scorer.schema)
@@ -168,19 +211,28 @@ def create_app(scorer: Scorer, api_key: str | None = None) -> FastAPI:
         title="churnlab",
         version=str(version),
         description="Churn probability, decision, risk tier and top reasons per customer.",
+        openapi_url=None,  # served by _documentation, behind the key
+        docs_url=None,
+        redoc_url=None,
     )
     _install_handlers(app, serve.max_body_bytes)
     guard = Depends(_auth(api_key))
+    _documentation(app, None if public_docs else guard)
 
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/metadata", dependencies=[guard])
+    @app.get("/metadata", dependencies=[guard], responses=_answers(401))
     def metadata() -> dict[str, Any]:
         return {"version": version, **scorer.metadata}
 
-    @app.post("/predict", response_model=Predictions, dependencies=[guard])
+    @app.post(
+        "/predict",
+        response_model=Predictions,
+        dependencies=[guard],
+        responses=_answers(400, 401, 413, 422),
+    )
     def predict(body: many) -> JSONResponse:  # type: ignore[valid-type]
         if len(body.customers) > serve.max_batch:
             raise HTTPException(
@@ -221,4 +273,5 @@ def app_from_env() -> FastAPI:
     params: Params = load_params(os.environ.get(PARAMS_ENV, str(paths.PARAMS)))
     model_dir = Path(os.environ.get(MODEL_DIR_ENV, str(paths.MODELS)))
     scorer = Scorer.load(model_dir, params.serve)
-    return create_app(scorer, os.environ.get(API_KEY_ENV) or None)
+    public_docs = os.environ.get(PUBLIC_DOCS_ENV, "") == "1"
+    return create_app(scorer, os.environ.get(API_KEY_ENV) or None, public_docs)
