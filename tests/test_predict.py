@@ -48,7 +48,13 @@ def run(scorer, frame: pd.DataFrame, tmp_path, params=None, value_column="", acc
 def test_every_customer_is_scored_with_reasons_and_an_action(scorer, customers, tmp_path):
     counts, out = run(scorer, customers, tmp_path)
     n = len(customers)
-    assert counts == {"rows": n, "scored": n, "rejected": 0, "called": math.ceil(0.1 * n)}
+    assert counts == {
+        "rows": n,
+        "scored": n,
+        "rejected": 0,
+        "called": math.ceil(0.1 * n),
+        "unseen_categories": {},
+    }
     predictions = read(out / "predictions.csv")
     assert predictions["customer_key"].tolist() == customers["customer_key"].tolist()
     expected = scorer.pipeline.predict_proba(feature_frame(customers))[:, 1]
@@ -228,7 +234,7 @@ def test_accept_rejected_must_be_a_share(trained_run, customers, tmp_path, capsy
 
 
 def test_read_customers_is_the_one_reader(scorer, tmp_path):
-    with pytest.raises(UserError, match=r"nope\.csv': no such file"):
+    with pytest.raises(UserError, match=r"nope\.csv does not exist"):
         predict_file(scorer, tmp_path / "nope.csv", tmp_path / "out", small_params(), "", 0.0)
     with pytest.raises(UserError, match="unsupported format"):
         (tmp_path / "c.xlsx").write_text("x")
