@@ -70,7 +70,8 @@ def test_predictions_equal_offline_pipeline(url, app_dir, holdout_rows):
     contribs, _ = explain.contributions(pipeline, frame)
     # the reasons in words, folded to the customer's columns, as `churnlab predict` words them
     worded = reasons.explain_customers(pipeline, frame, contribs, 3, REPORT, ACTIONS)
-    expected = [[t for t in row if t] for row in worded[["reason_1", "reason_2", "reason_3"]].to_numpy()]
+    texts = worded[["reason_1", "reason_2", "reason_3"]].to_numpy()
+    expected = [[t for t in row if t] for row in texts]
     assert [[r["text"] for r in p["reasons"]] for p in answer["predictions"]] == expected
     folded = reasons.fold(contribs, reasons.fold_map(pipeline, list(contribs.columns)))
     for i, prediction in enumerate(answer["predictions"]):

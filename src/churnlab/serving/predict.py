@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from churnlab import io
-from churnlab.config.params import Params
 from churnlab.config.columns import TARGET
+from churnlab.config.params import Params
 from churnlab.data.conversions import Replayed
 from churnlab.data.input_contract import ID_COLUMN
 from churnlab.errors import UserError
