@@ -242,3 +242,15 @@ def test_read_customers_is_the_one_reader(scorer, tmp_path):
         (tmp_path / "c.xlsx").write_text("x")
         predict_file(scorer, tmp_path / "c.xlsx", tmp_path / "out", small_params(), "", 0.0)
     assert not (tmp_path / "out").exists()
+
+
+def test_batch_scoring_shows_no_progress_bar_in_a_log(trained_run, customers, tmp_path, capsys):
+    """The scoring progress bar is for terminals: a log (stderr not a TTY) stays clean."""
+    source = tmp_path / "c.csv"
+    io.write_csv(customers.head(50), source)
+    args = [str(source), str(tmp_path / "scored.csv"), "--models", str(trained_run / "models")]
+    with pytest.raises(SystemExit) as done:
+        main(["--params", str(REPO_ROOT / "params.yaml"), "score", *args])
+    err = capsys.readouterr().err
+    assert done.value.code == 0
+    assert "scoring" not in err and "\r" not in err
