@@ -15,19 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from bench_telco_scoring import README_KEYS, REAL_DATA, cli
-from churnlab.config.params import parse_params
-from churnlab.data import privacy
-from churnlab.stages import featurize, prepare, split, train
+from bench_telco_scoring import REAL_DATA, cli, trained_on_telco
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOT = ROOT / "docs" / "img" / "report.png"
@@ -78,26 +72,12 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=OUT)
     parser.add_argument("--screenshot", type=Path, default=SHOT)
     args = parser.parse_args()
-    if not REAL_DATA.exists():
-        raise SystemExit(f"{REAL_DATA} is missing: this script needs the shared Telco data")
-    raw = yaml.safe_load((ROOT / "params.yaml").read_text())
-    raw["data"].update(README_KEYS, path=str(REAL_DATA))
-    params = parse_params(raw)
-    os.environ.setdefault(privacy.SALT_ENV, "telco-report-screenshot")
-    start = Path.cwd()
-    with tempfile.TemporaryDirectory() as tmp:
-        os.chdir(tmp)
-        try:
-            Path("params.yaml").write_text(yaml.safe_dump(raw))
-            for stage in (prepare, split, featurize, train):
-                stage.main(params)
-            code, printed = cli("predict", str(REAL_DATA), "--output", "week")
-            if code != 0:
-                raise SystemExit(f"churnlab predict exited with {code}")
-            result = figures(json.loads(printed), Path("week"))
-            screenshot(Path(tmp) / "week" / "report.html", args.screenshot, Path(tmp) / "profile")
-        finally:
-            os.chdir(start)
+    with trained_on_telco("telco-report-screenshot") as root:
+        code, printed = cli("predict", str(REAL_DATA), "--output", "week")
+        if code != 0:
+            raise SystemExit(f"churnlab predict exited with {code}")
+        result = figures(json.loads(printed), root / "week")
+        screenshot(root / "week" / "report.html", args.screenshot, root / "profile")
     args.output.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
     print(json.dumps(result, indent=2, sort_keys=True))
 
