@@ -90,6 +90,15 @@ def fold(contribs: pd.DataFrame, fmap: FoldMap) -> pd.DataFrame:
     return pd.DataFrame(values, index=contribs.index, columns=fmap.columns)
 
 
+def values_of_columns(pipeline, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`values_frame` of rows given as column arrays (the API's fast path): the same
+    values without building a DataFrame, which costs more than scoring one customer."""
+    steps = getattr(pipeline, "named_steps", {})
+    if "features" in steps and "ratios" in steps["features"].named_steps:
+        return {**columns, **steps["features"].named_steps["ratios"].apply(columns)}
+    return columns
+
+
 def values_frame(pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """The customers' values of every source column: the prepared columns plus the constructed
     ones (ratios, products), as the featurizer's first step computes them."""
@@ -168,19 +177,20 @@ class Reasons:
     strongest_up: np.ndarray  # the column of the strongest risk-raising reason, "" if none
 
 
-def _cells(values: pd.DataFrame, column: str, n: int) -> np.ndarray:
-    if column in values:
-        return values[column].to_numpy(dtype=object)
-    return np.full(n, None, dtype=object)
+def _cells(values: pd.DataFrame | dict, column: str, n: int) -> np.ndarray:
+    if column not in values:
+        return np.full(n, None, dtype=object)
+    found = values[column]
+    return found.to_numpy(dtype=object) if hasattr(found, "to_numpy") else np.asarray(found, object)
 
 
 def top_reasons(
-    contribs: pd.DataFrame, fmap: FoldMap, values: pd.DataFrame, k: int, units: dict[str, str]
+    contribs: pd.DataFrame, fmap: FoldMap, values: pd.DataFrame | dict, k: int, units: dict
 ) -> Reasons:
     """The one wording of reasons (``churnlab predict``, ``churnlab score``, the API and the
     evaluate stage's top-risk list): the ``k`` source columns with the largest folded
-    |contribution| per customer, with the customer's value (``values``, row by position) and
-    the direction. A text column names the terms the customer wrote."""
+    |contribution| per customer, with the customer's value (``values``: a frame or column
+    arrays, row by position) and the direction. A text column names the terms the customer wrote."""
     folded = fold(contribs, fmap).to_numpy()
     n = len(folded)
     order, top = explain.strongest(np.abs(folded), k)

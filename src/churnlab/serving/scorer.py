@@ -142,10 +142,10 @@ class Scorer:
             probability = model.predict_proba(X)[:, 1]
         return np.asarray(probability, dtype="float64")
 
-    def predict(self, X, frame: pd.DataFrame | None = None) -> tuple:
+    def predict(self, X, values: pd.DataFrame | dict | None = None) -> tuple:
         """(probability, :class:`~churnlab.evaluation.reasons.Reasons` or None) for model
-        inputs ``X``; the reasons are worded with the customers' values of ``frame`` (the
-        validated prepared rows behind ``X``, in the same order)."""
+        inputs ``X``; the reasons are worded with the customers' ``values`` (of every source
+        column, :func:`~churnlab.evaluation.reasons.values_frame`, in the order of ``X``)."""
         model = self.pipeline.named_steps["model"]
         if not hasattr(X, "columns"):  # the fast path's matrix
             X = pd.DataFrame(X, columns=self._column_index)
@@ -162,12 +162,14 @@ class Scorer:
             fmap = self._fold_map
         else:
             fmap = reasons.fold_map(self.pipeline, list(contribs.columns))
-        values = pd.DataFrame() if frame is None else reasons.values_frame(self.pipeline, frame)
-        return probability, reasons.top_reasons(contribs, fmap, values, k, self.units)
+        return probability, reasons.top_reasons(
+            contribs, fmap, {} if values is None else values, k, self.units
+        )
 
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score rows already validated by :func:`churnlab.data.input_contract.validate_frame`."""
-        return self._frame(self.predict(self.features(frame), frame), frame.index)
+        values = reasons.values_frame(self.pipeline, frame) if self.serve.top_reasons else None
+        return self._frame(self.predict(self.features(frame), values), frame.index)
 
     def score_columns(self, columns: dict[str, np.ndarray], n: int) -> dict | None:
         """Score ``n`` rows given as column arrays whose types are already checked (the API's
@@ -175,8 +177,10 @@ class Scorer:
         than scoring one customer), or None when this featurizer has no fast path."""
         if self.fast is None:
             return None
-        frame = pd.DataFrame(columns) if self.serve.top_reasons else None
-        return self._columns(self.predict(self.fast.transform(columns), frame))
+        values = None
+        if self.serve.top_reasons:
+            values = reasons.values_of_columns(self.pipeline, columns)
+        return self._columns(self.predict(self.fast.transform(columns), values))
 
     def _columns(self, predicted) -> dict[str, np.ndarray]:
         probability, found = predicted
