@@ -15,7 +15,7 @@ import yaml
 
 from churnlab import io, package
 from churnlab.data.input_contract import request_model
-from churnlab.evaluation import explain
+from churnlab.evaluation import explain, reasons
 from churnlab.features import feature_frame
 from churnlab.serving.api import create_app
 from churnlab.serving.scorer import Scorer
@@ -27,6 +27,7 @@ pytestmark = pytest.mark.e2e
 MAX_BATCH = 50
 MAX_BODY = 200_000
 API_KEY = "test-key-123"
+REPORT, ACTIONS = small_params().report, small_params().actions
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +73,20 @@ def test_predictions_equal_offline_pipeline(url, app_dir, holdout_rows):
     assert [p["churn"] for p in answer["predictions"]] == list(expected >= meta["threshold"])
     keys = [p["customer_key"] for p in answer["predictions"]]
     assert keys == holdout_rows["customer_key"].tolist()
-    contribs, _ = explain.contributions(pipeline, feature_frame(holdout_rows))
-    assert [p["reasons"] for p in answer["predictions"]] == explain.top_reasons(contribs, 3)
+    frame = feature_frame(holdout_rows)
+    contribs, _ = explain.contributions(pipeline, frame)
+    # the reasons in words, folded to the customer's columns, as `churnlab predict` words them
+    worded = reasons.explain_customers(pipeline, frame, contribs, 3, REPORT, ACTIONS)
+    texts = worded[["reason_1", "reason_2", "reason_3"]].to_numpy()
+    expected = [[t for t in row if t] for row in texts]
+    assert [[r["text"] for r in p["reasons"]] for p in answer["predictions"]] == expected
+    folded = reasons.fold(contribs, reasons.fold_map(pipeline, list(contribs.columns)))
+    for i, prediction in enumerate(answer["predictions"]):
+        for reason in prediction["reasons"]:
+            assert reason["text"].startswith(f"{reason['feature']}: ")
+            assert reason["contribution"] == pytest.approx(
+                folded.iloc[i][reason["feature"]], abs=1e-5
+            )
     assert {p["risk_tier"] for p in answer["predictions"]} <= {"low", "medium", "high"}
 
 

@@ -11,7 +11,7 @@ from churnlab.data.input_contract import input_schema, validate_frame
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
 from churnlab.serving.batch import score_file, score_report
-from churnlab.serving.scorer import Scorer, top_reason_arrays
+from churnlab.serving.scorer import Scorer
 from conftest import small_params
 
 
@@ -77,19 +77,6 @@ def test_unsupported_format(scorer, tmp_path):
     (tmp_path / "in.xlsx").write_text("x")
     with pytest.raises(UserError, match="unsupported format"):
         score_file(scorer, tmp_path / "in.xlsx", tmp_path / "out.parquet")
-
-
-def test_vectorised_reasons_equal_explain_top_reasons():
-    from churnlab.evaluation.explain import top_reasons
-
-    rng = np.random.default_rng(0)
-    contribs = pd.DataFrame(rng.normal(size=(30, 8)), columns=[f"num__f{i}" for i in range(8)])
-    contribs.iloc[3] = -1.0
-    names, values = top_reason_arrays(contribs, 3)
-    for i, reasons in enumerate(top_reasons(contribs, 3)):
-        assert [r["feature"] for r in reasons] == [n for n in names[i] if n]
-        assert [r["contribution"] for r in reasons] == [v for v in values[i] if not np.isnan(v)]
-    assert list(names[3]) == ["", "", ""]
 
 
 def test_schema_from_train_split(split_parts):

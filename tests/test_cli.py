@@ -180,3 +180,20 @@ def test_help_imports_no_stage_and_no_heavy_library():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, env=env
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_every_global_option_has_help(capsys):
+    """The walk above covers the command table; the options before the command too."""
+    parser = cli.build_parser()
+    options = [a for a in parser._actions if a.option_strings]
+    assert {"--version", "--params", "--verbose"} <= {s for a in options for s in a.option_strings}
+    for action in options:
+        assert action.help, action.option_strings
+    code, out, _ = run_cli(["--help"], capsys)
+    assert code == 0 and all(a.option_strings[-1] in out for a in options)
+
+
+@pytest.mark.parametrize("name", ["score", "predict", "drift", "register"])
+def test_deployment_commands_state_their_exit_statuses(name, capsys):
+    _, out, _ = run_cli([name, "--help"], capsys)
+    assert "Exit status: 0" in " ".join(out.split())

@@ -136,3 +136,33 @@ def test_top_risk_table_of_evaluate_has_values_and_actions(pipeline, holdout_row
         p.actions.default
     }
     assert not found.drivers.empty
+
+
+def test_score_and_the_api_word_reasons_as_predict_does(trained_run, pipeline, holdout_rows):
+    """One wording everywhere: ``churnlab score`` and the API (general and fast path) give the
+    folded reasons of ``churnlab predict``, with the column's summed contribution."""
+    from churnlab.serving.scorer import Scorer
+
+    scorer = Scorer.load(trained_run / "models", small_params().serve)
+    frame = feature_frame(holdout_rows).head(60)
+    scored = scorer.score(frame)
+    contribs = explain.contributions(pipeline, frame)[0].set_axis(frame.index)
+    worded = reasons.explain_customers(
+        pipeline, frame, contribs, 3, ReportParams(), ActionsParams()
+    )
+    names = ["reason_1", "reason_2", "reason_3"]
+    pd.testing.assert_frame_equal(scored[names], worded[names], check_dtype=False)
+    assert not scored["reason_1"].str.contains("contract_").any()
+    folded = reasons.fold(contribs, reasons.fold_map(pipeline, list(contribs.columns)))
+    for name in names:
+        picked = [folded.loc[i, c] for i, c in scored[f"{name}_column"].items()]
+        np.testing.assert_allclose(scored[f"{name}_contribution"], picked, atol=1e-5)
+    fast = scorer.score_columns({c: frame[c].to_numpy(dtype=object) for c in scorer.schema}, 60)
+    assert list(fast["reason_1"]) == scored["reason_1"].tolist()
+
+
+def test_dates_from_a_request_are_worded_as_dates():
+    import datetime as dt
+
+    assert reasons.describe(dt.datetime(2025, 3, 1, 12, 30), "signup_date", {}) == "2025-03-01"
+    assert reasons.describe(dt.date(2025, 3, 1), "signup_date", {}) == "2025-03-01"

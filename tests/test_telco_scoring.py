@@ -83,6 +83,11 @@ def test_the_training_file_scores_with_its_ids(telco, raw, capsys):
     got = out.set_index(keys.to_numpy()).loc[test["customer_key"], "churn_probability"]
     expected = pipeline.predict_proba(feature_frame(test))[:, 1]
     np.testing.assert_allclose(got.to_numpy(), expected, rtol=0, atol=1e-12)
+    # reasons in words, folded to Telco's own columns (no one-hot name such as Contract_Two year)
+    assert out["reason_1"].str.match(r"^[A-Za-z]+: .+ (raises|lowers) risk$").all()
+    assert set(out["reason_1_column"]) <= set(raw.columns)
+    month = out.loc[(raw["Contract"] == "Month-to-month").to_numpy(), "reason_1"]
+    assert "Contract: Month-to-month raises risk" in set(month)
 
 
 def test_without_the_id_and_target_columns_and_with_blank_totals(telco, raw, capsys):
@@ -180,11 +185,55 @@ def test_the_api_takes_the_users_raw_values(telco, raw, capsys):
         prediction = answer["predictions"][0]
         assert prediction["customer_key"] == customer["customerID"]
         assert prediction["churn_probability"] == pytest.approx(batch, abs=1e-12)
+        for reason in prediction["reasons"]:  # folded and in words, as in `churnlab predict`
+            assert reason["feature"] in raw.columns and reason["text"].endswith(" risk")
+            assert reason["text"].startswith(f"{reason['feature']}: ")
         for change, field in [({"Partner": "maybe"}, "Partner"), ({"tenure": "soon"}, "tenure")]:
             status, answer = request(f"{url}/predict", {"customers": [{**customer, **change}]})
             assert status == 422 and field in answer["detail"], answer
         status, answer = request(f"{url}/predict", {"customers": [{"gender": "Male"}]})
         assert status == 422 and "tenure" in answer["detail"]  # required: never missing
+
+
+def test_predict_on_the_training_file_gives_a_call_list_with_the_original_ids(telco, raw, capsys):
+    """Target: train, then `churnlab predict` on the same file: every customer scored, none
+    rejected, the call list under the original customerID, reasons in words."""
+    assert cli(telco, "predict", str(REAL_DATA), "--output", "week") == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["rows"] == counts["scored"] == 7043 and counts["rejected"] == 0
+    assert counts["called"] == 705 and counts["unseen_categories"] == {}
+    calls = pd.read_csv(telco / "week/call_list.csv", dtype={"customerID": str})
+    assert calls.columns[1] == "customerID" and calls["customerID"].isin(raw["customerID"]).all()
+    assert pd.read_csv(telco / "week/rejected.csv").empty
+    predictions = pd.read_csv(telco / "week/predictions.csv", dtype={"customerID": str})
+    assert predictions["customerID"].tolist() == raw["customerID"].tolist()
+    # the same probabilities as `churnlab score` (one reader, one conversion)
+    assert cli(telco, "score", str(REAL_DATA), "same.csv", "--reasons", "0") == 0
+    capsys.readouterr()
+    scored = pd.read_csv(telco / "same.csv")["churn_probability"]
+    np.testing.assert_allclose(predictions["churn_probability"], scored, atol=1e-6)
+    assert not predictions["reason_1"].str.contains("_").any()
+
+
+def test_predict_rejects_and_unseen_categories_on_telco(telco, raw, capsys):
+    """Bad input to predict: an unreadable number rejects its row (exit 2, nothing written,
+    unless accepted); a new category is scored, listed, and keeps exit status 0."""
+    bad = raw.copy()
+    bad.loc[3, "MonthlyCharges"] = "abc"
+    bad.loc[4, "Contract"] = "Three year"
+    bad.to_csv(telco / "bad_week.csv", index=False)
+    assert cli(telco, "predict", "bad_week.csv", "--output", "bad_week") == 2
+    err = capsys.readouterr().err
+    assert f"row 4 (customerID {raw.loc[3, 'customerID']}): MonthlyCharges: expected" in err
+    assert not (telco / "bad_week").exists()
+    args = ("--output", "bad_week", "--accept-rejected", "0.01")
+    assert cli(telco, "predict", "bad_week.csv", *args) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert counts["rejected"] == 1 and counts["unseen_categories"] == {
+        "Contract": {"Three year": 1}
+    }
+    page = (telco / "bad_week/report.html").read_text()
+    assert "Contract: 1 rows with values not seen in training (&#x27;Three year&#x27;)" in page
 
 
 def drift(telco: Path, current: Path, capsys) -> tuple[int, dict | None, str]:

@@ -108,11 +108,14 @@ examples:
 """
 
 PREDICT_EXAMPLES = """\
-Writes predictions.csv (every customer: id, churn probability, risk tier, expected value at
-risk, top reasons in words, suggested action), call_list.csv (the contact budget of
-business.contact_budget_share, highest expected value at risk first), rejected.csv and
-report.html into the --output folder. Exit status: 0 written, 2 user error (a missing
-column, an empty file, more rejected rows than --accept-rejected; nothing is written).
+The file is read and converted as `churnlab score` reads it (the training table's columns,
+with or without the id and target). Writes predictions.csv (every customer: id, churn
+probability, risk tier, expected value at risk, top reasons in words, suggested action),
+call_list.csv (the contact budget of business.contact_budget_share, highest expected value
+at risk first), rejected.csv and report.html into the --output folder, and prints the counts
+as JSON. A category never seen in training is scored and listed (unseen_categories), not
+rejected. Exit status: 0 written, 2 user error (a missing column, an empty file, more
+rejected rows than --accept-rejected; nothing is written).
 
 examples:
   churnlab predict customers.csv                       # -> predictions/

@@ -3,10 +3,11 @@
 The model sees expanded features (``cat__Contract_Two year``, missing-value indicators, TF-IDF
 terms, bins); a reader knows the columns of the file. :func:`fold_map` maps every model input to
 the prepared column it comes from, :func:`fold` adds up the contributions of
-:mod:`churnlab.evaluation.explain` per column, and :func:`reason_texts` words the strongest
+:mod:`churnlab.evaluation.explain` per column, and :func:`top_reasons` words the strongest
 ones with the customer's value and direction: "Contract: Month-to-month raises risk",
-"tenure: 1 month lowers risk". A one-hot column that is 0 is never a reason by itself: its
-share is part of its column's total, shown with the value the customer has.
+"tenure: 1 month lowers risk" — the one wording of reasons, used by ``churnlab predict``,
+``churnlab score``, the API and the evaluate stage. A one-hot column that is 0 is never a
+reason by itself: its share is part of its column's total, shown with the customer's value.
 
 :func:`suggested_actions` looks up the rule table of params ``actions`` by the column of each
 customer's strongest risk-raising reason; :func:`drivers` words the columns that move the
@@ -15,6 +16,7 @@ scores most over many customers ("Contract: Month-to-month raises risk; Two year
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -88,6 +90,15 @@ def fold(contribs: pd.DataFrame, fmap: FoldMap) -> pd.DataFrame:
     return pd.DataFrame(values, index=contribs.index, columns=fmap.columns)
 
 
+def values_of_columns(pipeline, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """:func:`values_frame` of rows given as column arrays (the API's fast path): the same
+    values without building a DataFrame, which costs more than scoring one customer."""
+    steps = getattr(pipeline, "named_steps", {})
+    if "features" in steps and "ratios" in steps["features"].named_steps:
+        return {**columns, **steps["features"].named_steps["ratios"].apply(columns)}
+    return columns
+
+
 def values_frame(pipeline, frame: pd.DataFrame) -> pd.DataFrame:
     """The customers' values of every source column: the prepared columns plus the constructed
     ones (ratios, products), as the featurizer's first step computes them."""
@@ -119,8 +130,10 @@ def describe(value, column: str, units: dict[str, str]) -> str:
     """A customer's value of one column as a reader writes it (numbers rounded, unit added)."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "missing"
-    if isinstance(value, pd.Timestamp):
+    if isinstance(value, pd.Timestamp | dt.datetime):
         return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -152,19 +165,48 @@ def _terms(
     return ", ".join(found)
 
 
-def reason_texts(
-    contribs: pd.DataFrame, fmap: FoldMap, values: pd.DataFrame, k: int, units: dict[str, str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """(reasons, shape (n, k): "column: value raises|lowers risk", empty where none;
-    the column of each customer's strongest risk-raising reason, "" where none)."""
+@dataclass(frozen=True)
+class Reasons:
+    """Each customer's ``k`` strongest reasons, shape (n, k) each: the sentence ("Contract:
+    Month-to-month raises risk"), its source column and that column's summed contribution
+    (log-odds); "", "" and NaN where a customer has fewer reasons."""
+
+    texts: np.ndarray
+    columns: np.ndarray
+    contributions: np.ndarray
+    strongest_up: np.ndarray  # the column of the strongest risk-raising reason, "" if none
+
+
+def _cells(values: pd.DataFrame | dict, column: str, n: int) -> np.ndarray:
+    if column not in values:
+        return np.full(n, None, dtype=object)
+    found = values[column]
+    return found.to_numpy(dtype=object) if hasattr(found, "to_numpy") else np.asarray(found, object)
+
+
+def top_reasons(
+    contribs: pd.DataFrame, fmap: FoldMap, values: pd.DataFrame | dict, k: int, units: dict
+) -> Reasons:
+    """The one wording of reasons (``churnlab predict``, ``churnlab score``, the API and the
+    evaluate stage's top-risk list): the ``k`` source columns with the largest folded
+    |contribution| per customer, with the customer's value (``values``: a frame or column
+    arrays, row by position) and the direction. A text column names the terms the customer wrote."""
     folded = fold(contribs, fmap).to_numpy()
+    n = len(folded)
     order, top = explain.strongest(np.abs(folded), k)
-    texts = np.full(order.shape, "", dtype=object)
+    texts = np.full((n, k), "", dtype=object)
+    columns = np.full((n, k), "", dtype=object)
+    amounts = np.full((n, k), np.nan)
     raw = contribs[fmap.features].to_numpy(dtype="float64")
+    cells: dict[str, np.ndarray] = {}
     for i, j in zip(*np.nonzero(top > NEGLIGIBLE), strict=True):
         column = fmap.columns[order[i, j]]
-        sign = np.sign(folded[i, order[i, j]])
-        cell = values[column].iloc[i] if column in values else None
+        amount = folded[i, order[i, j]]
+        sign = np.sign(amount)
+        columns[i, j], amounts[i, j] = column, amount
+        if column not in cells:
+            cells[column] = _cells(values, column, n)
+        cell = cells[column][i]
         if column in fmap.text:
             mine = np.flatnonzero(fmap.owner == order[i, j])
             text = cell if isinstance(cell, str) else ""
@@ -179,7 +221,7 @@ def reason_texts(
         np.asarray(fmap.columns, dtype=object)[folded.argmax(axis=1)],
         "",
     )
-    return texts, strongest_up
+    return Reasons(texts, columns, amounts, strongest_up)
 
 
 def _words(name: str) -> str:
@@ -214,11 +256,9 @@ def explain_customers(
     """``reason_1..k``, ``reason_family`` and ``suggested_action`` per customer of ``frame``
     (prepared model inputs) from the model inputs' contributions ``contribs``."""
     fmap = fold_map(pipeline, list(contribs.columns))
-    texts, strongest_up = reason_texts(
-        contribs, fmap, values_frame(pipeline, frame), k, report.units
-    )
-    out = pd.DataFrame({f"reason_{j + 1}": texts[:, j] for j in range(k)}, index=frame.index)
-    out["reason_family"], out["suggested_action"] = suggested_actions(strongest_up, actions)
+    found = top_reasons(contribs, fmap, values_frame(pipeline, frame), k, report.units)
+    out = pd.DataFrame({f"reason_{j + 1}": found.texts[:, j] for j in range(k)}, index=frame.index)
+    out["reason_family"], out["suggested_action"] = suggested_actions(found.strongest_up, actions)
     return out
 
 

@@ -10,7 +10,7 @@ glossary — built with :mod:`churnlab.evaluation.html_report`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -175,6 +175,7 @@ class Scored:
     expected_net_savings: float  # of calling the call list
     validation_roc_auc: float | None  # the model's quality on held-out customers
     data_facts: list[str]  # data quality of the file, as sentences
+    unseen: dict[str, dict[str, int]] = field(default_factory=dict)  # new categories (scored)
 
 
 SHOWN_CALLS = 50  # call-list rows in the page (the CSV has them all)

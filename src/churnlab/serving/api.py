@@ -43,8 +43,11 @@ PUBLIC_DOCS_ENV = "CHURNLAB_PUBLIC_DOCS"
 
 
 class Reason(BaseModel):
-    feature: str
-    contribution: float = Field(description="added log-odds of churn")
+    feature: str = Field(description="the column of the customer's table the reason is about")
+    contribution: float = Field(
+        description="added log-odds of churn of every model input made from that column"
+    )
+    text: str = Field(description='in words, e.g. "Contract: Month-to-month raises risk"')
 
 
 class Prediction(BaseModel):
@@ -272,6 +275,6 @@ def app_from_env() -> FastAPI:
     """The app uvicorn runs (``churnlab.serving.api:app_from_env`` with ``--factory``)."""
     params: Params = load_params(os.environ.get(PARAMS_ENV, str(paths.PARAMS)))
     model_dir = Path(os.environ.get(MODEL_DIR_ENV, str(paths.MODELS)))
-    scorer = Scorer.load(model_dir, params.serve)
+    scorer = Scorer.load(model_dir, params.serve, params.report.units)
     public_docs = os.environ.get(PUBLIC_DOCS_ENV, "") == "1"
     return create_app(scorer, os.environ.get(API_KEY_ENV) or None, public_docs)

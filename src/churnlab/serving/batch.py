@@ -207,7 +207,9 @@ def score_report(scorer: Scorer, source: Path | str, target: Path | str) -> dict
             raise UserError(f"{output} is the input file: choose another output")
     summary = _Summary()
     chunks = read_chunks(source, scorer.serve.chunk_rows)
-    with io.atomic_path(target) as tmp, tqdm(unit="row", desc="scoring") as bar:
+    # disable=None: a progress bar on a terminal, nothing in a CI or cron log (not a TTY)
+    progress = tqdm(unit="row", unit_scale=True, desc="scoring", disable=None)
+    with io.atomic_path(target) as tmp, progress as bar:
         writer = None
         try:
             for chunk in chunks:

@@ -14,7 +14,8 @@ packaged model and writes, into one folder:
 
 Everything is computed before the first file is written, so a bad input (a missing column, an
 empty file, more rejected rows than ``--accept-rejected`` allows) leaves earlier results as
-they were. The file is read in one place, :func:`read_customers`.
+they were. The file is read in one place, :func:`read_customers`: the reader of ``churnlab
+score`` and the conversions prepare recorded (:func:`churnlab.data.conversions.replay`).
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ import numpy as np
 import pandas as pd
 
 from churnlab import io
+from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.data import sources
-from churnlab.data.input_contract import ID_COLUMN, validate_frame
+from churnlab.data.conversions import Replayed
+from churnlab.data.input_contract import ID_COLUMN
 from churnlab.errors import UserError
 from churnlab.evaluation import business, explain, plots, reasons, report_pages
-from churnlab.serving.batch import file_format
+from churnlab.serving.batch import read_table
 from churnlab.serving.scorer import Scorer
 
 log = logging.getLogger(__name__)
@@ -44,37 +46,49 @@ SHOWN_REJECTS = 10  # rejected rows named in the error message
 class Customers:
     """A customers file as the model reads it, and what it carries besides."""
 
-    frame: pd.DataFrame  # the model's input columns (as read)
+    replayed: Replayed  # the model's inputs, converted as in training, and the rejected rows
     ids: pd.Series  # the original id of each row, as text
     id_column: str  # its name in the file ("row" when the file has none)
-    extra: pd.DataFrame  # the file's other columns (a value column, the target, ...)
+    extra: pd.DataFrame  # the file's columns the model does not read (a value column, ...)
+
+
+def model_columns(scorer: Scorer) -> set[str]:
+    """The columns :func:`~churnlab.data.conversions.replay` accepts for this model (its
+    inputs, and the id, target and dropped columns of a user table)."""
+    record = scorer.conversions or {}
+    if not scorer.raw_inputs:
+        return {*scorer.schema, ID_COLUMN, TARGET}
+    dropped = [c for c, e in record["columns"].items() if e["type"] == "drop"]
+    label = (record.get("label") or {}).get("column")
+    return {*record["parse"], *dropped, record.get("id"), label} - {None}
 
 
 def read_customers(path: Path, scorer: Scorer, id_column: str) -> Customers:
-    """Read a CSV or Parquet customers file and keep the model's columns.
+    """Read a CSV or Parquet customers file as ``churnlab score`` reads it.
 
-    The one place a customers file is read: the same reader as prepare (DuckDB, so a Yes/No
-    column is typed as in training), blank text as missing; prepare's full conversion replay
-    plugs in here. ``id_column`` (params ``data.id``) or ``customer_key`` is the id passed
-    through (read as text), else the row number.
+    The one reader of user files (:func:`churnlab.serving.batch.read_table`: every CSV cell
+    as text, the dialect sniffed as in training) and the one conversion
+    (:meth:`Scorer.inputs`, the conversions prepare recorded). Columns the model does not
+    read (a value column, notes) are kept aside. The id passed through is the model's id
+    column (``data.id`` of training, or ``customer_key``), else ``id_column`` (params
+    ``data.id``) when the file has it, else the row number.
     """
-    file_format(path)  # a clear message for an unsupported suffix
-    kind = "parquet" if file_format(path) == "parquet" else "csv"
-    ids_as_text = tuple(c for c in (id_column, ID_COLUMN) if c)
-    raw = sources.read_file(kind, str(path), ids_as_text, key="customers file")
+    raw = read_table(path, scorer.serve.chunk_rows)
     raw = raw.rename(columns=lambda c: str(c).strip())
-    for column in raw.columns:
-        if pd.api.types.is_string_dtype(raw[column]) or raw[column].dtype == object:
-            text = raw[column].astype("string").str.strip()
-            raw[column] = raw[column].where(text.ne("").fillna(False))
-    found = next((c for c in (id_column, ID_COLUMN) if c and c in raw), None)
-    if found:
-        ids = raw[found].astype("string")
+    accepted = model_columns(scorer)
+    kept = [c for c in raw.columns if c in accepted]
+    try:
+        replayed = scorer.inputs(raw[kept])
+    except UserError as exc:  # columns missing: the file as a whole does not fit
+        raise UserError(f"{path}: {exc}") from None
+    if replayed.ids is not None:
+        found, ids = replayed.id_column, replayed.ids
+    elif id_column and id_column in raw:
+        found, ids = id_column, raw[id_column]
     else:
-        ids = pd.Series(np.arange(1, len(raw) + 1)).astype("string")
-    model = [c for c in raw.columns if c in scorer.schema]
-    extra = raw.drop(columns=model)
-    return Customers(raw[model], ids.reset_index(drop=True), found or "row", extra)
+        found, ids = "row", pd.Series(np.arange(1, len(raw) + 1))
+    extra = raw.drop(columns=kept)
+    return Customers(replayed, ids.astype("string").reset_index(drop=True), found, extra)
 
 
 def customer_values(
@@ -84,11 +98,12 @@ def customer_values(
     where the column is empty or not a number; with sentences for the data-quality section."""
     if not column:
         return np.full(len(customers.ids), default), []
-    source = customers.extra if column in customers.extra else customers.frame
+    features = customers.replayed.features
+    source = customers.extra if column in customers.extra else features
     if column not in source:
         raise UserError(
             f"value column {column!r} is not in the customers file; columns: "
-            f"{sorted([*customers.frame.columns, *customers.extra.columns])}"
+            f"{sorted([*features.columns, *customers.extra.columns])}"
         )
     values = pd.to_numeric(source[column], errors="coerce").to_numpy(dtype="float64")
     bad = ~np.isfinite(values) | (values < 0)
@@ -101,21 +116,24 @@ def customer_values(
     return np.where(bad, default, values), notes
 
 
-def unseen_categories(frame: pd.DataFrame, schema: dict) -> list[str]:
+def unseen_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
     """Sentences naming category values the model never saw in training (scored anyway)."""
     notes = []
-    for column, entry in schema.items():
-        if entry.get("kind") != "category" or column not in frame:
-            continue
-        values = frame[column].dropna().astype(str).str.strip()
-        new = values[~values.isin(entry.get("categories", []))]
-        if not new.empty:
-            shown = ", ".join(repr(v) for v in sorted(new.unique())[:5])
-            notes.append(
-                f"{column}: {len(new):,} rows with values not seen in training ({shown}); "
-                "scored like the rare categories of training."
-            )
+    for column, counts in unseen.items():
+        shown = ", ".join(repr(v) for v in sorted(counts)[:5])
+        notes.append(
+            f"{column}: {sum(counts.values()):,} rows with values not seen in training "
+            f"({shown}); scored like the rare categories of training."
+        )
     return notes
+
+
+def as_missing_notes(as_missing: dict[str, int]) -> list[str]:
+    """Unreadable values counted as missing, because training read such values so."""
+    return [
+        f"{column}: {count:,} unreadable values read as missing, as in training."
+        for column, count in as_missing.items()
+    ]
 
 
 def missing_facts(frame: pd.DataFrame) -> list[str]:
@@ -229,15 +247,14 @@ def score_customers(
 ) -> tuple[report_pages.Scored, pd.DataFrame]:
     """Everything ``churnlab predict`` reports on ``source``, and the drivers; writes nothing."""
     customers = read_customers(source, scorer, params.data.id)
-    try:
-        clean, errors = validate_frame(customers.frame, scorer.schema)
-    except UserError as exc:  # columns missing: the file as a whole does not fit
-        raise UserError(f"{source}: {exc}") from None
-    ok = errors.isna().to_numpy()
+    replayed = customers.replayed
+    clean, errors, ok = replayed.features, replayed.errors, replayed.ok
     if (~ok).mean() > accept_rejected:
         raise UserError(reject_message(source, customers, errors, accept_rejected))
     if not ok.any():
         raise UserError(f"{source}: no row can be scored")
+    facts = [*missing_facts(clean), *unseen_notes(replayed.unseen)]
+    facts += as_missing_notes(replayed.as_missing)
     clean = clean[ok]
     values, value_notes = customer_values(
         customers, value_column, params.business.retained_customer_value
@@ -248,8 +265,7 @@ def score_customers(
     ignored = [c for c in customers.extra.columns if c not in (customers.id_column, value_column)]
     facts = [
         f"{len(ok):,} rows read, {int(ok.sum()):,} scored, {int((~ok).sum()):,} rejected.",
-        *missing_facts(customers.frame),
-        *unseen_categories(customers.frame, scorer.schema),
+        *facts,
         *value_notes,
         *([f"Columns the model does not use: {', '.join(ignored)}."] if ignored else []),
     ]
@@ -266,6 +282,7 @@ def score_customers(
         expected_net_savings=campaign_savings(calls, params.business),
         validation_roc_auc=scorer.metadata.get("valid", {}).get("roc_auc"),
         data_facts=facts,
+        unseen=replayed.unseen,
     )
     return scored, drivers
 
@@ -277,8 +294,9 @@ def predict_file(
     params: Params,
     value_column: str,
     accept_rejected: float,
-) -> dict[str, int]:
-    """Score ``source`` and write the outputs into ``output``; returns the counts."""
+) -> dict:
+    """Score ``source`` and write the outputs into ``output``; returns the counts and the
+    categories not seen in training (scored, ``{column: {value: rows}}``)."""
     scored, drivers = score_customers(scorer, source, params, value_column, accept_rejected)
     b = params.business
     output.mkdir(parents=True, exist_ok=True)
@@ -295,4 +313,6 @@ def predict_file(
         "called": len(scored.call_list),
     }
     log.info("scored %(scored)d of %(rows)d customers, %(rejected)d rejected", counts)
-    return counts
+    for column, values in scored.unseen.items():
+        log.warning("%s: categories not seen in training (scored): %s", column, values)
+    return {**counts, "unseen_categories": scored.unseen}

@@ -6,7 +6,9 @@ for a model trained on user data (the conversions recorded in ``metadata.json`` 
 the probability comes from the model's own ``predict_proba`` (so it equals the offline
 pipeline's), or from its registry entry's faster ``probability`` with the calibration map
 replayed on top (the same values), and the reasons from :mod:`churnlab.evaluation.explain` on
-the same transformed features.
+the same transformed features, folded back to the customer's columns and worded with the
+customer's values by :func:`churnlab.evaluation.reasons.top_reasons` ("Contract:
+Month-to-month raises risk"), as ``churnlab predict`` words them.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.params import ServeParams
 from churnlab.data.conversions import Replayed, check_metadata, is_user_record, replay
-from churnlab.evaluation import explain
+from churnlab.evaluation import explain, reasons
 from churnlab.features.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.modeling.calibration import calibrated_from_base
 from churnlab.modeling.registry import base_estimator, spec_of
@@ -46,23 +48,6 @@ def git_revision(where: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def top_reason_arrays(contribs: pd.DataFrame, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Vectorised :func:`churnlab.evaluation.explain.top_reasons`: (names, contributions),
-    shape (n, k).
-
-    Entries that do not raise the risk (contribution ≤ 0) are empty names and NaN.
-    """
-    names = np.asarray([explain.readable(c) for c in contribs.columns], dtype=object)
-    return top_reasons_of(contribs.to_numpy(dtype="float64"), names, k)
-
-
-def top_reasons_of(values: np.ndarray, names: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """:func:`top_reason_arrays` on a contribution matrix with its readable column names."""
-    order, top = explain.strongest(values, k)
-    positive = top > 0
-    return np.where(positive, names[order], ""), np.where(positive, np.round(top, 6), np.nan)
-
-
 def risk_tiers(probability: np.ndarray, serve: ServeParams) -> np.ndarray:
     labels = np.asarray(serve.tier_names, dtype=object)
     return labels[np.searchsorted(np.asarray(serve.tier_bounds), probability, side="right")]
@@ -74,6 +59,7 @@ class Scorer:
     metadata: dict[str, Any]
     serve: ServeParams
     fast: CompiledFeaturizer | None = field(default=None, repr=False)
+    units: dict[str, str] = field(default_factory=dict)  # params report.units, for reasons
 
     def __post_init__(self) -> None:
         steps = self.pipeline.named_steps
@@ -91,11 +77,13 @@ class Scorer:
         return pd.Index(self.feature_names, dtype=object)
 
     @cached_property
-    def _readable_names(self) -> np.ndarray:
-        return np.asarray([explain.readable(c) for c in self.feature_names], dtype=object)
+    def _fold_map(self) -> reasons.FoldMap:
+        return reasons.fold_map(self.pipeline, self.feature_names)
 
     @classmethod
-    def load(cls, model_dir: Path | str, serve: ServeParams) -> Scorer:
+    def load(
+        cls, model_dir: Path | str, serve: ServeParams, units: dict[str, str] | None = None
+    ) -> Scorer:
         model_dir = Path(model_dir)
         metadata = io.read_json(model_dir / paths.MODEL_META.name)
         check_metadata(metadata, model_dir / paths.MODEL_META.name)
@@ -103,7 +91,7 @@ class Scorer:
         pipeline = package.load(pipeline_path)
         digest = hashlib.sha256(pipeline_path.read_bytes()).hexdigest()
         metadata = {**metadata, "model_sha256": digest, "git_revision": git_revision(model_dir)}
-        return cls(pipeline, metadata, serve)
+        return cls(pipeline, metadata, serve, units=dict(units or {}))
 
     @property
     def version(self) -> str:
@@ -154,28 +142,34 @@ class Scorer:
             probability = model.predict_proba(X)[:, 1]
         return np.asarray(probability, dtype="float64")
 
-    def predict(self, X) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """(probability, reason names, reason contributions) for model inputs ``X``."""
+    def predict(self, X, values: pd.DataFrame | dict | None = None) -> tuple:
+        """(probability, :class:`~churnlab.evaluation.reasons.Reasons` or None) for model
+        inputs ``X``; the reasons are worded with the customers' ``values`` (of every source
+        column, :func:`~churnlab.evaluation.reasons.values_frame`, in the order of ``X``)."""
         model = self.pipeline.named_steps["model"]
         if not hasattr(X, "columns"):  # the fast path's matrix
             X = pd.DataFrame(X, columns=self._column_index)
         probability = self._probability(model, X)
         k = self.serve.top_reasons
         if not k:
-            return probability, None, None
+            return probability, None
         approx = self.serve.contributions == "approx"
         try:  # a calibrated model is explained through what it wraps
             contribs, _ = explain.model_contributions(model, X, approx=approx)
         except NotImplementedError:  # a model without exact explanations: no reasons
-            return probability, None, None
-        if not contribs.columns.equals(self._column_index):
-            return (probability, *top_reason_arrays(contribs, k))
-        values = contribs.to_numpy(dtype="float64")
-        return (probability, *top_reasons_of(values, self._readable_names, k))
+            return probability, None
+        if contribs.columns.equals(self._column_index):
+            fmap = self._fold_map
+        else:
+            fmap = reasons.fold_map(self.pipeline, list(contribs.columns))
+        return probability, reasons.top_reasons(
+            contribs, fmap, {} if values is None else values, k, self.units
+        )
 
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score rows already validated by :func:`churnlab.data.input_contract.validate_frame`."""
-        return self._frame(self.predict(self.features(frame)), frame.index)
+        values = reasons.values_frame(self.pipeline, frame) if self.serve.top_reasons else None
+        return self._frame(self.predict(self.features(frame), values), frame.index)
 
     def score_columns(self, columns: dict[str, np.ndarray], n: int) -> dict | None:
         """Score ``n`` rows given as column arrays whose types are already checked (the API's
@@ -183,19 +177,23 @@ class Scorer:
         than scoring one customer), or None when this featurizer has no fast path."""
         if self.fast is None:
             return None
-        return self._columns(self.predict(self.fast.transform(columns)))
+        values = None
+        if self.serve.top_reasons:
+            values = reasons.values_of_columns(self.pipeline, columns)
+        return self._columns(self.predict(self.fast.transform(columns), values))
 
     def _columns(self, predicted) -> dict[str, np.ndarray]:
-        probability, names, values = predicted
+        probability, found = predicted
         out = {
             "churn_probability": probability,
             "churn": probability >= self.threshold,
             "risk_tier": risk_tiers(probability, self.serve),
         }
-        if names is not None:
-            for i in range(names.shape[1]):
-                out[f"reason_{i + 1}"] = names[:, i]
-                out[f"reason_{i + 1}_contribution"] = values[:, i]
+        if found is not None:
+            for i in range(found.texts.shape[1]):
+                out[f"reason_{i + 1}"] = found.texts[:, i]
+                out[f"reason_{i + 1}_column"] = found.columns[:, i]
+                out[f"reason_{i + 1}_contribution"] = np.round(found.contributions[:, i], 6)
         return out
 
     def _frame(self, predicted, index) -> pd.DataFrame:
@@ -205,6 +203,7 @@ class Scorer:
         dtypes = {"churn_probability": "float64", "churn": "boolean", "risk_tier": "str"}
         for i in range(1, self.serve.top_reasons + 1):
             dtypes[f"reason_{i}"] = "str"
+            dtypes[f"reason_{i}_column"] = "str"
             dtypes[f"reason_{i}_contribution"] = "float64"
         return {**dtypes, "error": "str"}
 
@@ -227,12 +226,17 @@ class Scorer:
         return out.astype(dtypes)
 
 
-def reasons_of(row: pd.Series, k: int) -> list[dict[str, Any]]:
-    reasons = []
+def reasons_of(row: dict[str, Any], k: int) -> list[dict[str, Any]]:
+    """The API's reasons of one scored row: source column, summed contribution, sentence."""
+    found = []
     for i in range(1, k + 1):
-        name = row.get(f"reason_{i}")
-        if isinstance(name, str) and name:
-            reasons.append(
-                {"feature": name, "contribution": float(row[f"reason_{i}_contribution"])}
+        text = row.get(f"reason_{i}")
+        if isinstance(text, str) and text:
+            found.append(
+                {
+                    "feature": row[f"reason_{i}_column"],
+                    "contribution": float(row[f"reason_{i}_contribution"]),
+                    "text": text,
+                }
             )
-    return reasons
+    return found
