@@ -82,10 +82,10 @@ def data_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def run(bench, data_dir: Path, results: Path, *extra: str) -> dict:
+def run(bench, data_dir: Path, results: Path, *extra: str, cache: Path | None = None) -> dict:
     # One XGBoost thread: two OpenMP threads on a busy 2-core machine crawl on tiny data.
     argv = ["--seeds", "2", "--resamples", "200", "--set", "train.xgboost.n_jobs=1"]
-    argv += ["--data-dir", str(data_dir)]
+    argv += ["--data-dir", str(data_dir), "--peers-cache", str(cache or results / "real_peers")]
     return bench.main([*argv, "--results", str(results), *extra], tables=TINY)
 
 
@@ -143,12 +143,27 @@ def test_autogluon_path_with_a_stand_in_peer(bench, data_dir, tmp_path):
     again = run(bench, data_dir, tmp_path, *peer)["tables"]["tiny"]["methods"]["autogluon"]
     assert [r["cached"] for r in again["runs"]] == [True, True]
     assert again["roc_auc"] == ag["roc_auc"]
+    # another --results folder (a named run) still finds the shared cache of the same split
+    elsewhere = tmp_path / "quality"
+    quick = ("--set", "train.select=never")
+    named = run(bench, data_dir, elsewhere, *peer, *quick, cache=tmp_path / "real_peers")
+    assert [r["cached"] for r in named["tables"]["tiny"]["methods"]["autogluon"]["runs"]] == [
+        True,
+        True,
+    ]
+    assert named["tables"]["tiny"]["methods"]["autogluon"]["roc_auc"] == ag["roc_auc"]
+    assert not (elsewhere / "real_peers").exists()
     # a cache made for another split is not used: skipped with a note, never a failure
     cache = bench.AutoGluonPeer(tmp_path / "real_peers")
     rows = pq.read_table(tmp_path / "real_peers" / "tiny_seed0.parquet")["row"].to_numpy()
     other = {"file_sha256": "another file", "fit_rows": [], "test_rows": rows}
     scores, record = cache.scores("tiny", 0, other)
     assert scores is None and "no cached scores" in record["skipped"]
+    assert "made for other customers" in record["skipped"]
+    # the key of this split but other test customers in the file: refused, never mis-paired
+    key = cache.split_key("tiny", first["file_sha256"], [], rows[:-1])
+    hit, why = cache.cached(tmp_path / "real_peers" / "tiny_seed0.parquet", key, rows[:-1])
+    assert hit is None and "other customers" in why
     # asked to run AutoGluon where it is not installed: a note, not a failure
     absent = bench.AutoGluonPeer(tmp_path / "real_peers", python=tmp_path / "none", run="all")
     scores, record = absent.scores("tiny", 0, other)
