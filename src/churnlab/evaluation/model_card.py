@@ -128,7 +128,7 @@ def baseline_lines(m: dict) -> list[str]:
 
 
 def selection_lines(selection: dict | None) -> list[str]:
-    """"How the model was chosen" from ``metrics/train.json:selection`` (empty when selection
+    """The "How the model was chosen" section from ``metrics/train.json:selection`` (empty when selection
     did not run): every candidate's out-of-fold ROC-AUC and seconds, the skipped ones, why."""
     if not selection:
         return []
