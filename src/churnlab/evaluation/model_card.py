@@ -128,8 +128,9 @@ def baseline_lines(m: dict) -> list[str]:
 
 
 def selection_lines(selection: dict | None) -> list[str]:
-    """The "How the model was chosen" section from ``metrics/train.json:selection`` (empty when selection
-    did not run): every candidate's out-of-fold ROC-AUC and seconds, the skipped ones, why."""
+    """The "How the model was chosen" section from ``metrics/train.json:selection`` (empty
+    when selection did not run): each candidate's out-of-fold ROC-AUC and seconds, the
+    skipped ones, why."""
     if not selection:
         return []
     lines = [
