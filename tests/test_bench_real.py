@@ -121,6 +121,19 @@ def test_tiny_table_without_autogluon(bench, data_dir, tmp_path):
     assert results["tables"]["tiny"]["methods"]["churnlab"]["roc_auc"] == ours["roc_auc"]
     summary = (tmp_path / "real.md").read_text()
     assert "| tiny | 300 |" in summary and "notebook XGB" in summary
+    # real_compare pairs two runs seed by seed (here the run and a shifted copy of it)
+    import real_compare
+
+    shifted = json.loads(json.dumps(written))
+    b = shifted["tables"]["tiny"]["methods"]["churnlab"]
+    b["roc_auc"] = [b["roc_auc"][0] + 0.01, b["roc_auc"][1] - 0.002]
+    pair = real_compare.compare(written, shifted)["tables"]["tiny"]["roc_auc"]
+    assert pair["per_seed_difference"] == pytest.approx([0.01, -0.002], abs=1e-6)
+    assert pair["mean_difference"] == pytest.approx(0.004, abs=1e-6) and pair["wins_b"] == 1
+    assert pair["low"] < 0.004 < pair["high"]
+    shifted["tables"]["tiny"]["test_customers"][0] += 1  # other customers: never paired
+    with pytest.raises(SystemExit, match="same test customers"):
+        real_compare.compare(written, shifted)
 
 
 def test_autogluon_path_with_a_stand_in_peer(bench, data_dir, tmp_path):
