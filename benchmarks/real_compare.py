@@ -49,6 +49,8 @@ def paired_table(a: dict, b: dict, confidence: float) -> dict:
         out[metric] = {
             "a": a[metric],
             "b": b[metric],
+            "mean_a": r6(np.mean(a[metric])),
+            "mean_b": r6(np.mean(b[metric])),
             "per_seed_difference": [r6(d) for d in diffs],
             "mean_difference": r6(diffs.mean()),
             "low": r6(diffs.mean() - half),
