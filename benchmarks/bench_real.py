@@ -11,8 +11,9 @@ valid / test customers, and every method scores the same test customers:
   (numbers stored as text parsed as numbers), fitted on train+valid;
 - ``autogluon``: AutoGluon Tabular (``medium_quality``, 120 s, ``num_cpus=2``), fitted on
   train+valid in a separate venv (``benchmarks/requirements-peers.txt``) through
-  ``peer_autogluon.py``. Its test scores are cached in ``results/real_peers/`` per table and
-  seed, keyed by the split; ``--peers autogluon`` recomputes them. Without AutoGluon and
+  ``peer_autogluon.py``. Its test scores are cached in ``results/real_peers/`` (``--peers-cache``,
+  whatever ``--results`` is) per table and seed, keyed by the split and used only for the same
+  test customers; ``--peers autogluon`` recomputes them. Without AutoGluon and
   without a cache it is skipped with a note.
 
 Writes ``results/<name>.json`` (per table and method: per-seed ROC-AUC and PR-AUC, means,
@@ -75,6 +76,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--data-dir", type=Path, default=DATA_DIR)
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--peers-cache",
+        type=Path,
+        default=RESULTS / "real_peers",
+        help="AutoGluon's cached test scores (keyed by split, shared by every --results/--name)",
+    )
     parser.add_argument("--name", default="real", help="output file stem under --results")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples")
     parser.add_argument("--confidence", type=float, default=0.95)
@@ -224,7 +231,7 @@ def main(argv: list[str] | None = None, tables: dict[str, dict] | None = None) -
     salt = (os.environ.get(privacy.SALT_ENV) or BENCH_SALT).encode()
     seeds = list(range(args.seeds))
     autogluon = AutoGluonPeer(
-        args.results / "real_peers",  # keyed by split, not by churnlab setting: shared
+        args.peers_cache,  # keyed by split, not by churnlab setting or --results: shared
         run={"": "", "autogluon": "all", "autogluon-missing": "missing"}[args.peers],
         time_limit=args.time_limit,
         num_cpus=args.num_cpus,

@@ -159,26 +159,35 @@ class AutoGluonPeer:
     def cache_path(self, table: str, seed: int) -> Path:
         return self.cache_dir / f"{table}_seed{seed}.parquet"
 
-    def cached(self, path: Path, key: str, test_rows: np.ndarray) -> tuple | None:
-        """(scores in ``test_rows`` order, run record) from the cache, if it is this split's."""
+    def cached(self, path: Path, key: str, test_rows: np.ndarray) -> tuple[tuple | None, str]:
+        """((scores in ``test_rows`` order, run record), "") from the cache when it was made
+        for this split: the same file, train+valid rows and test rows (the key) and exactly
+        these test rows (checked again on the rows themselves); (None, why) otherwise."""
         if not path.exists():
-            return None
+            return None, f"no cache file {path}"
         table = pq.read_table(path)
         record = json.loads(table.schema.metadata[b"bench_real"])
-        if record.get("split_sha256") != key:
-            return None
         scores = table.to_pandas().set_index("row")["score"]
-        return scores.loc[test_rows].to_numpy(), record | {"cached": True}
+        same_rows = len(scores) == len(test_rows) and set(scores.index) == set(test_rows)
+        if record.get("split_sha256") != key or not same_rows:
+            return None, f"{path.name} was made for other customers"
+        return (scores.loc[test_rows].to_numpy(), record | {"cached": True}), ""
 
     def scores(self, table: str, seed: int, split: dict) -> tuple[np.ndarray | None, dict]:
         """Test scores and the run record; (None, {"skipped": why}) when it cannot be had."""
         key = self.split_key(table, split["file_sha256"], split["fit_rows"], split["test_rows"])
         path = self.cache_path(table, seed)
-        hit = None if self.run == "all" else self.cached(path, key, split["test_rows"])
+        hit, why = (
+            (None, "recomputed")
+            if self.run == "all"
+            else self.cached(path, key, split["test_rows"])
+        )
         if hit is not None:
             return hit
         if not self.run:
-            return None, {"skipped": "no cached scores for this split: run with --peers autogluon"}
+            return None, {
+                "skipped": f"no cached scores for this split ({why}): run with --peers autogluon"
+            }
         why = self.absent()
         if why:
             return None, {"skipped": f"AutoGluon not available and no cache for this split: {why}"}

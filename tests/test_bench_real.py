@@ -84,10 +84,10 @@ def data_dir(tmp_path_factory) -> Path:
     return folder
 
 
-def run(bench, data_dir: Path, results: Path, *extra: str) -> dict:
+def run(bench, data_dir: Path, results: Path, *extra: str, cache: Path | None = None) -> dict:
     # One XGBoost thread: two OpenMP threads on a busy 2-core machine crawl on tiny data.
     argv = ["--seeds", "2", "--resamples", "200", "--set", "train.xgboost.n_jobs=1"]
-    argv += ["--data-dir", str(data_dir)]
+    argv += ["--data-dir", str(data_dir), "--peers-cache", str(cache or results / "real_peers")]
     return bench.main([*argv, "--results", str(results), *extra], tables=TINY)
 
 
@@ -123,6 +123,19 @@ def test_tiny_table_without_autogluon(bench, data_dir, tmp_path):
     assert results["tables"]["tiny"]["methods"]["churnlab"]["roc_auc"] == ours["roc_auc"]
     summary = (tmp_path / "real.md").read_text()
     assert "| tiny | 300 |" in summary and "notebook XGB" in summary
+    # real_compare pairs two runs seed by seed (here the run and a shifted copy of it)
+    import real_compare
+
+    shifted = json.loads(json.dumps(written))
+    b = shifted["tables"]["tiny"]["methods"]["churnlab"]
+    b["roc_auc"] = [b["roc_auc"][0] + 0.01, b["roc_auc"][1] - 0.002]
+    pair = real_compare.compare(written, shifted)["tables"]["tiny"]["roc_auc"]
+    assert pair["per_seed_difference"] == pytest.approx([0.01, -0.002], abs=1e-6)
+    assert pair["mean_difference"] == pytest.approx(0.004, abs=1e-6) and pair["wins_b"] == 1
+    assert pair["low"] < 0.004 < pair["high"]
+    shifted["tables"]["tiny"]["test_customers"][0] += 1  # other customers: never paired
+    with pytest.raises(SystemExit, match="same test customers"):
+        real_compare.compare(written, shifted)
 
 
 def test_autogluon_path_with_a_stand_in_peer(bench, data_dir, tmp_path):
@@ -145,12 +158,27 @@ def test_autogluon_path_with_a_stand_in_peer(bench, data_dir, tmp_path):
     again = run(bench, data_dir, tmp_path, *peer)["tables"]["tiny"]["methods"]["autogluon"]
     assert [r["cached"] for r in again["runs"]] == [True, True]
     assert again["roc_auc"] == ag["roc_auc"]
+    # another --results folder (a named run) still finds the shared cache of the same split
+    elsewhere = tmp_path / "quality"
+    quick = ("--set", "train.select=never")
+    named = run(bench, data_dir, elsewhere, *peer, *quick, cache=tmp_path / "real_peers")
+    assert [r["cached"] for r in named["tables"]["tiny"]["methods"]["autogluon"]["runs"]] == [
+        True,
+        True,
+    ]
+    assert named["tables"]["tiny"]["methods"]["autogluon"]["roc_auc"] == ag["roc_auc"]
+    assert not (elsewhere / "real_peers").exists()
     # a cache made for another split is not used: skipped with a note, never a failure
     cache = bench.AutoGluonPeer(tmp_path / "real_peers")
     rows = pq.read_table(tmp_path / "real_peers" / "tiny_seed0.parquet")["row"].to_numpy()
     other = {"file_sha256": "another file", "fit_rows": [], "test_rows": rows}
     scores, record = cache.scores("tiny", 0, other)
     assert scores is None and "no cached scores" in record["skipped"]
+    assert "made for other customers" in record["skipped"]
+    # the key of this split but other test customers in the file: refused, never mis-paired
+    key = cache.split_key("tiny", first["file_sha256"], [], rows[:-1])
+    hit, why = cache.cached(tmp_path / "real_peers" / "tiny_seed0.parquet", key, rows[:-1])
+    assert hit is None and "other customers" in why
     # asked to run AutoGluon where it is not installed: a note, not a failure
     absent = bench.AutoGluonPeer(tmp_path / "real_peers", python=tmp_path / "none", run="all")
     scores, record = absent.scores("tiny", 0, other)

@@ -94,3 +94,27 @@ def test_top_risk_table_rows():
     assert "| 1 | `abc` | 0.912 | yes | satisfaction (+1.20) |" in text
     assert "satisfaction (+1.20) | Call about their service problems |" in text
     assert "held-out test-split customers" in text  # observation 4: says whose list it is
+
+
+def test_model_card_says_how_the_model_was_chosen_only_when_selection_ran():
+    selection = {
+        "chosen": "catboost",
+        "reason": "best out-of-fold ROC-AUC over train+valid (0.6812) of 2 tried",
+        "time_budget_s": 83.0,
+        "seconds": 71.25,
+        "candidates": {
+            "xgboost": {"oof_roc_auc": 0.6701, "seconds": 30.5},
+            "catboost": {"oof_roc_auc": 0.6812, "seconds": 40.75},
+            "logreg": {"skipped": "time budget: 71 s of 83 s spent"},
+        },
+        "skipped": ["logreg"],
+    }
+    args = (METRICS, SEGMENTS, {"rows_out": 50000, "rows_in": 51037}, BUSINESS, [])
+    card = model_card(*args, selection)
+    assert "## How the model was chosen" in card
+    assert "chose **catboost**: best out-of-fold ROC-AUC over train+valid (0.6812)" in card
+    assert "| catboost (chosen) | 0.6812 | 40.8 |" in card
+    assert "| xgboost | 0.6701 | 30.5 |" in card
+    assert "| logreg | skipped: time budget: 71 s of 83 s spent | – |" in card
+    assert card.index("## How the model was chosen") < card.index("## Metrics (test split)")
+    assert "How the model was chosen" not in model_card(*args)

@@ -127,6 +127,33 @@ def baseline_lines(m: dict) -> list[str]:
     return lines
 
 
+def selection_lines(selection: dict | None) -> list[str]:
+    """The "How the model was chosen" section from ``metrics/train.json:selection`` (empty
+    when selection did not run): each candidate's out-of-fold ROC-AUC and seconds, the
+    skipped ones, why."""
+    if not selection:
+        return []
+    lines = [
+        "## How the model was chosen",
+        "",
+        f"Selection on this data (`train.select`) chose **{selection['chosen']}**: "
+        f"{selection['reason']}. Time budget {_f(selection['time_budget_s'], 0)} s, "
+        f"{_f(selection['seconds'], 1)} s spent.",
+        "",
+        "| candidate | out-of-fold ROC-AUC (train+valid) | seconds |",
+        "| --- | --- | --- |",
+    ]
+    for name, row in selection["candidates"].items():
+        if "skipped" in row:
+            lines.append(f"| {name} | skipped: {row['skipped']} | – |")
+        else:
+            chosen = " (chosen)" if name == selection["chosen"] else ""
+            lines.append(
+                f"| {name}{chosen} | {_f(row['oof_roc_auc'], 4)} | {_f(row['seconds'], 1)} |"
+            )
+    return [*lines, ""]
+
+
 def model_card(
     m: dict,
     segments: dict,
@@ -134,9 +161,11 @@ def model_card(
     business: dict,
     figures: list[tuple[str, str]],
     warnings: list[str] = (),
+    selection: dict | None = None,
 ) -> str:
     """The model card in markdown; ``figures`` are (title, path relative to ``reports/``);
-    ``warnings`` (such as a suspiciously high validation ROC-AUC) open the card."""
+    ``warnings`` (such as a suspiciously high validation ROC-AUC) open the card; ``selection``
+    is ``metrics/train.json``'s entry when the train stage chose the model."""
     at_t, at_b = m["business"]["at_threshold"], m["business"]["at_budget"]
     currency = business.get("currency", "")
     lines = [
@@ -161,6 +190,7 @@ def model_card(
         "",
         MODEL_WHY.get(m["model"], m["model"]),
         "",
+        *selection_lines(selection),
         "## Metrics (test split)",
         "",
         *_metrics_table(m),

@@ -104,7 +104,13 @@ def main(params: Params) -> None:
     quality = io.read_json(paths.METRICS / "data_quality.json")
     figures = [(t, f"../plots/{name}") for t, name in holdout.FIGURES + dependence_figures]
     card = model_card.model_card(
-        result, slices, quality, b.model_dump(), figures, meta.get("warnings", [])
+        result,
+        slices,
+        quality,
+        b.model_dump(),
+        figures,
+        meta.get("warnings", []),
+        meta.get("selection"),
     )
     io.write_text(card, paths.REPORTS / "model_card.md")
     write_index(result, quality, b, found)
