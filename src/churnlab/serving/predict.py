@@ -16,6 +16,8 @@ Everything is computed before the first file is written, so a bad input (a missi
 empty file, more rejected rows than ``--accept-rejected`` allows) leaves earlier results as
 they were. The file is read in one place, :func:`read_customers`: the reader of ``churnlab
 score`` and the conversions prepare recorded (:func:`churnlab.data.conversions.replay`).
+A little over 300 lines: one command's reading, scoring and outputs, kept in one file so
+that "compute everything, then write" stays visible.
 """
 
 from __future__ import annotations
