@@ -22,6 +22,7 @@ import time
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from churnlab import progress
 from churnlab.config.params import Params
 from churnlab.modeling import refit
 
@@ -54,7 +55,7 @@ def fit_selected(params: Params, X, y, X_valid, y_valid):
     board: dict[str, dict] = {}
     best = None  # (name, roc_auc, early, oof)
     start = time.perf_counter()
-    for name in names:
+    for name in progress.bar(names, desc="model selection", unit="model"):
         spent = time.perf_counter() - start
         if best is not None and spent >= budget:
             board[name] = {"skipped": f"time budget: {spent:.0f} s of {budget:.0f} s spent"}

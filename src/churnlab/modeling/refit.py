@@ -31,6 +31,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold
 
+from churnlab import progress
 from churnlab.config.params import TrainParams
 from churnlab.modeling.calibration import LogOdds
 from churnlab.modeling.registry import spec_for
@@ -90,7 +91,8 @@ def out_of_fold(name: str, p: TrainParams, X_all, y_all, train_rows: int, rounds
     scores = np.empty(len(y_all), dtype="float64")
     models = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=p.seed)
-    for fit, held_out in splitter.split(np.zeros(len(y_all)), y_all):
+    split = splitter.split(np.zeros(len(y_all)), y_all)
+    for fit, held_out in progress.bar(split, desc=f"{name} folds", total=folds):
         fold_rounds = scaled_rounds(rounds, len(fit), train_rows)
         model = fit_fixed(name, p, rows(X_all, fit), y_all[fit], fold_rounds)
         scores[held_out] = model.predict_proba(rows(X_all, held_out))[:, 1]

@@ -16,6 +16,7 @@ import logging
 
 import numpy as np
 
+from churnlab import progress
 from churnlab.config.models import SpaceParam, TrainParams
 from churnlab.config.params import Params
 from churnlab.errors import UserError
@@ -112,7 +113,14 @@ def run(params: Params, data: tuple):
     if s.method == "grid":
         size = int(np.prod([len(grid_values(n, spec)) for n, spec in s.space.items()]))
         n_trials = min(n_trials, size)
-    study.optimize(objective, n_trials=n_trials, timeout=s.timeout_s, catch=())
+    with progress.bar(desc="search", total=n_trials, unit="trial") as shown:
+        study.optimize(
+            objective,
+            n_trials=n_trials,
+            timeout=s.timeout_s,
+            catch=(),
+            callbacks=[lambda _study, _trial: shown.update()],
+        )
     return study
 
 

@@ -25,9 +25,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
-from tqdm import tqdm
 
-from churnlab import io
+from churnlab import io, progress
 from churnlab.errors import UserError
 from churnlab.serving.scorer import Scorer
 
@@ -207,9 +206,8 @@ def score_report(scorer: Scorer, source: Path | str, target: Path | str) -> dict
             raise UserError(f"{output} is the input file: choose another output")
     summary = _Summary()
     chunks = read_chunks(source, scorer.serve.chunk_rows)
-    # disable=None: a progress bar on a terminal, nothing in a CI or cron log (not a TTY)
-    progress = tqdm(unit="row", unit_scale=True, desc="scoring", disable=None)
-    with io.atomic_path(target) as tmp, progress as bar:
+    shown = progress.bar(desc="scoring", unit="row")  # a terminal shows it, a log does not
+    with io.atomic_path(target) as tmp, shown as bar:
         writer = None
         try:
             for chunk in chunks:
