@@ -173,6 +173,7 @@ COMMANDS = (
     Command("cv", "studies", "cross-validate one model on the shared folds", r.cv, cv_arguments),
     Command("leaderboard", "studies", "rank the cross-validated models and select one"),
     Command("search", "studies", "hyper-parameter search for search.model (Optuna)"),
+    Command("value", "studies", "BTYD check: fit BG/NBD + Gamma-Gamma on simulated purchases"),
     Command(
         "select",
         "studies",
