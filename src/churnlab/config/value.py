@@ -69,9 +69,9 @@ class ValueParams(Strict):
     """A customer whose P(alive) is below this is labelled churned (inferred churn label)."""
     fit_method: Literal["mcmc", "map"] = "mcmc"
     """`mcmc` (a short NUTS run: posterior intervals) or `map` (point estimate, seconds)."""
-    draws: int = Field(300, ge=50, le=10_000)
+    draws: int = Field(500, ge=50, le=10_000)
     """MCMC draws per chain."""
-    tune: int = Field(300, ge=50, le=10_000)
+    tune: int = Field(500, ge=50, le=10_000)
     """MCMC tuning steps per chain."""
     chains: int = Field(2, ge=1, le=8)
     """MCMC chains (run one after the other)."""

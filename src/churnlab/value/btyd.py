@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import arviz as az
 import numpy as np
 import pandas as pd
 from pymc_extras.prior import Prior
@@ -43,6 +44,16 @@ class BTYDFit:
         draws = {n: self.purchases.fit_result[n] for n in BG_PARAMS}
         draws |= {n: self.spend.fit_result[n] for n in GG_PARAMS}
         return {name: np.asarray(value).ravel() for name, value in draws.items()}
+
+    def max_r_hat(self) -> float | None:
+        """The largest split R-hat of the population parameters (None below two chains)."""
+        if self.purchases.idata.posterior.sizes["chain"] < 2:
+            return None
+        worst = [
+            float(az.rhat(model.idata, var_names=list(names)).to_array().max())
+            for model, names in ((self.purchases, BG_PARAMS), (self.spend, GG_PARAMS))
+        ]
+        return max(worst)
 
 
 def _fit(model, data: pd.DataFrame, vp: ValueParams) -> None:

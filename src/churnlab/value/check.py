@@ -80,6 +80,7 @@ def run_check(vp: ValueParams) -> dict:
         "interval": vp.interval,
         "parameters": params,
         "all_parameters_recovered": all(p["inside"] for p in params.values()),
+        "max_r_hat": fit.max_r_hat(),
         "holdout_weeks": sim.holdout_weeks,
         "holdout_purchases": holdout_comparison(values.expected_purchases, actual.to_numpy()),
         "holdout_value": holdout_comparison(values.expected_value, spend.to_numpy()),

@@ -11,6 +11,8 @@ amount of the repeat purchases), which the BG/NBD and Gamma-Gamma models read.
 
 from __future__ import annotations
 
+import warnings
+
 import pandas as pd
 from pymc_marketing.clv.utils import rfm_summary
 
@@ -40,7 +42,9 @@ def check_purchase_log(frame: pd.DataFrame, source: str = "purchase log") -> pd.
         raise UserError(
             f"{source}: customer_id is missing in {_first_bad(log, log.customer_id.isna())}"
         )
-    dates = pd.to_datetime(log["date"], errors="coerce")
+    with warnings.catch_warnings():  # mixed formats parse one by one; a bad one is NaT
+        warnings.simplefilter("ignore", UserWarning)
+        dates = pd.to_datetime(log["date"], errors="coerce")
     if dates.isna().any():
         raise UserError(
             f"{source}: date is missing or not a date (a timestamp is needed for every "
