@@ -247,6 +247,21 @@ COMMANDS = (
         SCORE_EXAMPLES,
     ),
     Command(
+        "clv",
+        "deploy",
+        "customer value from a purchase log (BG/NBD + Gamma-Gamma): P(alive), expected value",
+        r.clv,
+        (
+            arg("purchases", help="CSV or Parquet purchase log: customer_id, date, amount"),
+            arg("output", help="CSV to write, one row per customer (not the input)"),
+            arg(
+                "--period-end",
+                default=None,
+                help="end of the observed history (default: the last purchase date)",
+            ),
+        ),
+    ),
+    Command(
         "predict",
         "deploy",
         "who to call: score a customers file, reasons, call list, HTML report",
