@@ -4,16 +4,17 @@ The TV-subscription table of Correa Bahnsen et al. (2015) (``../shared/data/``, 
 carries each customer's costs: ``C_FN`` (the customer's lifetime value, lost when a churner is
 not contacted), ``C_FP`` (incentive + contact for a non-churner), ``C_TP`` (the expected cost
 of the offer to a churner) and ``C_TN`` (0). For split seeds 0..4 (stratified 70/30), a
-logistic regression and XGBoost (the data README's protocol; ``id`` and the cost columns
-dropped) are fitted on train and score the test customers; each test customer is then contacted
-when the expected cost of contacting is below that of not contacting (Bayes minimum risk with
-their own costs: ``p * C_TP + (1 - p) * C_FP < p * C_FN``). Reported per model: the total cost
-of those decisions, of contacting everyone and of contacting no one, the savings against the
-cheaper of the two (Correa Bahnsen's measure, ``empulse.metrics.savings_score``), EMPC with the
-paper's campaign (:mod:`churnlab.evaluation.profit`) and with the data's own money (mean
-``C_FN`` as the customer value, mean ``C_FP`` as the offer, from the train customers), and
-ROC-AUC; means with 95 % t-intervals over the seeds, and the paired XGBoost - logistic
-regression differences with theirs.
+logistic regression and XGBoost (the data README's protocol, ``real_peers``; ``id`` and the
+cost columns dropped) are fitted on train and score the test customers; each test customer is
+then contacted when the expected cost of contacting is below that of not contacting (Bayes
+minimum risk with their own costs: ``p * C_TP + (1 - p) * C_FP < p * C_FN``). Reported per
+model: the total cost of those decisions, of contacting everyone and of contacting no one, the
+savings against the cheaper of the two (Correa Bahnsen's measure,
+``empulse.metrics.savings_score``), EMPC with the paper's campaign
+(:mod:`churnlab.evaluation.profit`) and with the data's own money (mean ``C_FN`` as the
+customer value, mean ``C_FP`` as the offer, from the train customers), and ROC-AUC; means with
+95 % t-intervals over the seeds, and the paired XGBoost - logistic regression differences with
+theirs.
 
 Writes ``benchmarks/results/costs.json``. Run from the repository root with the project venv::
 
@@ -30,15 +31,14 @@ import numpy as np
 import pandas as pd
 from empulse.metrics import cost_loss, savings_score
 from scipy import stats
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from xgboost import XGBClassifier
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling modules below
 
 from churnlab import io
 from churnlab.evaluation.profit import EMPCParams, empc, empc_contact_share
+from real_peers import NOTEBOOK_PEERS
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "tv_subscription_churn.csv"
 RESULT = Path(__file__).resolve().parent / "results" / "costs.json"
@@ -46,20 +46,8 @@ COSTS = ("C_TP", "C_FP", "C_TN", "C_FN")
 SEEDS = (0, 1, 2, 3, 4)
 
 
-def models(seed: int) -> dict:
-    return {
-        "logreg": make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000)),
-        "xgboost": XGBClassifier(
-            n_estimators=300,
-            learning_rate=0.05,
-            max_depth=4,
-            subsample=0.8,
-            colsample_bytree=0.8,
-            tree_method="hist",
-            n_jobs=1,
-            random_state=seed,
-        ),
-    }
+MODELS = {"logreg": NOTEBOOK_PEERS["notebook_lr"], "xgboost": NOTEBOOK_PEERS["notebook_xgb"]}
+"""The data README's protocol (``real_peers``): fit on train, return the test scores."""
 
 
 def costs_of(test: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -91,9 +79,8 @@ def score_seed(frame: pd.DataFrame, seed: int) -> dict[str, dict]:
     )
     everyone, no_one = np.ones_like(y_test), np.zeros_like(y_test)
     out = {}
-    for name, model in models(seed).items():
-        model.fit(train[features], y_train)
-        p = model.predict_proba(test[features])[:, 1]
+    for name, fit_and_score in MODELS.items():
+        p = fit_and_score(train[features], y_train.to_numpy(), test[features])
         chosen = decisions(p, c)
         out[name] = {
             "roc_auc": roc_auc_score(y_test, p),

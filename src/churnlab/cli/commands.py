@@ -63,6 +63,14 @@ GROUPS = {
 }
 
 
+# churnlab clv (issue 18): customer value of a purchase log
+CLV_HELP = "customer value from a purchase log (BG/NBD + Gamma-Gamma): P(alive), expected value"
+CLV_ARGUMENTS = (
+    arg("purchases", help="CSV or Parquet purchase log: customer_id, date, amount"),
+    arg("output", help="CSV to write, one row per customer (not the input)"),
+    arg("--period-end", default=None, help="end of the history (default: the last purchase)"),
+)
+
 # The table.
 
 MODELS = arg(
@@ -246,21 +254,7 @@ COMMANDS = (
         ),
         SCORE_EXAMPLES,
     ),
-    Command(
-        "clv",
-        "deploy",
-        "customer value from a purchase log (BG/NBD + Gamma-Gamma): P(alive), expected value",
-        r.clv,
-        (
-            arg("purchases", help="CSV or Parquet purchase log: customer_id, date, amount"),
-            arg("output", help="CSV to write, one row per customer (not the input)"),
-            arg(
-                "--period-end",
-                default=None,
-                help="end of the observed history (default: the last purchase date)",
-            ),
-        ),
-    ),
+    Command("clv", "deploy", CLV_HELP, r.clv, CLV_ARGUMENTS),
     Command(
         "predict",
         "deploy",
