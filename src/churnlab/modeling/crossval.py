@@ -7,8 +7,8 @@ same held-out customers. Stratified shuffled k-fold by default; when the split i
 only on the blocks before it (forward chaining, as ``TimeSeriesSplit``), so no model is scored
 on customers older than the ones it learnt from.
 
-Boosted models stop early on the validation split (never on the held-out fold). F1 is taken at
-the threshold that maximises F1 on the validation split, then applied to the held-out fold.
+Boosted models stop early on the validation split (never on the held-out fold). F1 is taken
+at the threshold that maximises F1 on the validation split, then applied to the held-out fold.
 EMPC (:mod:`churnlab.evaluation.profit`) is scored on the held-out fold with the paper's
 campaign parameters.
 """

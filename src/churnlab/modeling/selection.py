@@ -1,10 +1,11 @@
 """The leaderboard's selection rule, and applying its choice to ``params.yaml``.
 
 Rule (declared in params ``leaderboard``): the candidate with the best mean cross-validated
-``primary_metric`` (ROC-AUC, PR-AUC, F1 or the profit-based EMPC) wins; every candidate within
-``tie_tolerance`` of that mean is tied with it, and a tie goes to the simplest model (the
-registry's ``complexity`` order: rules, logreg, svm_linear, tree, svm_rbf, mlp, forest,
-lightgbm, xgboost, catboost). The reason is written down with the numbers that decided it.
+``primary_metric`` wins; every candidate within ``tie_tolerance`` of that mean is tied with it,
+and a tie goes to the simplest model (the registry's ``complexity`` order: rules, logreg,
+svm_linear, tree, svm_rbf, mlp, forest, lightgbm, xgboost, catboost). The reason is written
+down with the numbers that decided it.
+``primary_metric: empc`` chooses by the profit-based EMPC (:mod:`churnlab.evaluation.profit`).
 
 ``churnlab select --apply`` writes the choice into ``params.yaml`` the way ``dvc exp apply``
 would (``train.model`` and, when a search ran on that model, its best hyper-parameters), by

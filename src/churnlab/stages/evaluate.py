@@ -1,13 +1,14 @@
 """Stage evaluate: score the test split with the saved inference pipeline and report.
 
 Writes ``metrics/evaluate.json`` and ``metrics/segments.json``
-(:mod:`churnlab.evaluation.holdout`: threshold metrics, bootstrap intervals, EMPC beside
-ROC-AUC (:mod:`churnlab.evaluation.profit`), business figures against the baselines, the gap to
-the Bayes-optimal oracle on synthetic data; the same per slice), plot data under ``plots/`` for
-``dvc plots`` with a PNG of each, the SHAP figures (:mod:`churnlab.evaluation.shap_report`) and
-``reports/`` (model card, the highest-risk customers with their reasons in words, and
-``index.html``, the self-contained report for a reader without the metrics:
-:mod:`churnlab.evaluation.report_pages`)."""
+(:mod:`churnlab.evaluation.holdout`: threshold metrics, bootstrap intervals, business figures
+against the baselines, the gap to the Bayes-optimal oracle on synthetic data; the same per
+slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHAP figures
+(:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
+customers with their reasons in words, and ``index.html``, the self-contained report for a
+reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
+EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC.
+"""
 
 from __future__ import annotations
 
