@@ -42,7 +42,8 @@ def test_time_folds_only_train_on_the_past():
 
 def test_summary_is_mean_and_sample_std():
     results = [
-        {"roc_auc": a, "pr_auc": 0.5, "f1": 0.4, "fit_s": 1.0, "predict_s": 0.1} for a in (0.8, 0.9)
+        {"roc_auc": a, "pr_auc": 0.5, "f1": 0.4, "empc": 3.0, "fit_s": 1.0, "predict_s": 0.1}
+        for a in (0.8, 0.9)
     ]
     out = cv.summarize(results)
     assert out["roc_auc"]["mean"] == pytest.approx(0.85)

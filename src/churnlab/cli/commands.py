@@ -63,6 +63,14 @@ GROUPS = {
 }
 
 
+# churnlab clv (issue 18): customer value of a purchase log
+CLV_HELP = "customer value from a purchase log (BG/NBD + Gamma-Gamma): P(alive), expected value"
+CLV_ARGUMENTS = (
+    arg("purchases", help="CSV or Parquet purchase log: customer_id, date, amount"),
+    arg("output", help="CSV to write, one row per customer (not the input)"),
+    arg("--period-end", default=None, help="end of the history (default: the last purchase)"),
+)
+
 # The table.
 
 MODELS = arg(
@@ -176,6 +184,7 @@ COMMANDS = (
     Command("cv", "studies", "cross-validate one model on the shared folds", r.cv, cv_arguments),
     Command("leaderboard", "studies", "rank the cross-validated models and select one"),
     Command("search", "studies", "hyper-parameter search for search.model (Optuna)"),
+    Command("value", "studies", "BTYD check: fit BG/NBD + Gamma-Gamma on simulated purchases"),
     Command(
         "select",
         "studies",
@@ -248,6 +257,7 @@ COMMANDS = (
         ),
         SCORE_EXAMPLES,
     ),
+    Command("clv", "deploy", CLV_HELP, r.clv, CLV_ARGUMENTS),
     Command(
         "predict",
         "deploy",

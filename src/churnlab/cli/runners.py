@@ -176,3 +176,23 @@ def register(args: argparse.Namespace, params: Params) -> int:
     from churnlab.serving.promotion import register
 
     return register(params, Path(args.metrics), args.name, args.version)
+
+
+def clv(args: argparse.Namespace, params: Params) -> int:
+    import pandas as pd
+
+    from churnlab import io
+    from churnlab.errors import UserError
+    from churnlab.value.customers import value_of_customers
+
+    output = Path(args.output)
+    if output.suffix.lower() != ".csv" or output.resolve() == Path(args.purchases).resolve():
+        raise UserError(f"{output}: the output must be a new .csv file, not the purchase log")
+    try:
+        end = None if args.period_end is None else pd.Timestamp(args.period_end)
+    except ValueError:
+        raise UserError(f"--period-end {args.period_end!r} is not a date") from None
+    table = value_of_customers(Path(args.purchases), params.value, end)
+    io.write_csv(table, output)
+    log.info("%d customers, %d labelled churned -> %s", len(table), table.churned.sum(), output)
+    return 0

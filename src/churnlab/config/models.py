@@ -308,8 +308,9 @@ class LeaderboardParams(Strict):
 
     models: list[ModelName] = Field(default_factory=lambda: list(MODEL_NAMES), min_length=1)
     """The candidates the studies cross-validate (`cv@<model>` stages)."""
-    primary_metric: Literal["roc_auc", "pr_auc", "f1"] = "roc_auc"
-    """The mean CV metric that ranks them: `roc_auc`, `pr_auc` or `f1`."""
+    primary_metric: Literal["roc_auc", "pr_auc", "f1", "empc"] = "roc_auc"
+    """The mean CV metric that ranks them: `roc_auc`, `pr_auc`, `f1` or `empc` (expected
+    maximum profit per customer, Verbraken et al. 2013: profit-based model choice)."""
     tie_tolerance: float = Field(0.001, ge=0, lt=1)
     """Candidates within this of the best mean are tied; ties go to the simplest model."""
 

@@ -36,6 +36,7 @@ from churnlab.config.features import (
 )
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
+from churnlab.config.value import ValueParams
 from churnlab.errors import UserError
 
 
@@ -425,6 +426,8 @@ class Params(Strict):
     """The suggested action per reason family (`churnlab predict`, the HTML report)."""
     report: ReportParams = ReportParams()
     """How reasons are worded, where a customer's value comes from, derived segments."""
+    value: ValueParams = ValueParams()
+    """Customer value from purchase logs: BG/NBD and Gamma-Gamma, and their BTYD check."""
 
 
 def _describe(error: dict) -> str:

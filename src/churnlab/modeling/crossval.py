@@ -9,6 +9,8 @@ on customers older than the ones it learnt from.
 
 Boosted models stop early on the validation split (never on the held-out fold). F1 is taken
 at the threshold that maximises F1 on the validation split, then applied to the held-out fold.
+EMPC (:mod:`churnlab.evaluation.profit`) is scored on the held-out fold with the paper's
+campaign parameters.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit
 
 from churnlab.config.params import TrainParams
 from churnlab.errors import UserError
+from churnlab.evaluation.profit import empc
 from churnlab.metrics import max_f1_threshold
 from churnlab.modeling.registry import REGISTRY, spec_for
 
-METRICS = ("roc_auc", "pr_auc", "f1", "fit_s", "predict_s")
+METRICS = ("roc_auc", "pr_auc", "f1", "empc", "fit_s", "predict_s")
 
 
 def keys_digest(keys: pd.Series) -> str:
@@ -85,6 +88,7 @@ def score_fold(name: str, p: TrainParams, X, y, X_valid, y_valid, train, held_ou
         "roc_auc": skm.roc_auc_score(y_held, scores),
         "pr_auc": skm.average_precision_score(y_held, scores),
         "f1": skm.f1_score(y_held, (scores >= threshold).astype(int), zero_division=0),
+        "empc": empc(y_held, scores),
         "fit_s": fit_s,
         "predict_s": predict_s,
         "n_train": len(train),

@@ -5,6 +5,7 @@ Rule (declared in params ``leaderboard``): the candidate with the best mean cros
 and a tie goes to the simplest model (the registry's ``complexity`` order: rules, logreg,
 svm_linear, tree, svm_rbf, mlp, forest, lightgbm, xgboost, catboost). The reason is written
 down with the numbers that decided it.
+``primary_metric: empc`` chooses by the profit-based EMPC (:mod:`churnlab.evaluation.profit`).
 
 ``churnlab select --apply`` writes the choice into ``params.yaml`` the way ``dvc exp apply``
 would (``train.model`` and, when a search ran on that model, its best hyper-parameters), by
@@ -28,6 +29,12 @@ from churnlab.modeling.registry import REGISTRY
 def select(summaries: dict[str, dict], lb: LeaderboardParams) -> dict:
     """The selected model and why, from each model's CV summary (``cv.summarize``)."""
     metric = lb.primary_metric
+    stale = sorted(name for name, s in summaries.items() if metric not in s)
+    if stale:  # e.g. `empc`, scored by cv runs since issue 18 only
+        raise UserError(
+            f"leaderboard.primary_metric is {metric} but metrics/cv/{stale[0]}.json has no "
+            f"{metric}; re-run `dvc repro studies/dvc.yaml`"
+        )
     means = {name: s[metric]["mean"] for name, s in summaries.items()}
     best = max(means, key=lambda name: (means[name], -REGISTRY[name].complexity))
     tied = [name for name, value in means.items() if means[best] - value <= lb.tie_tolerance]

@@ -7,6 +7,7 @@ slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHA
 (:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
 customers with their reasons in words, and ``index.html``, the self-contained report for a
 reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
+EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.evaluation import holdout, model_card, reasons, report_pages, shap_report
+from churnlab.evaluation import holdout, model_card, profit, reasons, report_pages, shap_report
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
 
@@ -72,6 +73,10 @@ def main(params: Params) -> None:
     scores = pipeline.predict_proba(feature_frame(test))[:, 1]
     threshold = meta["threshold"]
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
+    result |= {
+        "empc": profit.empc(y, scores),
+        "empc_contact_share": profit.empc_contact_share(y, scores),
+    }
     baseline_scores, baseline_thresholds = read_baselines(test)
     baseline_scores = holdout.usable_baselines(baseline_scores)
     if "rules" not in baseline_scores:
