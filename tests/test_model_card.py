@@ -110,7 +110,7 @@ def test_model_card_says_how_the_model_was_chosen_only_when_selection_ran():
         "skipped": ["logreg"],
     }
     args = (METRICS, SEGMENTS, {"rows_out": 50000, "rows_in": 51037}, BUSINESS, [])
-    card = model_card(*args, selection)
+    card = model_card(*args, selection=selection)
     assert "## How the model was chosen" in card
     assert "chose **catboost**: best out-of-fold ROC-AUC over train+valid (0.6812)" in card
     assert "| catboost (chosen) | 0.6812 | 40.8 |" in card
