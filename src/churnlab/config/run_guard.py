@@ -19,8 +19,9 @@ the stage. What no stage can see: a rewrite that lands before the run's first st
 ``params.yaml`` (DVC passes stages nothing of the ``-S`` values): that run then uses the
 second run's params throughout, and ``dvc.lock`` records exactly those, so nothing
 inconsistent is recorded, but the experiment is not the one asked for (tried on DVC 3 with a
-toy pipeline: DVC then failed that run itself at its end). The fix is to run experiments one at a time in the workspace, or to queue them or
-give each a copy of the repository (``dvc exp run --queue`` / ``--temp``, ``docs/sweeps.md``).
+toy pipeline: DVC then failed that run itself at its end). The fix is to run experiments one
+at a time in the workspace, or to queue them or give each a copy of the repository
+(``dvc exp run --queue`` / ``--temp``, ``docs/sweeps.md``).
 """
 
 from __future__ import annotations
