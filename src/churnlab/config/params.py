@@ -36,6 +36,7 @@ from churnlab.config.features import (
 )
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
+from churnlab.config.survival import SurvivalParams
 from churnlab.errors import UserError
 
 
@@ -425,6 +426,8 @@ class Params(Strict):
     """The suggested action per reason family (`churnlab predict`, the HTML report)."""
     report: ReportParams = ReportParams()
     """How reasons are worded, where a customer's value comes from, derived segments."""
+    survival: SurvivalParams = SurvivalParams()
+    """Time to churn, its models, metrics and the value at risk (`churnlab survival`)."""
 
 
 def _describe(error: dict) -> str:
