@@ -90,7 +90,9 @@ def main(params: Params) -> None:
         results[name] = model_figures(fitted[name], train, test, p, window)
     head = results[p.model]
     km = scoring.kaplan_meier(*train[1:], head["grid"])
-    km_losses = scoring.brier_losses(train[1:], test[1:], np.tile(km, (len(test[1]), 1)), head["grid"])
+    km_losses = scoring.brier_losses(
+        train[1:], test[1:], np.tile(km, (len(test[1]), 1)), head["grid"]
+    )
     label = split_test[TARGET].to_numpy()
     classifier = classifier_scores(split_test["customer_key"])
     truth = None if oracle is None else oracle.reindex(split_test["customer_key"]).to_numpy()

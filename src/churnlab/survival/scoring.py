@@ -44,7 +44,11 @@ def brier_losses(train, test, curves: np.ndarray, times: np.ndarray) -> np.ndarr
 
     censoring = CensoringDistributionEstimator().fit(target(*train))
     duration, event = np.asarray(test[0]), np.asarray(test[1], bool)
-    after_event = censoring.predict_ipcw(target(duration, event))  # 1/G(T_i) for events
+    # 1/G(T_i) of the customers who churn within the grid (the others never use it; G may
+    # reach zero at the longest durations, where scikit-survival would refuse).
+    churns = event & (duration <= times[-1])
+    after_event = np.zeros(len(duration))
+    after_event[churns] = 1.0 / censoring.predict_proba(duration[churns])
     inverse_g = 1.0 / censoring.predict_proba(times)
     churned = (duration[:, None] <= times[None, :]) & event[:, None]
     survived = duration[:, None] > times[None, :]

@@ -31,9 +31,12 @@ def synthetic_durations(params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
     logins = raw.logins.rename(columns={"login_at": "ts"})
     logins["customer_id"] = logins["customer_id"].astype("str")
     activity = pd.concat(
-        [logins, follow.loc[follow["kind"] == "login", ["customer_id", "at"]].rename(
-            columns={"at": "ts"}
-        )],
+        [
+            logins,
+            follow.loc[follow["kind"] == "login", ["customer_id", "at"]].rename(
+                columns={"at": "ts"}
+            ),
+        ],
         ignore_index=True,
     )
     snapshot = pd.Timestamp(d.snapshot_date)
@@ -57,10 +60,9 @@ def user_durations(params: Params) -> pd.DataFrame:
         log = events.event_frame(sources.read_events(d), d)
         activity = log.loc[log["is_activity"], ["customer_id", "ts"]]
     else:
-        activity = pd.DataFrame({"customer_id": pd.Series([], dtype="str"), "ts": []})
-        activity["ts"] = pd.to_datetime(activity["ts"])
+        activity = None  # closures only: inactivity is not observed
     if end is None:
-        if activity.empty:
+        if activity is None or activity.empty:
             raise UserError("survival without data.events needs survival.observed_until")
         end = activity["ts"].max()
     snapshot = pd.Timestamp(d.snapshot_date)
@@ -70,5 +72,7 @@ def user_durations(params: Params) -> pd.DataFrame:
 def keyed(table: pd.DataFrame) -> pd.DataFrame:
     """Replace ``customer_id`` by the pseudonymised ``customer_key`` of the split tables."""
     out = table.copy()
-    out.insert(0, "customer_key", privacy.pseudonymise(out.pop("customer_id"), privacy.salt_from_env()))
+    out.insert(
+        0, "customer_key", privacy.pseudonymise(out.pop("customer_id"), privacy.salt_from_env())
+    )
     return out.set_index("customer_key")
