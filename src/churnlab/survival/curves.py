@@ -60,7 +60,7 @@ def customer_table(
 def saved_value(table: pd.DataFrame, budget_share: float, acceptance: float, cost: float):
     """Expected value kept by contacting the budget's share of customers, ranked by the value at
     risk or by the churn probability alone (the same horizon)."""
-    n = max(1, int(round(budget_share * len(table))))
+    n = max(1, round(budget_share * len(table)))
     p = table["value_at_risk"] / table["value"].where(table["value"] > 0)
     out = {"contacted": n}
     for name, order in (("by_value_at_risk", table["value_at_risk"]), ("by_probability", p)):

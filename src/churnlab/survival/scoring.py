@@ -65,6 +65,10 @@ def uno(train, test, risk, tau: float) -> float:
 def dynamic_auc(train, test, risk, horizons) -> dict[int, float]:
     from sksurv.metrics import cumulative_dynamic_auc
 
+    # Censored at the last horizon (nothing after it matters here): the censoring distribution
+    # may reach zero at the longest durations, where scikit-survival would refuse.
+    last = max(horizons) + 1.0
+    test = np.minimum(test[0], last), np.asarray(test[1], bool) & (np.asarray(test[0]) <= last)
     aucs, _ = cumulative_dynamic_auc(target(*train), target(*test), risk, np.asarray(horizons))
     return {int(h): float(a) for h, a in zip(horizons, aucs, strict=True)}
 
