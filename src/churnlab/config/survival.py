@@ -46,9 +46,10 @@ class SurvivalParams(Strict):
     """User data: the end of the observed history; empty = the last event of the log."""
     model: SurvivalModel = "xgb_cox"
     """The survival model whose figures are the headline of `metrics/survival.json`."""
-    baselines: list[SurvivalModel] = Field(default_factory=lambda: ["xgb_aft", "coxph", "rsf"])
-    """Further models reported beside it (scikit-survival's Cox model and random survival
-    forest are the field's baselines)."""
+    baselines: list[SurvivalModel] = Field(default_factory=list)
+    """Further models reported beside it, e.g. `[xgb_aft, coxph, rsf]` (scikit-survival's Cox
+    model and random survival forest are the field's baselines); empty by default to keep the
+    stage short."""
     horizons_days: list[int] = Field(default_factory=lambda: [30, 60, 90])
     """Horizons of the churn probabilities and the time-dependent AUC."""
     value_horizon_days: int = Field(60, gt=0)
