@@ -167,6 +167,7 @@ COMMANDS = (
     Command("train", "stages", "fit train.model, calibrate it, choose the threshold"),
     Command("baselines", "stages", "today's rules and a logistic regression on the same split"),
     Command("evaluate", "stages", "test metrics, plots, model card, top-risk customers"),
+    Command("survival", "stages", "time to churn: survival models, metrics, value at risk"),
     Command(
         "ablation",
         "studies",

@@ -37,6 +37,7 @@ from churnlab.config.features import (
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
 from churnlab.config.value import ValueParams
+from churnlab.config.survival import SurvivalParams
 from churnlab.errors import UserError
 
 
@@ -428,6 +429,8 @@ class Params(Strict):
     """How reasons are worded, where a customer's value comes from, derived segments."""
     value: ValueParams = ValueParams()
     """Customer value from purchase logs: BG/NBD and Gamma-Gamma, and their BTYD check."""
+    survival: SurvivalParams = SurvivalParams()
+    """Time to churn, its models, metrics and the value at risk (`churnlab survival`)."""
 
 
 def _describe(error: dict) -> str:

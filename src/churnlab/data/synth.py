@@ -129,6 +129,8 @@ class RawData:
     payments: pd.DataFrame
     tickets: pd.DataFrame
     truth: pd.DataFrame
+    # Activity and closures after the label window (``generate(follow_up_days=...)``), else None.
+    follow_up: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -315,6 +317,39 @@ def _outcome(rng, lat, p_churn, window, history_days) -> tuple[np.ndarray, np.nd
     return owner, day, closed_day
 
 
+def _follow_up(seed, p_churn, post_owner, post_day, closed_day, window, days):
+    """Life after the label window, for time-to-churn: who churns when, up to ``days``.
+
+    A separate random stream (``[seed, 11]``) so the tables above never change. Customers still
+    active at the end of the window churn at a constant daily hazard that gives the same
+    probability of churning within a window as their true churn probability; until then they
+    log in every 15-45 days (never a gap of a whole window), then close (60 %) or go silent.
+    Returns ``owner, day, kind`` rows (kind ``login`` or ``closed``), days after the snapshot.
+    """
+    rng = np.random.default_rng([seed, 11])
+    n = len(p_churn)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, post_owner, post_day)
+    alive = np.isnan(closed_day) & np.isfinite(last)
+    rate = -np.log1p(-np.clip(p_churn, 1e-9, 1 - 1e-9)) / window
+    churn_day = np.where(alive, window + rng.exponential(1.0 / rate), np.nan)
+    closes = rng.random(n) < 0.6
+    owners, times, at = [], [], np.where(alive, last, np.inf)
+    while True:
+        at = at + rng.uniform(15.0, 45.0, n)
+        keep = (at < churn_day) & (at < days)
+        if not keep.any():
+            break
+        owners.append(np.flatnonzero(keep))
+        times.append(at[keep])
+    ends = alive & (churn_day < days)
+    silent, closed = np.flatnonzero(ends & ~closes), np.flatnonzero(ends & closes)
+    owner = np.concatenate([*owners, silent, closed])
+    day = np.concatenate([*times, churn_day[silent], churn_day[closed]])
+    kind = np.repeat(["login", "closed"], [len(owner) - len(closed), len(closed)])
+    return owner, day, kind
+
+
 def _messy(rng, values: np.ndarray, column: str, share: float) -> np.ndarray:
     """Replace a share of canonical values with the spelling variants seen in CRMs."""
     out = values.astype(object)
@@ -408,10 +443,12 @@ def generate(
     churn_window_days: int,
     history_days: int = 180,
     drift: str = "none",
+    follow_up_days: int = 0,
 ) -> RawData:
     """Generate the raw tables and the hidden truth for ``n_customers`` customers.
 
     ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
+    ``follow_up_days`` > 0 adds ``follow_up`` (see :func:`_follow_up`) and changes nothing else.
     """
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
@@ -456,7 +493,16 @@ def generate(
             "description": tickets["text"].to_numpy(),
         }
     )
+    follow_up = None
+    if follow_up_days > 0:
+        owner, day, kind = _follow_up(
+            seed, p_churn, post_owner, post_day, closed_day, churn_window_days, follow_up_days
+        )
+        follow_up = pd.DataFrame(
+            {"customer_id": ids[owner], "at": _to_timestamps(snapshot, day), "kind": kind}
+        )
     return RawData(
+        follow_up=follow_up,
         customers=_duplicate_rows(rng, customers, 0.01),
         logins=_duplicate_rows(rng, logins, 0.005),
         payments=_duplicate_rows(rng, payments_table, 0.005),

@@ -1,0 +1,149 @@
+"""Stage survival: time to churn, its models and metrics, and the value at risk per customer.
+
+Durations come from the synthetic generator's follow-up or the user's closures and event log
+(:mod:`churnlab.survival.sources`). The models of ``survival.model`` and ``survival.baselines``
+are fitted on the train split's features (early stopping on valid) and scored on test:
+Harrell's and Uno's concordance, integrated Brier score against Kaplan-Meier, time-dependent
+AUC, the label-window churn probability's ROC-AUC beside the classifier's, bootstrap
+intervals and on synthetic data the oracle concordance of the true churn probability. Writes
+``metrics/survival.json``, ``plots/survival/`` and ``reports/survival_call_list.csv`` (the
+customers with the highest value at risk).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from churnlab import io, package
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import Params
+from churnlab.features import feature_frame
+from churnlab.modeling.inputs import inputs
+from churnlab.survival import curves, plots, scoring, sources
+from churnlab.survival.models import fit_model
+
+log = logging.getLogger(__name__)
+
+
+def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
+    """Per split: ``(X, duration, event)``; and the true churn probability by key (or None)."""
+    if params.data.source == "synthetic":
+        table, truth = sources.synthetic_durations(params)
+        oracle = sources.keyed(truth)["churn_probability"]
+    else:
+        table, oracle = sources.user_durations(params), None
+    known = sources.keyed(table)
+    data = {}
+    for name in paths.SPLIT_NAMES:
+        keys = io.read_table(paths.SPLIT / f"{name}.parquet", ["customer_key"])["customer_key"]
+        rows = known.reindex(keys)
+        if rows["duration_days"].isna().any():
+            missing = int(rows["duration_days"].isna().sum())
+            raise RuntimeError(f"{missing} {name} customers have no duration")
+        X, _ = inputs(params, name, True)
+        data[name] = (X, rows["duration_days"].to_numpy(), rows["churned_event"].to_numpy(bool))
+    return data, oracle
+
+
+def model_figures(model, train, test, p, window: int) -> dict:
+    X, duration, event = test
+    risk = model.risk(X)
+    grid = np.arange(7, min(p.follow_up_days, int(duration.max())), 7, dtype="float64")
+    curves_at = model.survival(X, grid)
+    losses = scoring.brier_losses(train[1:], test[1:], curves_at, grid)
+    tau = float(min(train[1].max(), duration.max()) - 1)
+    figures = {
+        "concordance": scoring.harrell(duration, event, risk),
+        "uno_concordance": scoring.uno(train[1:], test[1:], risk, tau),
+        "integrated_brier": float(losses.mean()),
+    }
+    for h, auc in scoring.dynamic_auc(train[1:], test[1:], risk, p.horizons_days).items():
+        figures[f"auc_{h}d"] = auc
+    p_window = 1.0 - model.survival(X, [window])[:, 0]
+    return {"figures": figures, "risk": risk, "losses": losses, "grid": grid, "p": p_window}
+
+
+def classifier_scores(test_keys: pd.Series) -> np.ndarray | None:
+    """The trained classifier's churn probability of the test customers (None without one)."""
+    if not paths.PIPELINE.exists():
+        return None
+    test = io.read_table(paths.SPLIT / "test.parquet")
+    if not test["customer_key"].equals(test_keys):
+        return None
+    return package.load(paths.PIPELINE).predict_proba(feature_frame(test))[:, 1]
+
+
+def main(params: Params) -> None:
+    p, b, window = params.survival, params.business, params.data.churn_window_days
+    data, oracle = split_targets(params)
+    train, test = data["train"], data["test"]
+    split_test = io.read_table(paths.SPLIT / "test.parquet")
+    results, fitted = {}, {}
+    for name in [p.model, *p.baselines]:
+        log.info("fitting the survival model %s", name)
+        fitted[name] = fit_model(name, p, train, data["valid"])
+        results[name] = model_figures(fitted[name], train, test, p, window)
+    head = results[p.model]
+    km = scoring.kaplan_meier(*train[1:], head["grid"])
+    km_losses = scoring.brier_losses(
+        train[1:], test[1:], np.tile(km, (len(test[1]), 1)), head["grid"]
+    )
+    label = split_test[TARGET].to_numpy()
+    classifier = classifier_scores(split_test["customer_key"])
+    truth = None if oracle is None else oracle.reindex(split_test["customer_key"]).to_numpy()
+    out = dict(head["figures"])
+    out |= {"model": p.model, "n_test": len(label), "event_rate": float(test[2].mean())}
+    out["km_integrated_brier"] = float(km_losses.mean())
+    out["window_auc"] = float(roc_auc_score(label, head["p"]))
+    if classifier is not None:
+        out["classifier_window_auc"] = float(roc_auc_score(label, classifier))
+    if truth is not None:
+        out["oracle_concordance"] = scoring.harrell(test[1], test[2], truth)
+    figures = scoring.paired_figures(
+        test[1:], head["risk"], truth, head["losses"], km_losses, label, head["p"], classifier
+    )
+    out["intervals"] = scoring.bootstrap(figures, len(label), p.bootstrap_resamples, p.seed)
+    out["models"] = {name: r["figures"] for name, r in results.items()}
+
+    table = curves.customer_table(
+        fitted[p.model],
+        test[0],
+        p.follow_up_days if params.data.source == "synthetic" else int(test[1].max()),
+        p.horizons_days,
+        p.value_horizon_days,
+        curves.margins(split_test, p.value),
+        p.value,
+    )
+    table.insert(0, "customer_key", split_test["customer_key"].to_numpy())
+    out["value"] = {
+        "total": float(table["value"].sum()),
+        "at_risk": float(table["value_at_risk"].sum()),
+        "saved": curves.saved_value(
+            table, b.contact_budget_share, b.offer_acceptance_rate, b.offer_cost
+        ),
+        "currency": b.currency,
+    }
+    io.write_json(out, paths.METRICS / "survival.json")
+    top = table.sort_values("value_at_risk", ascending=False, kind="stable")
+    io.write_csv(top.head(params.evaluate.top_customers), paths.REPORTS / "survival_call_list.csv")
+    segment = split_test.get(p.segment, pd.Series("all", index=split_test.index))
+    plots.write(
+        paths.PLOTS / "survival",
+        plots.km_frame(test[1], test[2], segment),
+        plots.decile_frame(test[1], test[2], 1.0 - head["p"], window),
+        p.segment,
+        window,
+    )
+    log.info(
+        "survival %s: concordance %.4f (oracle %s), integrated Brier %.4f (Kaplan-Meier %.4f)",
+        p.model,
+        out["concordance"],
+        f"{out['oracle_concordance']:.4f}" if truth is not None else "n/a",
+        out["integrated_brier"],
+        out["km_integrated_brier"],
+    )
