@@ -36,8 +36,8 @@ from churnlab.config.features import (
 )
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
-from churnlab.config.value import ValueParams
 from churnlab.config.survival import SurvivalParams
+from churnlab.config.value import ValueParams
 from churnlab.errors import UserError
 
 
