@@ -23,6 +23,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from churnlab.config.base import Strict
+from churnlab.config.engine import EngineParams
 from churnlab.config.events import CustomersParams, EventsParams
 from churnlab.config.features import (
     ConstructParams,
@@ -425,6 +426,8 @@ class Params(Strict):
     """The suggested action per reason family (`churnlab predict`, the HTML report)."""
     report: ReportParams = ReportParams()
     """How reasons are worded, where a customer's value comes from, derived segments."""
+    engine: EngineParams = EngineParams()
+    """Which engine runs the stages: `local` or Apache `spark` (issue 16)."""
 
 
 def _describe(error: dict) -> str:
