@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_params
 
 from churnlab import io
 from churnlab.config import paths
@@ -15,6 +14,7 @@ from churnlab.config.params import SplitParams
 from churnlab.data.splitting import split_customers, split_hash
 from churnlab.errors import UserError
 from churnlab.stages import split
+from conftest import small_params
 
 
 def spark_params(**spark):

@@ -79,4 +79,6 @@ def spark_session(p: SparkParams):
         return builder.getOrCreate()
     except Exception as exc:  # the JVM's errors are many; keep the first line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserError(f"cannot start Spark at engine.spark.master {p.master!r}: {first}") from None
+        raise UserError(
+            f"cannot start Spark at engine.spark.master {p.master!r}: {first}"
+        ) from None

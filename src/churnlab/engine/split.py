@@ -46,7 +46,9 @@ def assign_parts(frame, p: SplitParams, target: str):
         first = F.when(F.col(target) == label, n_train).otherwise(first)
         second = F.when(F.col(target) == label, n_train_valid).otherwise(second)
     part = (
-        F.when(F.col("_pos") < first, "train").when(F.col("_pos") < second, "valid").otherwise("test")
+        F.when(F.col("_pos") < first, "train")
+        .when(F.col("_pos") < second, "valid")
+        .otherwise("test")
     )
     return ranked.withColumn("_part", part).drop("_h", "_pos")
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 
+from churnlab import io
 from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.config.params import Params
 from churnlab.engine import tables
 from churnlab.engine.session import spark_session
+from churnlab.features.fit import Featurized
 
 log = logging.getLogger(__name__)
 
@@ -26,5 +28,34 @@ def split(params: Params) -> None:
     spark = spark_session(sp)
     customers = tables.read(spark, tables.location(sp, paths.PREPARED))
     for name, part in split_tables(customers, params.split, TARGET).items():
-        tables.write_sorted(part, tables.location(sp, paths.SPLIT / f"{name}.parquet"), CUSTOMER_KEY)
+        tables.write_sorted(
+            part, tables.location(sp, paths.SPLIT / f"{name}.parquet"), CUSTOMER_KEY
+        )
         log.info("%s: written with Spark", name)
+
+
+def featurize(params: Params) -> Featurized:
+    """Fit on the driver, write every split's features (sorted by key, key dropped)."""
+    from churnlab.engine import featurize as spark_features
+
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    splits = {
+        name: tables.read(spark, tables.location(sp, paths.SPLIT / f"{name}.parquet"))
+        for name in paths.SPLIT_NAMES
+    }
+    schema = io.read_json(paths.SCHEMA) if paths.SCHEMA.exists() else None
+    done = spark_features.fit_on_driver(
+        splits["train"],
+        params.featurize,
+        params.data.snapshot_date,
+        schema,
+        sp.fit_rows,
+        sp.sample_seed,
+    )
+    for name, frame in splits.items():
+        matrix = spark_features.apply(frame, done.featurizer, params.featurize, name == "train")
+        where = tables.location(sp, paths.FEATURES / f"{name}.parquet")
+        tables.write_sorted(matrix, where, CUSTOMER_KEY, drop_key=True)
+        log.info("%s: features written with Spark", name)
+    return done
