@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from conftest import small_params
 
 from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.features.fit import featurize as local_featurize
 from churnlab.stages import featurize
+from conftest import small_params
 
 
 def test_featurize_stage_on_spark_equals_local(spark, split_parts, tmp_path, monkeypatch):

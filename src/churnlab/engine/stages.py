@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from churnlab import io
 from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
@@ -59,3 +61,13 @@ def featurize(params: Params) -> Featurized:
         tables.write_sorted(matrix, where, CUSTOMER_KEY, drop_key=True)
         log.info("%s: features written with Spark", name)
     return done
+
+
+def test_scores(params: Params, pipeline, test) -> np.ndarray:
+    """The test split scored on the executors, in the order of ``test`` (read locally)."""
+    from churnlab.engine import score
+
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    frame = tables.read(spark, tables.location(sp, paths.SPLIT / "test.parquet"))
+    return score.aligned(score.probabilities(frame, pipeline), test[CUSTOMER_KEY])

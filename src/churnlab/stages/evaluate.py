@@ -6,7 +6,8 @@ against the baselines, the gap to the Bayes-optimal oracle on synthetic data; th
 slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHAP figures
 (:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
 customers with their reasons in words, and ``index.html``, the self-contained report for a
-reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
+reader without the metrics: :mod:`churnlab.evaluation.report_pages`). With ``engine.name:
+spark`` the test scores are computed on the executors (:mod:`churnlab.engine.stages`).
 """
 
 from __future__ import annotations
@@ -69,7 +70,12 @@ def main(params: Params) -> None:
     meta = io.read_json(paths.MODEL_META)
     test = io.read_table(paths.SPLIT / "test.parquet")
     y = test[TARGET].to_numpy()
-    scores = pipeline.predict_proba(feature_frame(test))[:, 1]
+    if params.engine.name == "spark":  # scored on the executors
+        from churnlab.engine import stages
+
+        scores = stages.test_scores(params, pipeline, test)
+    else:
+        scores = pipeline.predict_proba(feature_frame(test))[:, 1]
     threshold = meta["threshold"]
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     baseline_scores, baseline_thresholds = read_baselines(test)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
@@ -59,10 +60,15 @@ def log_curves(model, final: dict[str, float]) -> None:
 
 
 def file_sha256(path) -> str:
+    """The SHA-256 of a file, or of a Parquet directory's part files (the Spark engine's
+    tables: the parts' bytes in name order; the names hold a random id of the write)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    path = Path(path)
+    parts = sorted(path.glob("part-*")) if path.is_dir() else [path]
+    for part in parts:
+        with open(part, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
