@@ -83,3 +83,28 @@ def test_batch_scoring_on_spark_matches_the_local_scorer(both, spark, tmp_path):
         got["churn_probability"].to_numpy(), expected["churn_probability"].to_numpy(), atol=1e-12
     )
     assert (got["risk_tier"].to_numpy() == expected["risk_tier"].to_numpy()).all()
+
+
+def test_distributed_training_is_close_to_driver_training(both, monkeypatch):
+    """SparkXGBClassifier with two workers on local[2]: a valid inference pipeline whose test
+    ROC-AUC is within 0.01 of the driver-trained one."""
+    from churnlab.stages import evaluate, train
+
+    local, on_spark = both
+    params = small_params(
+        engine={"name": "spark", "spark": {"distributed": True, "num_workers": 2}},
+        train={"refit": "train"},
+    )
+    driver = small_params(train={"refit": "train"})
+    results = {}
+    for name, p, root in (("driver", driver, local), ("distributed", params, on_spark)):
+        monkeypatch.chdir(root)
+        train.main(p)
+        evaluate.main(p)
+        results[name] = io.read_json(root / "metrics/evaluate.json")["roc_auc"]
+    assert results["distributed"] == pytest.approx(results["driver"], abs=0.01)
+    meta = io.read_json(on_spark / "models/metadata.json")
+    assert meta["refit"]["method"] == "train"
+    scorer = Scorer.load(on_spark / "models", small_params().serve)  # serving works unchanged
+    prepared = pd.read_parquet(on_spark / "data/prepared/customers.parquet").head(20)
+    assert scorer.score(prepared)["churn_probability"].between(0, 1).all()

@@ -53,7 +53,8 @@ def assign_parts(frame, p: SplitParams, target: str):
     return ranked.withColumn("_part", part).drop("_h", "_pos")
 
 
-def split_tables(frame, p: SplitParams, target: str) -> dict:
-    """Part name → Spark DataFrame (cached once: the three parts filter the same ranking)."""
-    assigned = assign_parts(frame, p, target).cache()
+def split_tables(assigned) -> dict:
+    """Part name → Spark DataFrame of a frame with ``_part`` (cache it first: the three parts
+    filter the same ranking; unpersist it after writing, or a later read of the same path in
+    this session would reuse the cached rows)."""
     return {name: assigned.filter(assigned["_part"] == name).drop("_part") for name in PARTS}

@@ -16,24 +16,34 @@ from churnlab import io
 from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.config.params import Params
-from churnlab.engine import tables
+from churnlab.engine import manifest, tables
 from churnlab.engine.session import spark_session
 from churnlab.features.fit import Featurized
 
 log = logging.getLogger(__name__)
 
 
+def write_table(spark, sp, frame, relative, drop_key: bool = False) -> None:
+    """Write a stage's table where the storage says; outside the repository, its manifest in
+    the repository (the stage's DVC output)."""
+    where = tables.location(sp, relative)
+    tables.write_sorted(frame, where, CUSTOMER_KEY, drop_key)
+    if tables.external(sp):
+        manifest.write_manifest(spark, where, relative)
+
+
 def split(params: Params) -> None:
-    from churnlab.engine.split import split_tables
+    from churnlab.engine.split import assign_parts, split_tables
 
     sp = params.engine.spark
     spark = spark_session(sp)
-    customers = tables.read(spark, tables.location(sp, paths.PREPARED))
-    for name, part in split_tables(customers, params.split, TARGET).items():
-        tables.write_sorted(
-            part, tables.location(sp, paths.SPLIT / f"{name}.parquet"), CUSTOMER_KEY
-        )
+    # prepare runs on the local engine only: its table is in the repository.
+    customers = tables.read(spark, str(paths.PREPARED.resolve()))
+    assigned = assign_parts(customers, params.split, TARGET).cache()
+    for name, part in split_tables(assigned).items():
+        write_table(spark, sp, part, paths.SPLIT / f"{name}.parquet")
         log.info("%s: written with Spark", name)
+    assigned.unpersist()
 
 
 def featurize(params: Params) -> Featurized:
@@ -57,8 +67,7 @@ def featurize(params: Params) -> Featurized:
     )
     for name, frame in splits.items():
         matrix = spark_features.apply(frame, done.featurizer, params.featurize, name == "train")
-        where = tables.location(sp, paths.FEATURES / f"{name}.parquet")
-        tables.write_sorted(matrix, where, CUSTOMER_KEY, drop_key=True)
+        write_table(spark, sp, matrix, paths.FEATURES / f"{name}.parquet", drop_key=True)
         log.info("%s: features written with Spark", name)
     return done
 
@@ -71,3 +80,16 @@ def test_scores(params: Params, pipeline, test) -> np.ndarray:
     spark = spark_session(sp)
     frame = tables.read(spark, tables.location(sp, paths.SPLIT / "test.parquet"))
     return score.aligned(score.probabilities(frame, pipeline), test[CUSTOMER_KEY])
+
+
+def fit_distributed(params: Params):
+    """XGBoost fitted on the executors from the train and valid features."""
+    from churnlab.engine import distributed
+
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    train, valid = (
+        tables.read(spark, tables.location(sp, paths.FEATURES / f"{name}.parquet"))
+        for name in ("train", "valid")
+    )
+    return distributed.fit(params, train, valid)

@@ -46,6 +46,11 @@ def read(spark, where: str):
     return spark.read.parquet(where)
 
 
+def external(p: SparkParams) -> bool:
+    """Large tables live outside the repository (the stage writes manifests there instead)."""
+    return bool(p.storage)
+
+
 def write_sorted(frame, where: str, key: str, drop_key: bool = False) -> None:
     """Write ``frame`` sorted by ``key`` (the key column dropped after sorting if asked)."""
     ordered = frame.orderBy(key)
