@@ -17,8 +17,11 @@ from pathlib import Path
 import numpy as np
 import xgboost as xgb
 
+from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
+from churnlab.engine import tables
+from churnlab.engine.session import spark_session
 from churnlab.errors import UserError
 from churnlab.modeling.zoo.common import positive_weight
 
@@ -72,7 +75,21 @@ def fit(params: Params, train, valid) -> xgb.XGBClassifier:
     estimator = SparkXGBClassifier(
         features_col=names, label_col=TARGET, validation_indicator_col=VALID_FLAG, **hyper
     )
-    fitted = estimator.fit(data.withColumn(TARGET, F.col(TARGET).cast("double")))
+    # One partition per worker before the barrier stage (a union of the two tables cannot
+    # run in barrier mode as it is).
+    data = data.withColumn(TARGET, F.col(TARGET).cast("double")).repartition(hyper["num_workers"])
+    fitted = estimator.fit(data)
     booster = fitted.get_booster()
     booster.feature_names = names  # the featurizer's output columns, as the local model
     return as_sklearn(booster, hyper)
+
+
+def fit_from_tables(params: Params) -> xgb.XGBClassifier:
+    """The train stage's distributed fit: from the train and valid features tables."""
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    train, valid = (
+        tables.read(spark, tables.location(sp, paths.FEATURES / f"{name}.parquet"))
+        for name in ("train", "valid")
+    )
+    return fit(params, train, valid)

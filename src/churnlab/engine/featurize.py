@@ -12,14 +12,21 @@ differ from the local ones (valid and test do not).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pandas as pd
 
+from churnlab import io
+from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
-from churnlab.config.params import FeaturizeParams
+from churnlab.config.params import FeaturizeParams, Params
+from churnlab.engine import tables
+from churnlab.engine.session import spark_session
 from churnlab.features.fit import Featurized, featurize
 from churnlab.features.groups import feature_frame
 from churnlab.features.impute import sparse_rows
+
+log = logging.getLogger(__name__)
 
 
 def stratified_sample(frame, n_rows: int, seed: int, target: str):
@@ -84,3 +91,24 @@ def apply(frame, featurizer, p: FeaturizeParams, drop_sparse: bool):
     fields.append(frame.schema[CUSTOMER_KEY])
     run = matrix_batches(featurizer, p.missing, drop_sparse)
     return frame.mapInPandas(run, T.StructType(fields))
+
+
+def run(params: Params) -> Featurized:
+    """The featurize stage on Spark: fit on the driver, write every split's features (sorted
+    by key, the key dropped, so the part files read in the local engine's row order)."""
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    splits = {
+        name: tables.read(spark, tables.location(sp, paths.SPLIT / f"{name}.parquet"))
+        for name in paths.SPLIT_NAMES
+    }
+    schema = io.read_json(paths.SCHEMA) if paths.SCHEMA.exists() else None
+    snapshot = params.data.snapshot_date
+    done = fit_on_driver(
+        splits["train"], params.featurize, snapshot, schema, sp.fit_rows, sp.sample_seed
+    )
+    for name, frame in splits.items():
+        matrix = apply(frame, done.featurizer, params.featurize, name == "train")
+        tables.write_stage_table(spark, sp, matrix, paths.FEATURES / f"{name}.parquet", True)
+        log.info("%s: features written with Spark", name)
+    return done

@@ -14,7 +14,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY
+from churnlab.config.params import Params
+from churnlab.engine import tables
+from churnlab.engine.session import spark_session
 from churnlab.errors import UserError
 from churnlab.features.groups import feature_frame
 
@@ -39,6 +43,14 @@ def probabilities(frame, pipeline) -> pd.Series:
 def aligned(scores: pd.Series, keys: pd.Series) -> np.ndarray:
     """``scores`` in the order of ``keys`` (every key must have been scored)."""
     return scores.loc[keys.to_numpy()].to_numpy()
+
+
+def score_test_split(params: Params, pipeline, test: pd.DataFrame) -> np.ndarray:
+    """The evaluate stage on Spark: the test split scored on the executors, in the order of
+    ``test`` (the split as read on the driver)."""
+    sp = params.engine.spark
+    frame = tables.read(spark_session(sp), tables.location(sp, paths.SPLIT / "test.parquet"))
+    return aligned(probabilities(frame, pipeline), test[CUSTOMER_KEY])
 
 
 def _scored_batches(scorer):

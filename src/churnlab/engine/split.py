@@ -9,10 +9,17 @@ partitioning (``tests/test_spark_split.py``).
 
 from __future__ import annotations
 
-from churnlab.config.columns import CUSTOMER_KEY
-from churnlab.config.params import SplitParams
+import logging
+
+from churnlab.config import paths
+from churnlab.config.columns import CUSTOMER_KEY, TARGET
+from churnlab.config.params import Params, SplitParams
 from churnlab.data.splitting import HASH_HEX, PARTS, check_stratifiable, class_bounds
+from churnlab.engine import tables
+from churnlab.engine.session import spark_session
 from churnlab.errors import UserError
+
+log = logging.getLogger(__name__)
 
 
 def hash_column(seed: int):
@@ -58,3 +65,16 @@ def split_tables(assigned) -> dict:
     filter the same ranking; unpersist it after writing, or a later read of the same path in
     this session would reuse the cached rows)."""
     return {name: assigned.filter(assigned["_part"] == name).drop("_part") for name in PARTS}
+
+
+def run(params: Params) -> None:
+    """The split stage on Spark."""
+    sp = params.engine.spark
+    spark = spark_session(sp)
+    # prepare runs on the local engine only: its table is in the repository.
+    customers = tables.read(spark, str(paths.PREPARED.resolve()))
+    assigned = assign_parts(customers, params.split, TARGET).cache()
+    for name, part in split_tables(assigned).items():
+        tables.write_stage_table(spark, sp, part, paths.SPLIT / f"{name}.parquet")
+        log.info("%s: written with Spark", name)
+    assigned.unpersist()

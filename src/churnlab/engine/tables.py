@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 from urllib.parse import urlparse
 
+from churnlab.config.columns import CUSTOMER_KEY
 from churnlab.config.engine import SparkParams
+from churnlab.engine import manifest
 from churnlab.errors import UserError
 
 
@@ -68,3 +70,12 @@ def write_sorted(frame, where: str, key: str, drop_key: bool = False) -> None:
     elif root.exists():
         root.unlink()
     tmp.rename(root)
+
+
+def write_stage_table(spark, p: SparkParams, frame, relative, drop_key: bool = False) -> None:
+    """Write a stage's table (sorted by customer key) where the storage says; outside the
+    repository, its manifest in the repository (the stage's DVC output)."""
+    where = location(p, relative)
+    write_sorted(frame, where, CUSTOMER_KEY, drop_key)
+    if external(p):
+        manifest.write_manifest(spark, where, relative)

@@ -7,7 +7,7 @@ slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHA
 (:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
 customers with their reasons in words, and ``index.html``, the self-contained report for a
 reader without the metrics: :mod:`churnlab.evaluation.report_pages`). With ``engine.name:
-spark`` the test scores are computed on the executors (:mod:`churnlab.engine.stages`).
+spark`` the test scores are computed on the executors (:mod:`churnlab.engine.score`).
 """
 
 from __future__ import annotations
@@ -71,9 +71,9 @@ def main(params: Params) -> None:
     test = io.read_table(paths.SPLIT / "test.parquet")
     y = test[TARGET].to_numpy()
     if params.engine.name == "spark":  # scored on the executors
-        from churnlab.engine import stages
+        from churnlab.engine import score
 
-        scores = stages.test_scores(params, pipeline, test)
+        scores = score.score_test_split(params, pipeline, test)
     else:
         scores = pipeline.predict_proba(feature_frame(test))[:, 1]
     threshold = meta["threshold"]

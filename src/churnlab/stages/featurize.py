@@ -6,7 +6,7 @@ counts, dropped sparse columns and train rows) and ``reports/feature_selection.m
 rows missing more than ``featurize.missing.max_row_missing_share`` of their columns are left
 out of the fit and of the train matrix; valid and test rows are never dropped (every customer
 gets a score). With ``engine.name: spark`` the featurizer is fitted on the driver and applied
-on the executors (:mod:`churnlab.engine.stages`).
+on the executors (:mod:`churnlab.engine.featurize`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from churnlab.features.report import selection_markdown
 
 def main(params: Params) -> None:
     if params.engine.name == "spark":
-        from churnlab.engine import stages
+        from churnlab.engine import featurize as on_spark
 
-        done = stages.featurize(params)
+        done = on_spark.run(params)
     else:
         parts, schema = read_splits()
         done = featurize(parts, params.featurize, params.data.snapshot_date, schema)

@@ -1,6 +1,6 @@
 """Stage split: prepared customers → ``data/split/{train,valid,test}.parquet``.
 
-With ``engine.name: spark`` the same split runs on Spark (:mod:`churnlab.engine.stages`).
+With ``engine.name: spark`` the same split runs on Spark (:mod:`churnlab.engine.split`).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ log = logging.getLogger(__name__)
 
 def main(params: Params) -> None:
     if params.engine.name == "spark":
-        from churnlab.engine import stages
+        from churnlab.engine import split
 
-        stages.split(params)
+        split.run(params)
         return
     customers = io.read_table(paths.PREPARED)
     parts = split_customers(customers, params.split, TARGET)

@@ -109,10 +109,10 @@ def main(params: Params) -> None:
     spec = spec_for(p.model)
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
     if params.engine.name == "spark" and params.engine.spark.distributed:
-        from churnlab.engine import stages
+        from churnlab.engine import distributed
 
         log.info("training %s on Spark, calibrated on %d rows", p.model, len(y_valid))
-        fitted = stages.fit_distributed(params)
+        fitted = distributed.fit_from_tables(params)
         trained = training.train(params, None, None, X_valid, y_valid, fitted)
     else:  # on one machine, or on the Spark driver from the features Spark wrote
         X, y = inputs(params, "train", spec.uses_features)
