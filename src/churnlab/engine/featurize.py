@@ -2,11 +2,12 @@
 
 The scikit-learn featurizer is fitted by the local code (:func:`churnlab.features.fit.featurize`)
 on a seeded, stratified sample of at most ``engine.spark.fit_rows`` train rows (every row when
-train is smaller, so small data gives exactly the local featurizer), then broadcast and applied
-to every split with ``mapInPandas``. Train rows with too many missing values are left out of the
-train matrix as locally. Target encoding is cross-fitted locally on the train rows it is fitted
-on; here the train matrix is ``transform``-ed, so with target encoding on the train features
-differ from the local ones (valid and test do not).
+train is smaller, so small data gives exactly the local featurizer), then shipped in the
+``mapInPandas`` closure (pickled per task, not a Spark broadcast) and applied to every split.
+Train rows with too many missing values are left out of the train matrix as locally. Target
+encoding is cross-fitted locally on the train rows it is fitted on; here the train matrix is
+``transform``-ed, so with target encoding on the train features differ from the local ones
+(valid and test do not).
 """
 
 from __future__ import annotations
