@@ -172,3 +172,19 @@ def trained_run(featurized_run, tmp_path_factory) -> Path:
         mp.chdir(root)
         train.main(small_params())
     return root
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One ``local[2]`` SparkSession for every Spark test (issue 16); skipped cleanly without
+    pyspark or Java."""
+    import shutil
+
+    pytest.importorskip("pyspark", reason="the Spark engine needs pyspark")
+    if not shutil.which("java"):
+        pytest.skip("the Spark engine needs Java 17 (openjdk-17-jre-headless)")
+    from churnlab.engine.session import spark_session
+
+    session = spark_session(small_params().engine.spark)
+    yield session
+    session.stop()

@@ -35,7 +35,7 @@ def churn_table(n: int = N, seed: int = 3) -> pd.DataFrame:
             "contact": [f"user{i}@example.com" for i in range(n)],
             "tel": [f"+44 20 7946 {i:04d}" for i in range(n)],
             "fee": [f"{v:.2f}".replace(".", ",") for v in fee],  # decimal commas
-            "tenure": [str(t) if i % 50 else " " for i, t in enumerate(tenure)],  # blanks
+            "tenure": [str(t) if i % 40 else " " for i, t in enumerate(tenure)],  # blanks
             "plan": plan,
             "signup": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), "D"),
             "notes": [" ".join(rng.choice(words, 8)) + f" case {i}" for i in range(n)],
@@ -88,7 +88,7 @@ def test_schema_inferred_and_overridden(user_run):
     assert columns["churn_reason"]["reason"].startswith("leakage: the name")
     prepared = pd.read_parquet(root / "data/prepared/customers.parquet")
     assert prepared["fee"].between(10, 120).all()  # "45,30" read as 45.3
-    assert prepared["tenure"].isna().sum() == N // 50
+    assert prepared["tenure"].isna().sum() == N // 40  # one blank tenure in 40 rows
     assert set(prepared["churned"].unique()) == {0, 1}
 
 
@@ -173,24 +173,26 @@ def test_bad_inputs_fail_clearly_and_keep_outputs(user_run):
     assert "not unique" in _bad_run(root, table.assign(CustomerRef="same"))
 
 
-def test_split_does_not_depend_on_the_salt():
-    """Rows keep the raw-id order, so two teams with different secrets get the same split."""
+def test_split_does_not_depend_on_the_file_order():
+    """The split is a pure function of (customer key, label, seed) since issue 16 (the same on
+    every engine): a reordered file gives the same parts; another secret gives other keys and
+    so another draw (the salt-independent positional split could not run on Spark)."""
     from churnlab.data.splitting import split_customers
     from churnlab.data.userdata import prepare_user_table
 
     raw = churn_table().sample(frac=1.0, random_state=5)  # file order unrelated to the ids
     p = user_params(Path("in.csv"))
     parts = {}
-    for salt in (b"team-a-secret", b"team-b-secret"):
-        prepared = prepare_user_table(raw, p.data, salt).table
-        parts[salt] = split_customers(prepared, p.split, "churned")
-        # The hashed keys differ, but the customers behind each row are the same ones.
-    a, b = parts.values()
+    for name, table, salt in (
+        ("a", raw, b"team-a-secret"),
+        ("a-reordered", raw.sample(frac=1.0, random_state=6), b"team-a-secret"),
+        ("b", raw, b"team-b-secret"),
+    ):
+        prepared = prepare_user_table(table, p.data, salt).table
+        parts[name] = split_customers(prepared, p.split, "churned")
     for name in ("train", "valid", "test"):
-        assert not a[name]["customer_key"].equals(b[name]["customer_key"])
-        pd.testing.assert_frame_equal(
-            a[name].drop(columns="customer_key"), b[name].drop(columns="customer_key")
-        )
+        pd.testing.assert_frame_equal(parts["a"][name], parts["a-reordered"][name])
+        assert not parts["a"][name]["fee"].equals(parts["b"][name]["fee"])
     # And the raw ids are in sorted order before the split draws by position.
     prepared = prepare_user_table(raw, p.data, b"team-a-secret").table
     expected = raw.sort_values("CustomerRef")["fee"].str.replace(",", ".").astype(float)

@@ -255,6 +255,13 @@ COMMANDS = (
                 help="share of rows that may be rejected with exit status 0 (e.g. 0.01); "
                 "default: %(default)s, any rejected row exits 1",
             ),
+            arg(
+                "--engine",
+                choices=["local", "spark"],
+                default="local",
+                help="spark: score on the engine.spark session into a Parquet directory "
+                "(docs/spark.md); default: %(default)s",
+            ),
         ),
         SCORE_EXAMPLES,
     ),

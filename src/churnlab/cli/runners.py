@@ -117,6 +117,11 @@ def score(args: argparse.Namespace, params: Params) -> int:
     if args.reasons is not None:
         serve_params = serve_params.model_copy(update={"top_reasons": args.reasons})
     scorer = Scorer.load(args.models, serve_params, params.report.units)
+    if args.engine == "spark":
+        from churnlab.serving.batch import score_on_spark
+
+        print(json.dumps(score_on_spark(scorer, args.input, args.output, params.engine.spark)))
+        return 0
     report = score_report(scorer, args.input, args.output)
     print(json.dumps(report, sort_keys=True))
     share = report["rejected"] / max(report["rows"], 1)

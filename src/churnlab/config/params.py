@@ -23,6 +23,7 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from churnlab.config.base import Strict
+from churnlab.config.engine import EngineParams
 from churnlab.config.events import CustomersParams, EventsParams
 from churnlab.config.features import (
     ConstructParams,
@@ -431,6 +432,8 @@ class Params(Strict):
     """Customer value from purchase logs: BG/NBD and Gamma-Gamma, and their BTYD check."""
     survival: SurvivalParams = SurvivalParams()
     """Time to churn, its models, metrics and the value at risk (`churnlab survival`)."""
+    engine: EngineParams = EngineParams()
+    """Which engine runs the stages: `local` or Apache `spark` (issue 16)."""
 
 
 def _describe(error: dict) -> str:

@@ -40,12 +40,13 @@ def calibration_outputs(y, raw, scores, crossfit, method: str, bins: int):
     return report, reliability
 
 
-def fit_calibrated(params: Params, X, y, X_valid, y_valid):
-    """Fit, calibrate on validation; return the model, the calibrated model, the calibrated
-    validation scores, the calibration report and the reliability frames."""
+def fit_calibrated(params: Params, X, y, X_valid, y_valid, fitted=None):
+    """Fit (unless ``fitted`` is given), calibrate on validation; return the model, the
+    calibrated model, the calibrated validation scores, the calibration report and the
+    reliability frames."""
     p = params.train
     spec = spec_for(p.model)
-    model = spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
+    model = fitted if fitted is not None else spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
     raw = model.predict_proba(X_valid)[:, 1]
     calibrated = calibration.calibrate(model, X_valid, y_valid, p.calibration)
     scores = calibrated.predict_proba(X_valid)[:, 1]
@@ -103,12 +104,14 @@ def refit_method(params: Params, rows: int) -> str:
     return "train" if params.split.method == "time" else method
 
 
-def train(params: Params, X, y, X_valid, y_valid) -> Trained:
+def train(params: Params, X, y, X_valid, y_valid, fitted=None) -> Trained:
     """Fit and calibrate ``train.model`` (or the selected model), choose the threshold on
-    held-out scores (validation, or out-of-fold over train+valid), summarise."""
+    held-out scores (validation, or out-of-fold over train+valid), summarise. A model
+    ``fitted`` elsewhere (distributed XGBoost on Spark, which passes no train rows) is only
+    calibrated and thresholded on validation."""
     p = params.train
     name, extra = p.model, {}
-    if refit_method(params, len(y) + len(y_valid)) == "train_valid":
+    if fitted is None and refit_method(params, len(y) + len(y_valid)) == "train_valid":
         name, fitted, extra = autoselect.fit_selected(params, X, y, X_valid, y_valid)
         y_scored = np.concatenate([np.asarray(y), np.asarray(y_valid)])
         model, calibrated, scores, calibration_report, reliability = fit_all_data(
@@ -118,7 +121,7 @@ def train(params: Params, X, y, X_valid, y_valid) -> Trained:
     else:
         y_scored = y_valid
         model, calibrated, scores, calibration_report, reliability = fit_calibrated(
-            params, X, y, X_valid, y_valid
+            params, X, y, X_valid, y_valid, fitted
         )
         extra["refit"] = {"method": "train", "requested": p.refit, "scored_on": "validation"}
     threshold = choose_threshold(y_scored, scores, p.threshold, params.business)
@@ -126,7 +129,7 @@ def train(params: Params, X, y, X_valid, y_valid) -> Trained:
         "model": name,
         "threshold": round(threshold, 6),
         "valid": rounded(classification_metrics(y_scored, scores, threshold)),
-        "n_features": X.shape[1],
+        "n_features": X_valid.shape[1],
         "best_iteration": getattr(model, "best_iteration", None),
         "calibration": calibration_report,
         "decision": threshold_summary(y_scored, scores, threshold, p.threshold, params.business),

@@ -10,7 +10,8 @@ through the same conversion as in training. A row that cannot be scored keeps it
 the output with an ``error`` message and no score, and is listed with its reason in a rejects
 file beside the output; the other rows are scored. The output is written to a temporary file
 and renamed at the end, so a failed run leaves no half file behind, and the input is never
-overwritten.
+overwritten. ``churnlab score --engine spark`` scores on Spark instead (:func:`score_on_spark`):
+the same rows and scores, written as Parquet part files.
 """
 
 from __future__ import annotations
@@ -250,3 +251,14 @@ class _Writer:
 
     def close(self) -> None:
         self.writer.close()
+
+
+def score_on_spark(scorer: Scorer, source: str, target: str, spark_params) -> dict:
+    """Score ``source`` (CSV/Parquet file or directory, any Spark-readable URI) on Spark into a
+    Parquet directory ``target`` (:mod:`churnlab.engine.score`)."""
+    from churnlab.engine.score import score_table
+    from churnlab.engine.session import spark_session
+
+    rows = score_table(spark_session(spark_params), scorer, str(source), str(target))
+    log.info("scored %d rows on Spark into %s", rows, target)
+    return {"engine": "spark", "rows": rows, "target": str(target)}

@@ -7,7 +7,8 @@ slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHA
 (:mod:`churnlab.evaluation.shap_report`) and ``reports/`` (model card, the highest-risk
 customers with their reasons in words, and ``index.html``, the self-contained report for a
 reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
-EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC.
+EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC. With
+``engine.name: spark`` the test scores are computed on the executors (:mod:`churnlab.engine.score`).
 """
 
 from __future__ import annotations
@@ -70,7 +71,12 @@ def main(params: Params) -> None:
     meta = io.read_json(paths.MODEL_META)
     test = io.read_table(paths.SPLIT / "test.parquet")
     y = test[TARGET].to_numpy()
-    scores = pipeline.predict_proba(feature_frame(test))[:, 1]
+    if params.engine.name == "spark":  # scored on the executors
+        from churnlab.engine import score
+
+        scores = score.score_test_split(params, pipeline, test)
+    else:
+        scores = pipeline.predict_proba(feature_frame(test))[:, 1]
     threshold = meta["threshold"]
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     result |= {

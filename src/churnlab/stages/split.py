@@ -1,4 +1,7 @@
-"""Stage split: prepared customers → ``data/split/{train,valid,test}.parquet``."""
+"""Stage split: prepared customers → ``data/split/{train,valid,test}.parquet``.
+
+With ``engine.name: spark`` the same split runs on Spark (:mod:`churnlab.engine.split`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def main(params: Params) -> None:
+    if params.engine.name == "spark":
+        from churnlab.engine import split
+
+        split.run(params)
+        return
     customers = io.read_table(paths.PREPARED)
     parts = split_customers(customers, params.split, TARGET)
     for name, frame in parts.items():

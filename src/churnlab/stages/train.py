@@ -9,7 +9,10 @@ file), its metadata (threshold, held-out metrics, best iteration, provenance, th
 and the conversions prepare recorded in ``data/prepared/schema.json``), the training curves of
 the model early-stopped on validation (dvclive), ``metrics/train.json`` (with Brier/ECE before
 and after calibration, what the threshold does to a campaign, the refit and the selection) and
-the reliability diagram ``plots/calibration/``.
+the reliability diagram ``plots/calibration/``. With ``engine.name: spark`` the features Spark
+wrote are read here (training on the driver, as locally), or with
+``engine.spark.distributed: true`` XGBoost is fitted on the executors
+(:mod:`churnlab.engine.distributed`) and calibrated here on validation.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from pathlib import Path
 
 from sklearn.pipeline import Pipeline
 
@@ -60,10 +64,15 @@ def log_curves(model, final: dict[str, float]) -> None:
 
 
 def file_sha256(path) -> str:
+    """The SHA-256 of a file, or of a Parquet directory's part files (the Spark engine's
+    tables: the parts' bytes in name order; the names hold a random id of the write)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    path = Path(path)
+    parts = sorted(path.glob("part-*")) if path.is_dir() else [path]
+    for part in parts:
+        with open(part, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()
 
 
@@ -99,10 +108,19 @@ def write_reliability(frames: dict, method: str) -> None:
 def main(params: Params) -> None:
     p = params.train
     spec = spec_for(p.model)
-    X, y = inputs(params, "train", spec.uses_features)
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
-    log.info("training %s on %d + %d rows x %d columns", p.model, len(y), len(y_valid), X.shape[1])
-    trained = training.train(params, X, y, X_valid, y_valid)
+    if params.engine.name == "spark" and params.engine.spark.distributed:
+        from churnlab.engine import distributed
+
+        log.info("training %s on Spark, calibrated on %d rows", p.model, len(y_valid))
+        fitted = distributed.fit_from_tables(params)
+        trained = training.train(params, None, None, X_valid, y_valid, fitted)
+    else:  # on one machine, or on the Spark driver from the features Spark wrote
+        X, y = inputs(params, "train", spec.uses_features)
+        log.info(
+            "training %s on %d + %d rows x %d columns", p.model, len(y), len(y_valid), X.shape[1]
+        )
+        trained = training.train(params, X, y, X_valid, y_valid)
     write_reliability(trained.reliability, p.calibration)
     steps = [("model", trained.calibrated)]
     if spec.uses_features:
