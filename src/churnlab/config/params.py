@@ -155,6 +155,9 @@ class SyntheticParams(Strict):
     """Seed of the generator."""
     history_days: int = Field(180, ge=90, le=1095)
     """Days of login, payment and ticket history generated before the snapshot."""
+    campaign_share: float = Field(0.3, ge=0, lt=1)
+    """Share of customers who got a retention offer at random before the snapshot (the past
+    campaign of the uplift stage; 0 = no campaign, labels as without an offer)."""
 
 
 class PrepareParams(Strict):

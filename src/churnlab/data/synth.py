@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churnlab.data import campaign
 from churnlab.data.snapshot import trend_ratio
 
 DAY = np.timedelta64(1, "D")
@@ -408,10 +409,12 @@ def generate(
     churn_window_days: int,
     history_days: int = 180,
     drift: str = "none",
+    campaign_share: float = 0.0,
 ) -> RawData:
     """Generate the raw tables and the hidden truth for ``n_customers`` customers.
 
-    ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
+    ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests;
+    ``campaign_share`` > 0 adds a past retention campaign (:mod:`churnlab.data.campaign`).
     """
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
@@ -456,10 +459,14 @@ def generate(
             "description": tickets["text"].to_numpy(),
         }
     )
-    return RawData(
+    raw = RawData(
         customers=_duplicate_rows(rng, customers, 0.01),
         logins=_duplicate_rows(rng, logins, 0.005),
         payments=_duplicate_rows(rng, payments_table, 0.005),
         tickets=tickets_table,
         truth=pd.DataFrame({"customer_id": ids, "churn_probability": p_churn}),
+    )
+    outcome = (post_owner, closed_day)
+    return campaign.add_past_campaign(
+        raw, lat, p_churn, outcome, seed, campaign_share, snapshot, churn_window_days
     )
