@@ -156,6 +156,7 @@ COMMANDS = (
     Command("train", "stages", "fit train.model, calibrate it, choose the threshold"),
     Command("baselines", "stages", "today's rules and a logistic regression on the same split"),
     Command("evaluate", "stages", "test metrics, plots, model card, top-risk customers"),
+    Command("uplift", "stages", "uplift learners on the past campaign; the contact policy"),
     Command(
         "ablation",
         "studies",

@@ -36,6 +36,7 @@ from churnlab.config.features import (
 )
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
+from churnlab.config.uplift import UpliftParams
 from churnlab.errors import UserError
 
 
@@ -428,6 +429,8 @@ class Params(Strict):
     """The suggested action per reason family (`churnlab predict`, the HTML report)."""
     report: ReportParams = ReportParams()
     """How reasons are worded, where a customer's value comes from, derived segments."""
+    uplift: UpliftParams = UpliftParams()
+    """Uplift modelling of a past retention campaign and the contact policy (`uplift` stage)."""
 
 
 def _describe(error: dict) -> str:
