@@ -9,6 +9,7 @@ tables. Everything takes and returns arrays and frames; the stage does the files
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.base import clone
 from churnlab.uplift import metrics
 from churnlab.uplift.learners import LEARNERS
 
+log = logging.getLogger(__name__)
 GRID = np.linspace(0, 1, 101)
 
 
@@ -50,6 +52,7 @@ def fit_learners(names, base, train: Campaign, valid: Campaign, seed: int) -> di
             train.propensity,
             valid=(valid.X, valid.churned, valid.treatment),
         )
+        log.info("fitted the %s-learner", name)
     return fitted
 
 
