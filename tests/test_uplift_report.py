@@ -28,9 +28,11 @@ def parts():
 def test_auto_keeps_the_best_validation_qini(parts):
     train, valid, _ = parts
     base = spec_for("logreg").make(small_params().train, train.churned)
-    fitted = report.fit_learners(["s", "t"], base, train, valid, seed=0)
+    fitted = report.fit_learners(["s", "t", "x"], base, train, valid, seed=0)
     chosen, qini = report.choose(fitted, valid, "auto")
-    assert set(qini) == {"s", "t"} and qini[chosen] == max(qini.values())
+    assert set(qini) == {"s", "t", "x"} and qini[chosen] == max(qini.values())
+    # The X-learner reuses the T-learner's outcome models instead of fitting them again.
+    assert fitted["x"].control_ is fitted["t"].control_
     assert report.choose(fitted, valid, "s")[0] == "s"
 
 

@@ -104,7 +104,11 @@ class _Learner(BaseEstimator):
         self.propensity_ = float(np.mean(propensity))
         return np.clip(np.asarray(propensity, dtype="float64"), EPS, 1 - EPS)
 
-    def _two_models(self, X, y, t, valid):
+    def _two_models(self, X, y, t, valid, arms=None):
+        """One model per arm, or ``arms`` (another learner's, fitted on the same data)."""
+        if arms is not None:
+            self.control_, self.treated_ = arms
+            return
         self.control_ = _fit_base(self.base, *_arm(X, y, t, 0), _valid_arm(valid, 0))
         self.treated_ = _fit_base(self.base, *_arm(X, y, t, 1), _valid_arm(valid, 1))
 
@@ -133,9 +137,9 @@ class SLearner(_Learner):
 class TLearner(_Learner):
     """One classifier per arm; uplift = p_control - p_treated."""
 
-    def fit(self, X, y, treatment, propensity=None, valid=None):
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
         self._propensity(treatment, propensity)
-        self._two_models(X, y, treatment, valid)
+        self._two_models(X, y, treatment, valid, arms)
         return self
 
     def predict(self, X) -> np.ndarray:
@@ -146,10 +150,10 @@ class TLearner(_Learner):
 class XLearner(_Learner):
     """T-learner outcomes imputed across arms, effects regressed per arm, propensity-blended."""
 
-    def fit(self, X, y, treatment, propensity=None, valid=None):
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
         t = np.asarray(treatment)
         self._propensity(t, propensity)
-        self._two_models(X, y, t, valid)
+        self._two_models(X, y, t, valid, arms)
         (X0, y0), (X1, y1) = _arm(X, y, t, 0), _arm(X, y, t, 1)
         # Uplift = drop in churn: control churn minus treated churn.
         self.effect_control_ = self._effect(X0, y0 - _proba(self.treated_, X0))
@@ -165,10 +169,10 @@ class XLearner(_Learner):
 class DRLearner(_Learner):
     """Doubly robust pseudo-outcomes (outcome models + inverse propensity), regressed."""
 
-    def fit(self, X, y, treatment, propensity=None, valid=None):
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
         t = np.asarray(treatment, dtype="float64")
         e = self._propensity(t, propensity)
-        self._two_models(X, y, t, valid)
+        self._two_models(X, y, t, valid, arms)
         mu0, mu1 = _proba(self.control_, X), _proba(self.treated_, X)
         y = np.asarray(y, dtype="float64")
         churn_effect = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
@@ -213,6 +217,9 @@ class ClassTransformation(_Learner):
         check_is_fitted(self)
         return 2 * _proba(self.model_, X) - 1
 
+
+# Learners whose ``fit`` takes ``arms``: the per-arm outcome models can be fitted once.
+SHARE_ARMS = ("t", "x", "dr")
 
 LEARNERS = {
     "s": SLearner,

@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from churnlab.uplift import metrics
-from churnlab.uplift.learners import LEARNERS
+from churnlab.uplift.learners import LEARNERS, SHARE_ARMS
 
 log = logging.getLogger(__name__)
 GRID = np.linspace(0, 1, 101)
@@ -39,19 +39,26 @@ class Campaign:
 
 
 def fit_learners(names, base, train: Campaign, valid: Campaign, seed: int) -> dict:
-    """Each named learner fitted on train; early stopping of the base model on valid."""
-    fitted = {}
+    """Each named learner fitted on train; early stopping of the base model on valid.
+
+    The T-, X- and DR-learners share one pair of per-arm outcome models (fitted once).
+    """
+    fitted, arms = {}, None
     for name in names:
         learner = LEARNERS[name](base=clone(base))
         if "seed" in learner.get_params():
             learner.set_params(seed=seed)
+        extra = {"arms": arms} if name in SHARE_ARMS else {}
         fitted[name] = learner.fit(
             train.X,
             train.churned,
             train.treatment,
             train.propensity,
             valid=(valid.X, valid.churned, valid.treatment),
+            **extra,
         )
+        if name in SHARE_ARMS:
+            arms = (learner.control_, learner.treated_)
         log.info("fitted the %s-learner", name)
     return fitted
 
