@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,3 +66,20 @@ def test_deciles_put_the_persuadables_first(parts):
     assert table["decile"].tolist() == list(range(1, 11))
     assert table["true_uplift"].iloc[0] == pytest.approx(0.3)
     assert table["observed_uplift"].iloc[:4].mean() > table["observed_uplift"].iloc[-4:].mean()
+
+
+def test_pr_report_shows_the_uplift_headline(tmp_path, monkeypatch):
+    from churnlab.evaluation.pr_report import build_report
+    from test_report import BASE, SEG_BASE, sh, write_revision
+
+    sh(["git", "init", "-q", "-b", "main"], tmp_path)
+    write_revision(tmp_path, 0.05, BASE, SEG_BASE, 0.0, valid=0.80)
+    sh(["git", "add", "-A"], tmp_path)
+    sh(["git", "commit", "-qm", "base"], tmp_path)
+    figures = {"qini": 0.0512, "policy_net_gain": 1500.0, "risk_policy_net_gain": 900.0}
+    (tmp_path / "metrics/uplift.json").write_text(json.dumps(figures))
+    monkeypatch.chdir(tmp_path)
+    text = build_report("main", Path("r.md"))
+    section = text.split("### Uplift (test split)")[1].split("###")[0]
+    assert "| Qini coefficient |" in section and "0.0512" in section
+    assert "1,500" in section and "900" in section and "AUUC" not in section
