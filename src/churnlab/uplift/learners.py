@@ -60,20 +60,12 @@ class EffectRegressor(LightGBMClassifier):
     def fit(self, X, y, X_valid=None, y_valid=None):
         import lightgbm as lgb
 
-        model = lgb.LGBMRegressor(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            subsample=self.subsample,
-            subsample_freq=1,
-            colsample_bytree=self.colsample_bytree,
-            reg_lambda=self.reg_lambda,
-            n_jobs=self.n_jobs,
-            random_state=self.random_state,
-            deterministic=True,
-            verbose=-1,
-        )
+        # The classifier's own parameters, less those a regression without a validation
+        # split has no use for.
+        params = self.get_params()
+        for unused in ("scale_pos_weight", "early_stopping_rounds"):
+            params.pop(unused)
+        model = lgb.LGBMRegressor(**params, subsample_freq=1, deterministic=True, verbose=-1)
         model.fit(as_matrix(X), np.asarray(y, dtype="float64"))
         return self._fitted(model.booster_, int(model.n_estimators_), X)
 
