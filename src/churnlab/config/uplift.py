@@ -30,7 +30,7 @@ class UpliftParams(Strict):
     with the best Qini coefficient on the validation split."""
     candidates: list[Learner] = Field(default_factory=lambda: list(LEARNER_NAMES), min_length=1)
     """The learners `auto` compares (each is fitted on train and scored on valid and test)."""
-    base_model: str = "lightgbm"
+    base_model: str = "logreg"
     """The zoo classifier inside every learner (a `train` model name; its `train.<name>`
     hyper-parameters, early-stopped on the validation split where the model does)."""
     offer_cost: float | None = Field(None, ge=0)
