@@ -65,6 +65,13 @@ BASE_TYPES = (
     "sklearn.calibration._SigmoidCalibration",
     "sklearn.frozen._frozen.FrozenEstimator",
     "sklearn.isotonic.IsotonicRegression",
+    # The uplift learners (churnlab.uplift.learners) around any zoo model.
+    "churnlab.uplift.learners.ClassTransformation",
+    "churnlab.uplift.learners.DRLearner",
+    "churnlab.uplift.learners.EffectRegressor",
+    "churnlab.uplift.learners.SLearner",
+    "churnlab.uplift.learners.TLearner",
+    "churnlab.uplift.learners.XLearner",
     "numpy.dtype",
     "numpy.float32",
     "numpy.float64",

@@ -168,6 +168,7 @@ COMMANDS = (
     Command("baselines", "stages", "today's rules and a logistic regression on the same split"),
     Command("evaluate", "stages", "test metrics, plots, model card, top-risk customers"),
     Command("survival", "stages", "time to churn: survival models, metrics, value at risk"),
+    Command("uplift", "stages", "uplift learners on the past campaign; the contact policy"),
     Command(
         "ablation",
         "studies",

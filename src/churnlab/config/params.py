@@ -38,6 +38,7 @@ from churnlab.config.features import (
 from churnlab.config.models import CVParams, LeaderboardParams, SearchParams, TrainParams
 from churnlab.config.report import ActionsParams, ReportParams
 from churnlab.config.survival import SurvivalParams
+from churnlab.config.uplift import UpliftParams
 from churnlab.config.value import ValueParams
 from churnlab.errors import UserError
 
@@ -158,6 +159,9 @@ class SyntheticParams(Strict):
     """Seed of the generator."""
     history_days: int = Field(180, ge=90, le=1095)
     """Days of login, payment and ticket history generated before the snapshot."""
+    campaign_share: float = Field(0.3, ge=0, lt=1)
+    """Share of customers who got a retention offer at random before the snapshot (the past
+    campaign of the uplift stage; 0 = no campaign, labels as without an offer)."""
 
 
 class PrepareParams(Strict):
@@ -434,6 +438,8 @@ class Params(Strict):
     """Time to churn, its models, metrics and the value at risk (`churnlab survival`)."""
     engine: EngineParams = EngineParams()
     """Which engine runs the stages: `local` or Apache `spark` (issue 16)."""
+    uplift: UpliftParams = UpliftParams()
+    """Uplift modelling of a past retention campaign and the contact policy (`uplift` stage)."""
 
 
 def _describe(error: dict) -> str:

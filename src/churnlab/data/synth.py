@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from churnlab.data import campaign
 from churnlab.data.snapshot import trend_ratio
 
 DAY = np.timedelta64(1, "D")
@@ -444,11 +445,13 @@ def generate(
     history_days: int = 180,
     drift: str = "none",
     follow_up_days: int = 0,
+    campaign_share: float = 0.0,
 ) -> RawData:
     """Generate the raw tables and the hidden truth for ``n_customers`` customers.
 
     ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
-    ``follow_up_days`` > 0 adds ``follow_up`` (see :func:`_follow_up`) and changes nothing else.
+    ``follow_up_days`` > 0 adds ``follow_up`` (see :func:`_follow_up`) and changes nothing else;
+    ``campaign_share`` > 0 adds a past retention campaign (:mod:`churnlab.data.campaign`).
     """
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
@@ -501,11 +504,15 @@ def generate(
         follow_up = pd.DataFrame(
             {"customer_id": ids[owner], "at": _to_timestamps(snapshot, day), "kind": kind}
         )
-    return RawData(
+    raw = RawData(
         follow_up=follow_up,
         customers=_duplicate_rows(rng, customers, 0.01),
         logins=_duplicate_rows(rng, logins, 0.005),
         payments=_duplicate_rows(rng, payments_table, 0.005),
         tickets=tickets_table,
         truth=pd.DataFrame({"customer_id": ids, "churn_probability": p_churn}),
+    )
+    outcome = (post_owner, closed_day)
+    return campaign.add_past_campaign(
+        raw, lat, p_churn, outcome, seed, campaign_share, snapshot, churn_window_days
     )

@@ -48,6 +48,14 @@ HEADLINE = {
     "business.extra_churners_caught_vs_rules": "extra churners caught vs current rules",
     "business.extra_churners_caught_vs_logreg": "extra churners caught vs logistic regression",
 }
+# Uplift rows (``metrics/uplift.json`` keys, test split), shown when either side has the file.
+UPLIFT_HEADLINE = {
+    "qini": "Qini coefficient",
+    "auuc": "AUUC",
+    "oracle_qini": "oracle Qini (synthetic)",
+    "policy_net_gain": "uplift policy net gain",
+    "risk_policy_net_gain": "risk policy net gain (same contacts)",
+}
 WORSE_SLICE = 0.005  # ROC-AUC drop of a slice flagged in the summary
 
 
@@ -261,6 +269,7 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
     sha = resolve(base)
     label = f"{base} @ {sha[:7]}"
     base_params, head_params, base_metrics, head_metrics = load_revision(sha)
+    metric_sides = (base_metrics, head_metrics)
     studies = study_freshness.study_status()
     lines = ["## churnlab: evaluation report", "", f"Compared with **{label}**.", ""]
     lines += study_freshness.stale_note(studies)
@@ -276,6 +285,9 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
         f"{WORSE_SLICE}): " + ("; ".join(worse) if worse else "none."),
         "",
     ]
+    uplift = [flatten(m.get(str(paths.METRICS / "uplift.json"), {})) for m in metric_sides]
+    if any(uplift):
+        lines += [*_summary("### Uplift (test split)", UPLIFT_HEADLINE, *uplift), ""]
     changed = params_diff(base_params, head_params)
     lines += ["### Params diff", ""]
     if changed:

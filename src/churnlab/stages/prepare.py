@@ -37,7 +37,12 @@ def write_synthetic_raw(params: Params) -> None:
     s, d = params.synthetic, params.data
     log.info("generating %d synthetic customers (seed %d)", s.n_customers, s.seed)
     raw = synth.generate(
-        s.n_customers, s.seed, d.snapshot_date, d.churn_window_days, s.history_days
+        s.n_customers,
+        s.seed,
+        d.snapshot_date,
+        d.churn_window_days,
+        s.history_days,
+        campaign_share=s.campaign_share,
     )
     for name, table in raw.tables().items():
         io.write_table(table, paths.RAW / f"{name}.parquet")

@@ -1,0 +1,57 @@
+"""The params section ``uplift``: the uplift stage's learners, campaign columns and decision.
+
+The stage (``churnlab uplift``) learns from a past retention campaign who is persuaded by an
+offer; the decision contacts a customer when their estimated uplift × customer value − offer
+cost > 0, within the contact budget. The value of a retained customer and the contact budget
+are those of the ``business`` section, so the uplift and the risk policies are compared on the
+same money and the same number of contacts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from churnlab.config.base import Strict
+from churnlab.config.models import MODEL_NAMES
+
+LEARNER_NAMES = ("s", "t", "x", "dr", "class_transformation")
+Learner = Literal["s", "t", "x", "dr", "class_transformation"]
+
+
+class UpliftParams(Strict):
+    """Section ``uplift``: uplift modelling of a past campaign (the ``uplift`` stage)."""
+
+    enabled: bool = True
+    """Run the uplift stage (off: it writes `metrics/uplift.json` with `enabled: false`)."""
+    learner: Learner | Literal["auto"] = "auto"
+    """`s`, `t`, `x`, `dr` (doubly robust) or `class_transformation`; `auto` = the candidate
+    with the best Qini coefficient on the validation split."""
+    candidates: list[Learner] = Field(default_factory=lambda: list(LEARNER_NAMES), min_length=1)
+    """The learners `auto` compares (each is fitted on train and scored on valid and test)."""
+    base_model: str = "logreg"
+    """The zoo classifier inside every learner (a `train` model name; its `train.<name>`
+    hyper-parameters, early-stopped on the validation split where the model does)."""
+    offer_cost: float | None = Field(None, ge=0)
+    """Cost of one offer; empty = `business.offer_cost`."""
+    contact_budget_share: float | None = Field(None, gt=0, le=1)
+    """At most this share of customers is contacted; empty = `business.contact_budget_share`."""
+    treatment: str = "treated"
+    """User data: the column that says who got the offer (synthetic: the campaign log)."""
+    treated_value: str | bool | int | float = 1
+    """The value of `uplift.treatment` that means "got the offer" (any other value: control)."""
+    propensity: str = ""
+    """User data: the column with each customer's probability of getting the offer; empty =
+    a randomised campaign (the share treated)."""
+    bootstrap_resamples: int = Field(200, ge=10, le=10_000)
+    """Resamples of test customers for the intervals of the uplift metrics."""
+    seed: int = Field(42, ge=0)
+    """Seed of the bootstrap and of the learners' subsampling."""
+
+    @field_validator("base_model")
+    @classmethod
+    def _known_model(cls, name: str) -> str:
+        if name not in MODEL_NAMES:
+            raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
+        return name

@@ -1,0 +1,82 @@
+"""Who got the offer, with what probability: read and checked where it enters.
+
+Synthetic data carries its campaign log in the truth table (``treated``, ``propensity``,
+``true_uplift``, keyed by customer); user data names a column of its customers table
+(``uplift.treatment`` and its ``uplift.treated_value``) and optionally a propensity column
+(else the campaign is taken as randomised: everyone's propensity is the share treated). Bad
+input — the column missing, a treatment with other than two values, only one group, a
+propensity outside (0, 1) — is a :class:`~churnlab.errors.UserError` naming the column; the
+check runs before anything is written, so nothing is lost. :func:`balance` gives the
+standardised mean differences of treated and control on numeric columns, the usual check that
+a campaign was randomised (|SMD| > 0.1 is commonly read as imbalance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from churnlab.errors import UserError
+
+SMD_WARNING = 0.1
+
+
+def treatment_flags(frame: pd.DataFrame, column: str, treated_value, source: str) -> np.ndarray:
+    """0/1 per row: 1 where ``column`` equals ``treated_value``; checked."""
+    if column not in frame.columns:
+        raise UserError(
+            f"{source}: the treatment column {column!r} (uplift.treatment) is missing; "
+            f"columns: {sorted(map(str, frame.columns))}"
+        )
+    values = frame[column]
+    if values.isna().any():
+        raise UserError(f"{source}: column {column!r} has {int(values.isna().sum())} empty rows")
+    distinct = pd.unique(values)
+    if len(distinct) != 2:
+        raise UserError(
+            f"{source}: the treatment column {column!r} must have exactly two values "
+            f"(offered or not), found {len(distinct)}: {sorted(map(str, distinct))[:10]}"
+        )
+    flags = (values.astype(str) == str(treated_value)).to_numpy()
+    if flags.all() or not flags.any():
+        raise UserError(
+            f"{source}: no {'control' if flags.all() else 'treated'} customers — column "
+            f"{column!r} has values {sorted(map(str, distinct))}, uplift.treated_value is "
+            f"{treated_value!r}; uplift needs both groups"
+        )
+    return flags.astype("int8")
+
+
+def propensities(frame: pd.DataFrame, column: str, flags: np.ndarray, source: str) -> np.ndarray:
+    """The logged propensity, or the share treated (a randomised campaign) when unnamed."""
+    if not column:
+        return np.full(len(flags), float(np.mean(flags)))
+    if column not in frame.columns:
+        raise UserError(f"{source}: the propensity column {column!r} is missing")
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype="float64")
+    bad = ~np.isfinite(values) | (values <= 0) | (values >= 1)
+    if bad.any():
+        raise UserError(
+            f"{source}: column {column!r} must hold propensities strictly between 0 and 1; "
+            f"{int(bad.sum())} rows do not"
+        )
+    return values
+
+
+def balance(frame: pd.DataFrame, flags: np.ndarray) -> dict[str, float]:
+    """Standardised mean difference (treated − control over the pooled s.d.) per numeric
+    column; columns without spread are left out."""
+    treated, control = flags == 1, flags == 0
+    out = {}
+    for column in frame.select_dtypes("number").columns:
+        values = frame[column].to_numpy(dtype="float64")
+        a, b = values[treated], values[control]
+        spread = np.sqrt((np.nanvar(a) + np.nanvar(b)) / 2)
+        if spread > 0:
+            out[str(column)] = round(float((np.nanmean(a) - np.nanmean(b)) / spread), 6)
+    return out
+
+
+def imbalanced(smd: dict[str, float], limit: float = SMD_WARNING) -> list[str]:
+    """Columns whose |SMD| exceeds ``limit``, worst first."""
+    return sorted((c for c, v in smd.items() if abs(v) > limit), key=lambda c: -abs(smd[c]))

@@ -1,0 +1,222 @@
+"""Uplift meta-learners over the zoo's classifiers: S, T, X, DR and the class transformation.
+
+Thin scikit-learn-style estimators of our own (causalml's pull the GPU XGBoost wheel and numba
+and pickle their models, so they fit neither the environment nor the skops allow-list). Each
+takes an unfitted zoo classifier as ``base`` (cloned per model it needs) and learns from a
+past campaign: ``fit(X, churned, treatment, propensity, X_valid, y_valid, t_valid)``, the
+validation split serving the zoo's early stopping. ``predict(X)`` is the uplift: the drop in
+churn probability the offer causes (positive = contact helps). The X- and DR-learners regress
+an effect in a second stage with :class:`EffectRegressor`, LightGBM persisted as model text
+like the zoo's boosted models, so a saved learner holds only allow-listed types.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from churnlab.modeling.registry import spec_of
+from churnlab.modeling.zoo.common import as_matrix
+from churnlab.modeling.zoo.lightgbm import LightGBMClassifier
+
+EPS = 0.02  # propensities are clipped to [EPS, 1 - EPS] in inverse weights
+
+
+def _fit_base(base, X, y, valid):
+    """A clone of ``base`` fitted the way its registry entry fits (early stopping on valid)."""
+    model = clone(base)
+    spec = spec_of(model)
+    X_valid, y_valid = valid if valid is not None else (None, None)
+    if spec is None:
+        return model.fit(X, y)
+    return spec.fit(model, X, y, X_valid, y_valid)
+
+
+def _proba(model, X) -> np.ndarray:
+    return model.predict_proba(X)[:, 1]
+
+
+def _arm(X, y, t, arm):
+    rows = np.flatnonzero(t == arm)
+    return X.iloc[rows] if hasattr(X, "iloc") else X[rows], y[rows]
+
+
+def _valid_arm(valid, arm):
+    if valid is None:
+        return None
+    X_valid, y_valid, t_valid = valid
+    return _arm(X_valid, y_valid, t_valid, arm)
+
+
+def _with_treatment(X, t):
+    X = as_matrix(X)
+    return np.column_stack([X, np.asarray(t, dtype="float32")])
+
+
+class EffectRegressor(LightGBMClassifier):
+    """LightGBM regression of an individual effect (second stage of the X/DR-learners)."""
+
+    def fit(self, X, y, X_valid=None, y_valid=None):
+        import lightgbm as lgb
+
+        # The classifier's own parameters, less those a regression without a validation
+        # split has no use for.
+        params = self.get_params()
+        for unused in ("scale_pos_weight", "early_stopping_rounds"):
+            params.pop(unused)
+        model = lgb.LGBMRegressor(**params, subsample_freq=1, deterministic=True, verbose=-1)
+        model.fit(as_matrix(X), np.asarray(y, dtype="float64"))
+        return self._fitted(model.booster_, int(model.n_estimators_), X)
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self.booster_.predict(as_matrix(X), num_iteration=self.best_iteration)
+
+
+def default_regressor(seed: int = 0) -> EffectRegressor:
+    """A small, regularised effect regressor: effects are noisy pseudo-outcomes. One thread:
+    LightGBM's threads spin when the machine is oversubscribed, and this fit is small."""
+    return EffectRegressor(
+        n_estimators=150, learning_rate=0.05, num_leaves=15, min_child_samples=200, n_jobs=1,
+        random_state=seed,
+    )  # fmt: skip
+
+
+class _Learner(BaseEstimator):
+    """Shared parameters: the base classifier, the effect regressor and the propensity."""
+
+    def __init__(self, base=None, regressor=None):
+        self.base = base
+        self.regressor = regressor
+
+    def _propensity(self, t, propensity) -> np.ndarray:
+        if propensity is None:  # a randomised campaign: the share treated
+            propensity = np.full(len(t), np.mean(t))
+        self.propensity_ = float(np.mean(propensity))
+        return np.clip(np.asarray(propensity, dtype="float64"), EPS, 1 - EPS)
+
+    def _two_models(self, X, y, t, valid, arms=None):
+        """One model per arm, or ``arms`` (another learner's, fitted on the same data)."""
+        if arms is not None:
+            self.control_, self.treated_ = arms
+            return
+        self.control_ = _fit_base(self.base, *_arm(X, y, t, 0), _valid_arm(valid, 0))
+        self.treated_ = _fit_base(self.base, *_arm(X, y, t, 1), _valid_arm(valid, 1))
+
+    def _effect(self, X, target):
+        regressor = self.regressor if self.regressor is not None else default_regressor()
+        return clone(regressor).fit(X, target)
+
+
+class SLearner(_Learner):
+    """One classifier on the features plus the treatment flag; uplift = p(0) - p(1)."""
+
+    def fit(self, X, y, treatment, propensity=None, valid=None):
+        self._propensity(treatment, propensity)
+        valid_s = None if valid is None else (_with_treatment(valid[0], valid[2]), valid[1])
+        self.model_ = _fit_base(self.base, _with_treatment(X, treatment), y, valid_s)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        n = len(X)
+        return _proba(self.model_, _with_treatment(X, np.zeros(n))) - _proba(
+            self.model_, _with_treatment(X, np.ones(n))
+        )
+
+
+class TLearner(_Learner):
+    """One classifier per arm; uplift = p_control - p_treated."""
+
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
+        self._propensity(treatment, propensity)
+        self._two_models(X, y, treatment, valid, arms)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return _proba(self.control_, X) - _proba(self.treated_, X)
+
+
+class XLearner(_Learner):
+    """T-learner outcomes imputed across arms, effects regressed per arm, propensity-blended."""
+
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
+        t = np.asarray(treatment)
+        self._propensity(t, propensity)
+        self._two_models(X, y, t, valid, arms)
+        (X0, y0), (X1, y1) = _arm(X, y, t, 0), _arm(X, y, t, 1)
+        # Uplift = drop in churn: control churn minus treated churn.
+        self.effect_control_ = self._effect(X0, y0 - _proba(self.treated_, X0))
+        self.effect_treated_ = self._effect(X1, _proba(self.control_, X1) - y1)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        e = self.propensity_
+        return e * self.effect_control_.predict(X) + (1 - e) * self.effect_treated_.predict(X)
+
+
+class DRLearner(_Learner):
+    """Doubly robust pseudo-outcomes (outcome models + inverse propensity), regressed."""
+
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
+        t = np.asarray(treatment, dtype="float64")
+        e = self._propensity(t, propensity)
+        self._two_models(X, y, t, valid, arms)
+        mu0, mu1 = _proba(self.control_, X), _proba(self.treated_, X)
+        y = np.asarray(y, dtype="float64")
+        churn_effect = mu1 - mu0 + t * (y - mu1) / e - (1 - t) * (y - mu0) / (1 - e)
+        self.effect_ = self._effect(X, -churn_effect)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return self.effect_.predict(X)
+
+
+class ClassTransformation(_Learner):
+    """One classifier of Z = 1 when (offered, stayed) or (not offered, churned).
+
+    With equal arms, uplift = 2 P(Z=1) - 1; the larger arm is subsampled (seeded) to the size
+    of the smaller one, so the identity holds for any treated share.
+    """
+
+    def __init__(self, base=None, regressor=None, seed=0):
+        super().__init__(base, regressor)
+        self.seed = seed
+
+    def _balanced(self, n_rows, t):
+        rng = np.random.default_rng(self.seed)
+        arms = [np.flatnonzero(t == arm) for arm in (0, 1)]
+        size = min(len(a) for a in arms)
+        return np.sort(np.concatenate([rng.choice(a, size, replace=False) for a in arms]))
+
+    def _target(self, X, y, t):
+        rows = self._balanced(len(y), t)
+        z = (np.asarray(y)[rows] != np.asarray(t)[rows]).astype(int)
+        return (X.iloc[rows] if hasattr(X, "iloc") else X[rows]), z
+
+    def fit(self, X, y, treatment, propensity=None, valid=None):
+        t = np.asarray(treatment)
+        self._propensity(t, propensity)
+        valid_z = None if valid is None else self._target(*valid)
+        self.model_ = _fit_base(self.base, *self._target(X, y, t), valid_z)
+        return self
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return 2 * _proba(self.model_, X) - 1
+
+
+# Learners whose ``fit`` takes ``arms``: the per-arm outcome models can be fitted once.
+SHARE_ARMS = ("t", "x", "dr")
+
+LEARNERS = {
+    "s": SLearner,
+    "t": TLearner,
+    "x": XLearner,
+    "dr": DRLearner,
+    "class_transformation": ClassTransformation,
+}
