@@ -57,7 +57,7 @@ def _with_treatment(X, t):
 class EffectRegressor(LightGBMClassifier):
     """LightGBM regression of an individual effect (second stage of the X/DR-learners)."""
 
-    def fit(self, X, y, X_valid=None, y_valid=None):
+    def _library_model(self):
         import lightgbm as lgb
 
         # The classifier's own parameters, less those a regression without a validation
@@ -65,9 +65,10 @@ class EffectRegressor(LightGBMClassifier):
         params = self.get_params()
         for unused in ("scale_pos_weight", "early_stopping_rounds"):
             params.pop(unused)
-        model = lgb.LGBMRegressor(**params, subsample_freq=1, deterministic=True, verbose=-1)
-        model.fit(as_matrix(X), np.asarray(y, dtype="float64"))
-        return self._fitted(model.booster_, int(model.n_estimators_), X)
+        return lgb.LGBMRegressor(**params, subsample_freq=1, deterministic=True, verbose=-1)
+
+    def _result(self, model):
+        return model.booster_, int(model.n_estimators_)
 
     def predict(self, X) -> np.ndarray:
         check_is_fitted(self)
