@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from churnlab import io, package
 from churnlab.config import paths
@@ -13,6 +14,8 @@ from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.features.fit import featurize as local_featurize
 from churnlab.stages import featurize
 from conftest import small_params
+
+pytestmark = pytest.mark.e2e
 
 
 def test_featurize_stage_on_spark_equals_local(spark, split_parts, tmp_path, monkeypatch):

@@ -17,6 +17,8 @@ from churnlab.errors import UserError
 from churnlab.stages import split
 from conftest import small_params
 
+pytestmark = pytest.mark.e2e
+
 
 def test_manifest_follows_the_external_table(spark, prepared, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -16,6 +16,8 @@ from churnlab.errors import UserError
 from churnlab.stages import split
 from conftest import small_params
 
+pytestmark = pytest.mark.e2e
+
 
 def spark_params(**spark):
     return small_params(engine={"name": "spark", "spark": {"master": "local[2]", **spark}})
