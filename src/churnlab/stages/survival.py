@@ -13,6 +13,7 @@ customers with the highest value at risk).
 from __future__ import annotations
 
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -78,8 +79,26 @@ def classifier_scores(test_keys: pd.Series) -> np.ndarray | None:
     return package.load(paths.PIPELINE).predict_proba(feature_frame(test))[:, 1]
 
 
+def skip(reason: str) -> None:
+    """Outputs that say the stage does not apply to this data (DVC needs every output):
+    the reason in ``metrics/survival.json`` and the plots folder, an empty call list."""
+    log.warning("survival skipped: %s", reason)
+    io.write_json({"skipped": reason}, paths.METRICS / "survival.json")
+    io.write_csv(pd.DataFrame({"customer_key": []}), paths.REPORTS / "survival_call_list.csv")
+    folder = paths.PLOTS / "survival"
+    shutil.rmtree(folder, ignore_errors=True)  # no figure of an earlier run stays
+    io.write_text(f"survival skipped: {reason}\n", folder / "SKIPPED.md")
+
+
 def main(params: Params) -> None:
     p, b, window = params.survival, params.business, params.data.churn_window_days
+    d = params.data
+    if d.source != "synthetic" and not d.events.path and not d.customers.closed:
+        skip(
+            "the data has no timestamps: set data.customers.closed (a closure date column) "
+            "and/or data.events (an event log) for time to churn"
+        )
+        return
     data, oracle = split_targets(params)
     train, test = data["train"], data["test"]
     split_test = io.read_table(paths.SPLIT / "test.parquet")

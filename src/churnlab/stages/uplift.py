@@ -11,6 +11,7 @@ learners (:mod:`churnlab.uplift.report`), keeps the best on validation, and writ
 from __future__ import annotations
 
 import logging
+import shutil
 
 import pandas as pd
 
@@ -70,11 +71,25 @@ def _truth(params: Params) -> pd.DataFrame | None:
     return truth
 
 
+def skip(reason: str) -> None:
+    """Outputs that say the stage does not apply to this data (DVC needs every output)."""
+    log.warning("uplift skipped: %s", reason)
+    shutil.rmtree(PLOTS, ignore_errors=True)  # no figure of an earlier run stays
+    io.write_text(f"uplift skipped: {reason}\n", PLOTS / "SKIPPED.md")
+    package.save({"skipped": reason}, MODEL)
+    io.write_json({"enabled": True, "skipped": reason}, METRICS)
+
+
 def main(params: Params) -> None:
     u, b = params.uplift, params.business
     if not u.enabled:
         io.write_json({"enabled": False}, METRICS)
         return
+    if params.data.source != "synthetic":
+        columns = io.read_table(paths.SPLIT / "train.parquet").columns
+        if u.treatment not in columns:
+            skip(f"the data has no treatment column {u.treatment!r} (uplift.treatment)")
+            return
     spec = spec_for(u.base_model, "uplift.base_model")
     if not spec.uses_features:
         raise UserError(f"uplift.base_model: {u.base_model} does not learn from features")
