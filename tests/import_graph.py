@@ -65,7 +65,12 @@ def direct_imports(name: str, packages: bool = True) -> frozenset[str]:
 
 
 def closure(name: str, packages: bool = True) -> set[str]:
-    seen, todo = set(), [name]
+    return reachable([name], packages)
+
+
+def reachable(names, packages: bool = True) -> set[str]:
+    """``names`` and every module they import, directly or through others."""
+    seen, todo = set(), list(names)
     while todo:
         current = todo.pop()
         if current in seen:
