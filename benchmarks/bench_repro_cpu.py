@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--commit", help="the checkout's commit, for a copy without git")
     args = parser.parse_args(argv)
-    results = json.loads(args.output.read_text()) if args.output.exists() else {}
     run = measure(args.checkout.resolve(), args.stages, args.commit)
+    # Read after measuring: a run of another checkout may have written its label meanwhile.
+    results = json.loads(args.output.read_text()) if args.output.exists() else {}
     results.setdefault("runs", {})[args.label] = run
     results |= {
         "cpu_count": os.cpu_count(),
