@@ -19,42 +19,28 @@ import json
 import os
 import platform
 import subprocess
-import sys
-import time
 from pathlib import Path
+
+from bench_featurize import timed
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "benchmarks" / "results" / "quality" / "repro_cpu.json"
 # The churn stages of the default pipeline (survival and uplift are measured elsewhere).
 STAGES = ("prepare", "split", "featurize", "train", "baselines", "evaluate")
 TARGET_CPU_SECONDS = 60.0
-LAUNCH = "import sys; from churnlab.cli.main import main; sys.argv[0] = 'churnlab'; main()"
 
 
 def run_stage(checkout: Path, stage: str) -> dict:
     """One stage in ``checkout`` with its own sources first on the path: CPU and wall seconds."""
-    env = dict(os.environ, PYTHONPATH=str(checkout / "src"))
-    load_before = os.getloadavg()[0]
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCH, stage],
-        cwd=checkout,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        raise SystemExit(f"churnlab {stage} failed in {checkout} (exit {code})")
+    os.environ["PYTHONPATH"] = str(checkout / "src")
+    run = timed([stage], checkout)
     return {
-        "wall_s": round(wall, 2),
-        "user_s": round(usage.ru_utime, 2),
-        "sys_s": round(usage.ru_stime, 2),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
-        "load_before": round(load_before, 2),
-        "load_after": round(os.getloadavg()[0], 2),
+        "wall_s": run["seconds"],
+        "user_s": run["user_cpu_seconds"],
+        "sys_s": run["system_cpu_seconds"],
+        "cpu_s": round(run["user_cpu_seconds"] + run["system_cpu_seconds"], 2),
+        "load_before": run["load_average_before"],
+        "load_after": run["load_average_after"],
     }
 
 
