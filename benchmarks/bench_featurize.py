@@ -53,6 +53,7 @@ def timed(args: list[str], cwd: Path) -> dict:
         "seconds": round(seconds, 2),
         "peak_rss_mib": round(usage.ru_maxrss * 1024 / MIB, 1),  # ru_maxrss is in KiB
         "user_cpu_seconds": round(usage.ru_utime, 2),
+        "system_cpu_seconds": round(usage.ru_stime, 2),
         "load_average_before": round(load_before, 2),
         "load_average_after": round(os.getloadavg()[0], 2),
     }

@@ -109,3 +109,23 @@ def test_paired_bootstrap_of_a_model_against_itself_is_zero_and_not_a_win():
         assert out[metric]["difference"] == 0.0
         assert out[metric]["low"] == out[metric]["high"] == 0.0
         assert out[metric]["p_value"] == 1.0  # never strictly better
+
+
+@pytest.mark.parametrize("decimals", [None, 2])
+def test_replicates_equal_the_weighted_metrics_on_the_bootstrap_counts_exactly(decimals):
+    # The replicates count each resample's picks per group of tied scores instead of summing a
+    # weight matrix; with whole-number counts both must give bit-identical figures.
+    y, scores = scored(700, seed=11)
+    scores = scores if decimals is None else np.round(scores, decimals)  # with ties
+    y = y.astype(float)
+    seed, n_resamples, chunk = 5, 230, 100
+    auc, ap = bootstrap_replicates(y, scores, n_resamples, seed, chunk)
+    rng = np.random.default_rng(seed)  # the same draws, as a resamples x customers matrix
+    expected = []
+    for start in range(0, n_resamples, chunk):
+        picks = rng.integers(0, len(y), size=(min(chunk, n_resamples - start), len(y)))
+        counts = np.stack([np.bincount(row, minlength=len(y)) for row in picks]).astype(float)
+        expected.append(_weighted_ranking_metrics(y, scores, counts))
+    assert np.array_equal(auc, np.concatenate([e[0] for e in expected]))
+    assert np.array_equal(ap, np.concatenate([e[1] for e in expected]))
+    assert len(np.unique(auc)) > 100  # the resamples really differ

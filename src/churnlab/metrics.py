@@ -95,6 +95,31 @@ def top_share_metrics(y_true: np.ndarray, scores: np.ndarray, share: float = 0.1
     }
 
 
+def _score_groups(scores: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each customer's group of tied scores (0: the highest score; ties grouped as sklearn
+    does) and the number of groups."""
+    order = np.argsort(-scores, kind="stable")
+    s = scores[order]
+    first = np.r_[True, s[1:] != s[:-1]]
+    group = np.empty(len(scores), dtype=np.intp)
+    group[order] = np.cumsum(first) - 1
+    return group, int(first.sum())
+
+
+def _ranking_from_groups(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ROC-AUC and average precision per row from the weighted positives and negatives of each
+    group of tied scores (columns in decreasing score order)."""
+    tp, fp = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
+    n_pos, n_neg = tp[:, -1:], fp[:, -1:]
+    # AUC: each positive group beats the negatives below it and ties half of its own group.
+    neg_below = n_neg - fp
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = ((pos * (neg_below + 0.5 * neg)).sum(axis=1)) / (n_pos * n_neg)[:, 0]
+        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        ap = (pos / n_pos * precision).sum(axis=1)
+    return auc, ap
+
+
 def _weighted_ranking_metrics(y: np.ndarray, scores: np.ndarray, weights: np.ndarray):
     """ROC-AUC and average precision for each row of ``weights`` (bootstrap counts).
 
@@ -107,31 +132,35 @@ def _weighted_ranking_metrics(y: np.ndarray, scores: np.ndarray, weights: np.nda
     starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
     pos = np.add.reduceat(w * y, starts, axis=1)
     neg = np.add.reduceat(w * (1 - y), starts, axis=1)
-    tp, fp = np.cumsum(pos, axis=1), np.cumsum(neg, axis=1)
-    n_pos, n_neg = tp[:, -1:], fp[:, -1:]
-    # AUC: each positive group beats the negatives below it and ties half of its own group.
-    neg_below = n_neg - fp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        auc = ((pos * (neg_below + 0.5 * neg)).sum(axis=1)) / (n_pos * n_neg)[:, 0]
-        precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        ap = (pos / n_pos * precision).sum(axis=1)
-    return auc, ap
+    return _ranking_from_groups(pos, neg)
 
 
 def _replicates(
     y: np.ndarray, score_sets: list[np.ndarray], n_resamples: int, seed: int, chunk: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(ROC-AUC, PR-AUC) replicates of each score set, all on one draw of resamples."""
+    """(ROC-AUC, PR-AUC) replicates of each score set, all on one draw of resamples.
+
+    The per-group positives and negatives of a resample are counted straight from its picks
+    (one ``bincount`` each) instead of summing a resamples x customers weight matrix: the
+    counts are whole numbers, so the figures are exactly those of
+    :func:`_weighted_ranking_metrics` on the bootstrap counts.
+    """
     n = len(y)
     rng = np.random.default_rng(seed)
+    groups = [_score_groups(scores) for scores in score_sets]
     parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in score_sets]
     for start in range(0, n_resamples, chunk):
         rows = min(chunk, n_resamples - start)
         picks = rng.integers(0, n, size=(rows, n))
-        offsets = (picks + np.arange(rows)[:, None] * n).ravel()
-        counts = np.bincount(offsets, minlength=rows * n).reshape(rows, n).astype("float64")
-        for collected, scores in zip(parts, score_sets, strict=True):
-            collected.append(_weighted_ranking_metrics(y, scores, counts))
+        row_of_pick = np.repeat(np.arange(rows), n)
+        picks = picks.ravel()
+        positive, negative = y[picks], 1 - y[picks]
+        for collected, (group, n_groups) in zip(parts, groups, strict=True):
+            cells = row_of_pick * n_groups + group[picks]
+            size = rows * n_groups
+            pos = np.bincount(cells, weights=positive, minlength=size).reshape(rows, n_groups)
+            neg = np.bincount(cells, weights=negative, minlength=size).reshape(rows, n_groups)
+            collected.append(_ranking_from_groups(pos, neg))
     return [tuple(np.concatenate(m) for m in zip(*collected, strict=True)) for collected in parts]
 
 
