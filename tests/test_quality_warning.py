@@ -35,9 +35,7 @@ def evaluation(warnings: list[str]) -> str:
         }
     )
     drivers = pd.DataFrame({"column": ["fee"], "importance": [1.0], "direction": ["raises"]})
-    return report_pages.evaluation_page(
-        METRICS, FACTS, BUSINESS, top, drivers, FIGURES, warnings
-    )
+    return report_pages.evaluation_page(METRICS, FACTS, BUSINESS, top, drivers, FIGURES, warnings)
 
 
 def prediction(warnings: list[str]) -> str:
