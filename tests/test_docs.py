@@ -65,7 +65,7 @@ def hooks():
 
 def test_site_builds_with_every_page_and_figures_filled(site: Path) -> None:
     nav_pages = re.findall(r":\s*(\S+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
-    assert sorted(nav_pages) == sorted(p.name for p in DOCS.glob("*.md"))
+    assert sorted(nav_pages) == sorted(p.relative_to(DOCS).as_posix() for p in DOCS.rglob("*.md"))
     for page in nav_pages:
         folder = site if page == "index.md" else site / page.removesuffix(".md")
         html = (folder / "index.html").read_text(encoding="utf-8")

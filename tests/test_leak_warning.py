@@ -78,3 +78,7 @@ def test_a_leak_forced_past_inference_is_announced(tmp_path, monkeypatch):
     assert io.read_json(tmp_path / "models/metadata.json")["warnings"] == [warning]
     assert any(r.getMessage() == warning for r in records)
     assert f"> **WARNING: {warning}**" in (tmp_path / "reports/model_card.md").read_text()
+    # ... and the data-quality section of reports/index.html opens with it.
+    page = (tmp_path / "reports/index.html").read_text()
+    quality_section = page[page.index('<section id="data-quality">') :]
+    assert quality_section.index("WARNING: validation ROC-AUC") < quality_section.index("</ul>")

@@ -84,14 +84,15 @@ def test_call_list_is_the_budget_ranked_by_value_at_risk(scorer, customers, tmp_
     assert left_out["expected_value_at_risk"].max() <= cut
 
 
+@pytest.mark.parametrize("budget", [None, 0.3])  # None: the params' default budget
 def test_call_list_catches_the_churners_the_evaluation_promises(
-    scorer, customers, trained_run, tmp_path
+    scorer, customers, trained_run, tmp_path, budget
 ):
     """Target: the call list at the budget catches at least as many true churners (the hidden
     truth of the synthetic generator: the sum of the called customers' true churn
     probabilities) as the test-split evaluation predicts at that budget (its precision at the
     budget times the customers called). No tolerance: the run is seeded."""
-    params = small_params(business={"contact_budget_share": 0.3})
+    params = small_params(business={"contact_budget_share": budget} if budget else {})
     _, out = run(scorer, customers, tmp_path, params)
     calls = read(out / "call_list.csv")
     truth = io.read_table(trained_run / "data/prepared/truth.parquet")
@@ -103,6 +104,8 @@ def test_call_list_catches_the_churners_the_evaluation_promises(
     ]
     promised = business.at_budget(test[TARGET].to_numpy(), scores, params.business)
     precision = promised["churners_caught"] / promised["contacted"]
+    print(f"budget {params.business.contact_budget_share}: called {len(calls)}, expected true "
+          f"churners {caught:.1f}, promised {precision * len(calls):.1f}")
     assert caught >= precision * len(calls)
     assert caught > 1.5 * truth.mean() * len(calls)  # far better than calling at random
 

@@ -15,6 +15,11 @@ from churnlab.errors import UserError
 
 # A validation ROC-AUC this high on churn data means a leak far more often than a great model.
 SUSPICIOUS_AUC = 0.99
+AFTER_TRAINING = (
+    f"After training, a validation ROC-AUC of {SUSPICIOUS_AUC} or more is announced as a "
+    "warning in the train log, `reports/model_card.md` and the data-quality section of "
+    "`reports/index.html` and of each `churnlab predict` report."
+)
 
 
 def gate(n_rows: int, y: pd.Series, target: str, q: QualityParams) -> None:
@@ -140,6 +145,8 @@ def markdown(q: dict, source: str) -> str:
     lines += [f"- `{c}`: {r}" for c, r in q["dropped"].items()] or ["- none"]
     lines += ["", "## Leakage flags", ""]
     lines += [f"- `{c}`: {r}" for c, r in q["leakage"].items()] or ["- none"]
+    # This report is written before any model exists: say where the model's check appears.
+    lines += ["", AFTER_TRAINING]
     lines += ["", "## Privacy actions", ""]
     lines += [f"- `{c}`: {r}" for c, r in q["privacy"].items()] or ["- none"]
     lines += ["", "## Category consistency (values differing only in case/spacing)", ""]

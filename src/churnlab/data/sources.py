@@ -98,13 +98,28 @@ _SQL_HIDING = re.compile(
     r"|(\$[A-Za-z_]*\$).*?\1|--[^\n]*|/\*.*?\*/",
     re.S,
 )
+# MySQL and MariaDB lex differently: a backslash escapes the next character in '' and ""
+# strings, ``#`` starts a comment, ``--`` only when a space follows (``1--1`` is arithmetic),
+# and ``/*! ... */`` is run, not ignored. Read with the standard lexer alone, ``'a\''; DROP
+# TABLE t; '`` looked like one statement. Both lexers count for these dialects, because the
+# server's sql_mode NO_BACKSLASH_ESCAPES switches MySQL to the standard reading of strings.
+_SQL_HIDING_MYSQL = re.compile(
+    r"'(?:[^'\\]|''|\\.)*'|\"(?:[^\"\\]|\"\"|\\.)*\"|`(?:[^`]|``)*`"
+    r"|(?:--\s|#)[^\n]*|/\*(?!!).*?\*/",
+    re.S,
+)
+_LEXERS = {"mysql": (_SQL_HIDING, _SQL_HIDING_MYSQL), "mariadb": (_SQL_HIDING, _SQL_HIDING_MYSQL)}
 
 
-def statement_count(sql: str) -> int:
-    """Statements in ``sql``: the larger of a lexer's count (semicolons outside strings,
-    quoted names and comments) and DuckDB's parser's (PostgreSQL's grammar), when it parses."""
-    code = _SQL_HIDING.sub(" ", sql)
-    count = sum(1 for part in code.split(";") if part.strip())
+def _lexed_count(sql: str, hiding: re.Pattern) -> int:
+    return sum(1 for part in hiding.sub(" ", sql).split(";") if part.strip())
+
+
+def statement_count(sql: str, dialect: str = "default") -> int:
+    """Statements in ``sql``: the largest of the lexers' counts (semicolons outside strings,
+    quoted names and comments; for MySQL and MariaDB both the standard and their own
+    reading) and DuckDB's parser's (PostgreSQL's grammar), when it parses."""
+    count = max(_lexed_count(sql, h) for h in _LEXERS.get(dialect, (_SQL_HIDING,)))
     try:
         parsed = len(duckdb.extract_statements(sql))
     except duckdb.Error:  # another dialect's syntax: the lexer alone decides
@@ -125,7 +140,7 @@ def quote_table(table: str, dialect: str = "default") -> str:
 def _sql_text(query: str, table: str, key: str, dialect: str = "default") -> str:
     if not query:
         return f"SELECT * FROM {quote_table(table, dialect)}"
-    found = statement_count(query)
+    found = statement_count(query, dialect)
     if found != 1:
         raise UserError(
             f"{key.rsplit('.', 1)[0]}.query must be exactly one SQL statement (a SELECT), "

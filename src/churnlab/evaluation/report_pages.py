@@ -95,6 +95,12 @@ def page_sections(
     ]
 
 
+def quality_items(facts: list[str], warnings: list[str]) -> list[str]:
+    """The data-quality section's items: the model's warnings first (a validation ROC-AUC of
+    0.99 or more means a leak far more often than a great model: issue 15), then the facts."""
+    return [f"WARNING: {w}" for w in warnings] + list(facts)
+
+
 # The glossary entries of each page: the terms it shows.
 EVALUATION_TERMS = [
     "ROC-AUC",
@@ -132,8 +138,10 @@ def evaluation_page(
     top_risk: pd.DataFrame,
     drivers: pd.DataFrame,
     figures: Figures,
+    warnings: list[str] = (),
 ) -> str:
-    """``reports/index.html``: the test-split evaluation for a reader without the metrics."""
+    """``reports/index.html``: the test-split evaluation for a reader without the metrics;
+    ``warnings`` are the trained model's (``models/metadata.json``)."""
     call_list = top_risk.rename(
         columns={"churn_score": "churn probability", "suggested_action": "suggested action"}
     )
@@ -150,7 +158,7 @@ def evaluation_page(
         note + h.table(call_list, {"churn probability": ".3f"}),
         drivers_section(drivers, "on the test split"),
         figures,
-        quality_facts(quality),
+        quality_items(quality_facts(quality), list(warnings)),
         EVALUATION_TERMS,
     )
     return h.page(
@@ -176,6 +184,7 @@ class Scored:
     validation_roc_auc: float | None  # the model's quality on held-out customers
     data_facts: list[str]  # data quality of the file, as sentences
     unseen: dict[str, dict[str, int]] = field(default_factory=dict)  # new categories (scored)
+    warnings: list[str] = field(default_factory=list)  # the model's (models/metadata.json)
 
 
 SHOWN_CALLS = 50  # call-list rows in the page (the CSV has them all)
@@ -229,7 +238,7 @@ def prediction_page(s: Scored, business: dict, drivers: pd.DataFrame, figures: F
         if more
         else ""
     )
-    quality = list(s.data_facts)
+    quality = quality_items(s.data_facts, s.warnings)
     if not s.rejected.empty:
         reasons = s.rejected["reason"].value_counts().head(5)
         quality += [f"Rejected ({n:,} rows): {why}" for why, n in reasons.items()]

@@ -285,6 +285,7 @@ def score_customers(
         validation_roc_auc=scorer.metadata.get("valid", {}).get("roc_auc"),
         data_facts=facts,
         unseen=replayed.unseen,
+        warnings=scorer.metadata.get("warnings", []),
     )
     return scored, drivers
 

@@ -48,9 +48,10 @@ def read_baselines(test: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str,
     return scores, io.read_json(paths.BASELINES / "thresholds.json")
 
 
-def write_index(result: dict, quality: dict, b, found) -> None:
+def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> None:
     """``reports/index.html`` from the figures just written (``found``: the explanations, or
-    None for a model without an exact method)."""
+    None for a model without an exact method; ``warnings``: the model's, shown first in its
+    data-quality section)."""
     page = report_pages.evaluation_page(
         result,
         quality,
@@ -61,6 +62,7 @@ def write_index(result: dict, quality: dict, b, found) -> None:
             ((paths.PLOTS / "profit.png").read_bytes(), "Expected net savings by threshold (test)"),
             ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
         ),
+        warnings,
     )
     io.write_text(page, paths.REPORTS / "index.html")
 
@@ -124,7 +126,7 @@ def main(params: Params) -> None:
         meta.get("selection"),
     )
     io.write_text(card, paths.REPORTS / "model_card.md")
-    write_index(result, quality, b, found)
+    write_index(result, quality, b, found, meta.get("warnings", []))
     if "oracle_roc_auc" in result:  # synthetic data: the ceiling is known
         log.info("test ROC-AUC %.4f (oracle %.4f)", result["roc_auc"], result["oracle_roc_auc"])
     else:

@@ -13,7 +13,7 @@ import os
 
 import pandas as pd
 
-from churnlab import io
+from churnlab import io, progress
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
@@ -76,19 +76,25 @@ def main_user(params: Params) -> None:
     d = params.data
     if not privacy.os.environ.get(privacy.SALT_ENV):
         log.warning("%s is not set: customer keys use the public demo salt", privacy.SALT_ENV)
+    names = ["read", *(["event log"] if d.events.path else []), "convert and check", "write"]
+    step = progress.Steps("prepare", names)
+    step("read")
     raw = read_checked(d.source, d.path, "data.path", lambda: sources.read_source(d))
     table_params, event_figures = d, None
     if d.events.path:  # a customers table and an event log: the point-in-time snapshot
+        step("event log")
         w = snapshot.windows(params)
         log_table = read_checked(
             d.events_source, d.events.path, "data.events.path", lambda: sources.read_events(d)
         )
         raw, event_figures = events.snapshot_table(raw, log_table, d, w)
         table_params = events.as_single_table(d, raw, w)
+    step("convert and check")
     formats = sources.csv_date_formats(d.path) if d.source == "csv" else []
     result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env(), formats)
     if event_figures:
         result.quality["events"] = event_figures
+    step("write")
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
     io.write_json(source, paths.RAW / "source.json")
     # An empty truth table: a truth file left by an earlier synthetic run must not be read.
@@ -99,6 +105,7 @@ def main_user(params: Params) -> None:
     io.write_json(result.quality, paths.METRICS / "data_quality.json")
     io.write_text(quality.markdown(result.quality, d.source), paths.QUALITY_REPORT)
     keep_only_this_run({"source.json"}, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
+    step.done()
     log.info(
         "prepared %d customers x %d features, label rate %.3f",
         len(result.table),
@@ -111,8 +118,11 @@ def main(params: Params) -> None:
     if params.data.source != "synthetic":
         main_user(params)
         return
+    step = progress.Steps("prepare", ["generate", "clean", "snapshot", "write"])
+    step("generate")
     if params.data.source == "synthetic":
         write_synthetic_raw(params)
+    step("clean")
     con = raw_tables.open_raw()
     raw_customers = con.execute("SELECT * FROM customers_raw").df()
     customers, report = cleaning.clean_customers(raw_customers)
@@ -123,6 +133,7 @@ def main(params: Params) -> None:
         int(active.sum()),
         params.data.snapshot_date,
     )
+    step("snapshot")
     prepared = snapshot.build_snapshot(con, customers[active], snapshot.windows(params))
     prepared, dropped = privacy.drop_direct_identifiers(prepared)
     salt = privacy.salt_from_env()
@@ -135,6 +146,7 @@ def main(params: Params) -> None:
         raw_tables.count_event_duplicates(con),
     )
     dq["identifiers_dropped"] = dropped
+    step("write")
     if params.data.source == "synthetic":
         truth = io.read_table(paths.RAW / "truth.parquet")
         truth["customer_key"] = privacy.pseudonymise(truth.pop("customer_id"), salt)
@@ -146,4 +158,5 @@ def main(params: Params) -> None:
     io.write_text(quality.synthetic_markdown(dq), paths.QUALITY_REPORT)
     raw = {f"{name}.parquet" for name in (*raw_tables.RAW_TABLES, "truth")}
     keep_only_this_run(raw, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
+    step.done()
     log.info("prepared %d customers, label rate %.3f", len(prepared), dq["label_rate"])

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 
+from churnlab import progress
 from churnlab.config.models import TrainParams, XGBoostParams
 from churnlab.modeling.spec import Contributions, ModelSpec, per_feature, qualified
 from churnlab.modeling.zoo.common import as_matrix, positive_weight
@@ -28,6 +29,10 @@ TRAIN_CURVE_ROWS = 50_000
 
 # Requests up to this many customers run on one thread (see the module docstring).
 SMALL_BATCH = 64
+
+# One fit on at least this many rows shows a bar of its boosting rounds on a terminal. Smaller
+# fits are quick, and up to training.REFIT_MAX_ROWS the refit's folds have their own bar.
+ROUNDS_BAR_ROWS = 20_000
 
 
 def make(p: TrainParams, y: np.ndarray) -> xgb.XGBClassifier:
@@ -50,9 +55,32 @@ def train_curve_sample(X, y, seed: int, rows: int | None = None):
     return X.iloc[keep], y[keep]
 
 
+class RoundsBar(xgb.callback.TrainingCallback):
+    """Advances a :func:`churnlab.progress.bar` by one per boosting round."""
+
+    def __init__(self, total: int) -> None:
+        super().__init__()
+        self.shown = progress.bar(desc="xgboost rounds", total=total, unit="round")
+
+    def after_iteration(self, model, epoch: int, evals_log) -> bool:
+        self.shown.update(1)
+        return False  # never stops training: early stopping decides
+
+    def after_training(self, model):
+        self.shown.close()
+        return model
+
+
 def fit(model: xgb.XGBClassifier, X, y, X_valid, y_valid) -> xgb.XGBClassifier:
     X_curve, y_curve = train_curve_sample(X, y, model.random_state)
-    return model.fit(X, y, eval_set=[(X_curve, y_curve), (X_valid, y_valid)], verbose=False)
+    # The callback is set for this fit only: the saved model keeps callbacks=None (skops).
+    # Plain attributes, not set_params: on a fitted model set_params also rewrites the
+    # booster's params, and its list-valued eval_metric then breaks the booster.
+    model.callbacks = [RoundsBar(model.n_estimators)] if len(y) >= ROUNDS_BAR_ROWS else None
+    try:
+        return model.fit(X, y, eval_set=[(X_curve, y_curve), (X_valid, y_valid)], verbose=False)
+    finally:
+        model.callbacks = None
 
 
 def importance(model: xgb.XGBClassifier, names: list[str]) -> pd.Series:
