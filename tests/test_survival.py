@@ -96,7 +96,8 @@ def test_follow_up_leaves_the_raw_tables_byte_identical():
 def test_synthetic_durations_agree_with_the_churn_window():
     params = parse_params({"synthetic": {"n_customers": 800, "seed": 5}})
     table, truth = sources.synthetic_durations(params)
-    raw = synth.generate(800, 5, params.data.snapshot_date, 60, 180)
+    share = params.synthetic.campaign_share
+    raw = synth.generate(800, 5, params.data.snapshot_date, 60, 180, campaign_share=share)
     closed = raw.customers.drop_duplicates("customer_id").set_index("customer_id")["closed_at"]
     closers = closed[closed.notna()].index
     t = table.set_index("customer_id")
@@ -109,6 +110,37 @@ def test_synthetic_durations_agree_with_the_churn_window():
     p = truth.set_index("customer_id")["churn_probability"].reindex(t.index)
     early = t["churned_event"] & (t["duration_days"] <= 90)
     assert p[early].mean() > p[~early].mean() + 0.1
+
+
+def window_label(raw, snapshot: pd.Timestamp, window: int) -> pd.Series:
+    """The label as prepare's snapshot defines it: closed within the window or no login in it."""
+    customers = raw.customers.drop_duplicates("customer_id").set_index("customer_id")
+    end = snapshot + pd.Timedelta(days=window)
+    closed = customers["closed_at"].notna() & (customers["closed_at"] < end)
+    at = raw.logins["login_at"]
+    inside = raw.logins.loc[(at >= snapshot) & (at < end), "customer_id"].astype("str")
+    return closed | ~customers.index.isin(inside)
+
+
+def test_durations_follow_the_label_the_campaign_produced():
+    snapshot = pd.Timestamp("2026-06-30")
+    raw = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365, 0.5)
+    t = sources.follow_up_durations(raw, snapshot, 60, 365).set_index("customer_id")
+    t = t.reindex(raw.truth["customer_id"])  # late sign-ups are not in the snapshot
+    label = window_label(raw, snapshot, 60).reindex(t.index)
+    in_window = t["churned_event"] & (t["duration_days"] <= 60)
+    treated = raw.truth.set_index("customer_id")["treated"].astype(bool)
+    assert (in_window == label).all()
+    # the offer changed labels both ways, and those customers are covered by the check above
+    without = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365)
+    plain, control = window_label(without, snapshot, 60), without.follow_up
+    moved = (plain.reindex(t.index) != label) & treated
+    assert (moved & ~label).sum() > 20 and (moved & label).sum() > 5  # persuaded, provoked
+    # untreated customers' follow-up does not depend on the campaign
+    untreated = treated[~treated].index
+    ours = raw.follow_up[raw.follow_up["customer_id"].isin(untreated)].reset_index(drop=True)
+    theirs = control[control["customer_id"].isin(untreated)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, theirs)
 
 
 def user_params(tmp_path, customers, events=None, **survival):
