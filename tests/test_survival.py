@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -192,3 +193,34 @@ def test_user_data_without_timestamps_fails_clearly(tmp_path):
     events = pd.DataFrame({"id": ["u1"], "when": ["yesterday"]})
     with pytest.raises(UserError, match="not dates"):
         sources.user_durations(user_params(tmp_path, customers, events))
+
+
+def test_the_stage_leaves_out_the_sparse_train_rows_featurize_left_out(tmp_path, monkeypatch):
+    from churnlab import io
+    from churnlab.data import privacy
+    from churnlab.stages import survival as stage
+
+    monkeypatch.chdir(tmp_path)
+    ids = ["u0", "u1", "u2", "u3", "u4", "u5"]
+    customers = pd.DataFrame({"id": ids, "closed": ["2026-02-10", "", "", "", "", ""]})
+    events = pd.DataFrame(
+        {"id": ids[1:], "when": ["2026-01-05", "2026-01-20"] + ["2026-12-31"] * 3}
+    )
+    params = user_params(tmp_path, customers, events)
+    keys = privacy.pseudonymise(pd.Series(ids), privacy.salt_from_env()).to_numpy()
+    # u1 misses every column: featurize leaves it out of the train matrix (0.5 allowed)
+    split = pd.DataFrame(
+        {"customer_key": keys, "a": [1.0, np.nan, 3, 4, 5, 6], "b": [1.0, np.nan, 1, 2, 2, 3]}
+    )
+    split["churned"] = [1, 0, 0, 0, 0, 1]
+    for name, rows in {"train": [0, 1, 2, 3], "valid": [4], "test": [5]}.items():
+        io.write_table(split.iloc[rows], Path("data/split") / f"{name}.parquet")
+        kept = [r for r in rows if r != 1]
+        features = split.iloc[kept][["a", "churned"]].rename(columns={"a": "f"})
+        io.write_table(features, Path("data/features") / f"{name}.parquet")
+    data, oracle = stage.split_targets(params)
+    X, duration, event = data["train"]
+    expected = sources.user_durations(params).set_index("customer_id").loc[["u0", "u2", "u3"]]
+    assert len(X) == len(duration) == 3 and oracle is None
+    np.testing.assert_array_equal(duration, expected["duration_days"])
+    np.testing.assert_array_equal(event, expected["churned_event"])

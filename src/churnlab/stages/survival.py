@@ -24,6 +24,7 @@ from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.features import feature_frame
+from churnlab.features.impute import sparse_rows
 from churnlab.modeling.inputs import inputs
 from churnlab.survival import curves, plots, scoring, sources
 from churnlab.survival.models import fit_model
@@ -41,7 +42,10 @@ def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
     known = sources.keyed(table)
     data = {}
     for name in paths.SPLIT_NAMES:
-        keys = io.read_table(paths.SPLIT / f"{name}.parquet", ["customer_key"])["customer_key"]
+        split = io.read_table(paths.SPLIT / f"{name}.parquet")
+        keys = split["customer_key"]
+        if name == "train":  # featurize leaves the sparse train rows out of the matrix
+            keys = keys[~sparse_rows(feature_frame(split), params.featurize.missing).to_numpy()]
         rows = known.reindex(keys)
         if rows["duration_days"].isna().any():
             missing = int(rows["duration_days"].isna().sum())
