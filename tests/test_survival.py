@@ -126,6 +126,10 @@ def window_label(raw, snapshot: pd.Timestamp, window: int) -> pd.Series:
 def test_durations_follow_the_label_the_campaign_produced():
     snapshot = pd.Timestamp("2026-06-30")
     raw = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365, 0.5)
+    no_follow_up = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 0, 0.5)
+    for name, table in no_follow_up.tables().items():  # the follow-up changes no table
+        pd.testing.assert_frame_equal(table, raw.tables()[name])
+    pd.testing.assert_frame_equal(no_follow_up.truth, raw.truth)
     t = sources.follow_up_durations(raw, snapshot, 60, 365).set_index("customer_id")
     t = t.reindex(raw.truth["customer_id"])  # late sign-ups are not in the snapshot
     label = window_label(raw, snapshot, 60).reindex(t.index)
