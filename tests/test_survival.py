@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,8 @@ def test_follow_up_leaves_the_raw_tables_byte_identical():
 def test_synthetic_durations_agree_with_the_churn_window():
     params = parse_params({"synthetic": {"n_customers": 800, "seed": 5}})
     table, truth = sources.synthetic_durations(params)
-    raw = synth.generate(800, 5, params.data.snapshot_date, 60, 180)
+    share = params.synthetic.campaign_share
+    raw = synth.generate(800, 5, params.data.snapshot_date, 60, 180, campaign_share=share)
     closed = raw.customers.drop_duplicates("customer_id").set_index("customer_id")["closed_at"]
     closers = closed[closed.notna()].index
     t = table.set_index("customer_id")
@@ -109,6 +111,41 @@ def test_synthetic_durations_agree_with_the_churn_window():
     p = truth.set_index("customer_id")["churn_probability"].reindex(t.index)
     early = t["churned_event"] & (t["duration_days"] <= 90)
     assert p[early].mean() > p[~early].mean() + 0.1
+
+
+def window_label(raw, snapshot: pd.Timestamp, window: int) -> pd.Series:
+    """The label as prepare's snapshot defines it: closed within the window or no login in it."""
+    customers = raw.customers.drop_duplicates("customer_id").set_index("customer_id")
+    end = snapshot + pd.Timedelta(days=window)
+    closed = customers["closed_at"].notna() & (customers["closed_at"] < end)
+    at = raw.logins["login_at"]
+    inside = raw.logins.loc[(at >= snapshot) & (at < end), "customer_id"].astype("str")
+    return closed | ~customers.index.isin(inside)
+
+
+def test_durations_follow_the_label_the_campaign_produced():
+    snapshot = pd.Timestamp("2026-06-30")
+    raw = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365, 0.5)
+    no_follow_up = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 0, 0.5)
+    for name, table in no_follow_up.tables().items():  # the follow-up changes no table
+        pd.testing.assert_frame_equal(table, raw.tables()[name])
+    pd.testing.assert_frame_equal(no_follow_up.truth, raw.truth)
+    t = sources.follow_up_durations(raw, snapshot, 60, 365).set_index("customer_id")
+    t = t.reindex(raw.truth["customer_id"])  # late sign-ups are not in the snapshot
+    label = window_label(raw, snapshot, 60).reindex(t.index)
+    in_window = t["churned_event"] & (t["duration_days"] <= 60)
+    treated = raw.truth.set_index("customer_id")["treated"].astype(bool)
+    assert (in_window == label).all()
+    # the offer changed labels both ways, and those customers are covered by the check above
+    without = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365)
+    plain, control = window_label(without, snapshot, 60), without.follow_up
+    moved = (plain.reindex(t.index) != label) & treated
+    assert (moved & ~label).sum() > 20 and (moved & label).sum() > 5  # persuaded, provoked
+    # untreated customers' follow-up does not depend on the campaign
+    untreated = treated[~treated].index
+    ours = raw.follow_up[raw.follow_up["customer_id"].isin(untreated)].reset_index(drop=True)
+    theirs = control[control["customer_id"].isin(untreated)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(ours, theirs)
 
 
 def user_params(tmp_path, customers, events=None, **survival):
@@ -160,3 +197,34 @@ def test_user_data_without_timestamps_fails_clearly(tmp_path):
     events = pd.DataFrame({"id": ["u1"], "when": ["yesterday"]})
     with pytest.raises(UserError, match="not dates"):
         sources.user_durations(user_params(tmp_path, customers, events))
+
+
+def test_the_stage_leaves_out_the_sparse_train_rows_featurize_left_out(tmp_path, monkeypatch):
+    from churnlab import io
+    from churnlab.data import privacy
+    from churnlab.stages import survival as stage
+
+    monkeypatch.chdir(tmp_path)
+    ids = ["u0", "u1", "u2", "u3", "u4", "u5"]
+    customers = pd.DataFrame({"id": ids, "closed": ["2026-02-10", "", "", "", "", ""]})
+    events = pd.DataFrame(
+        {"id": ids[1:], "when": ["2026-01-05", "2026-01-20"] + ["2026-12-31"] * 3}
+    )
+    params = user_params(tmp_path, customers, events)
+    keys = privacy.pseudonymise(pd.Series(ids), privacy.salt_from_env()).to_numpy()
+    # u1 misses every column: featurize leaves it out of the train matrix (0.5 allowed)
+    split = pd.DataFrame(
+        {"customer_key": keys, "a": [1.0, np.nan, 3, 4, 5, 6], "b": [1.0, np.nan, 1, 2, 2, 3]}
+    )
+    split["churned"] = [1, 0, 0, 0, 0, 1]
+    for name, rows in {"train": [0, 1, 2, 3], "valid": [4], "test": [5]}.items():
+        io.write_table(split.iloc[rows], Path("data/split") / f"{name}.parquet")
+        kept = [r for r in rows if r != 1]
+        features = split.iloc[kept][["a", "churned"]].rename(columns={"a": "f"})
+        io.write_table(features, Path("data/features") / f"{name}.parquet")
+    data, oracle = stage.split_targets(params)
+    X, duration, event = data["train"]
+    expected = sources.user_durations(params).set_index("customer_id").loc[["u0", "u2", "u3"]]
+    assert len(X) == len(duration) == 3 and oracle is None
+    np.testing.assert_array_equal(duration, expected["duration_days"])
+    np.testing.assert_array_equal(event, expected["churned_event"])

@@ -94,18 +94,39 @@ def _edit_logins(logins, snapshot, persuaded_ids, provoked_ids, new_days):
     return pd.concat([kept, added], ignore_index=True)
 
 
-def add_past_campaign(raw, lat, p_control, outcome, seed, share, snapshot, window):
-    """``raw`` (a ``RawData``) with the campaign applied; ``raw`` itself when ``share`` is 0.
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """Who got the offer and what it did, per customer (order of the truth table)."""
 
-    ``p_control`` is each customer's churn probability without an offer (order of
-    ``raw.truth``); ``outcome`` the generator's post-snapshot ``(login owners, closing days)``,
-    from which the label without an offer follows (closed, or no login in the window).
-    """
-    if share <= 0:
-        return raw
+    treated: np.ndarray
+    persuaded: np.ndarray  # a churner without the offer who stays with it
+    provoked: np.ndarray  # a stayer without the offer who churns with it
+    p_treated: np.ndarray
+    closes: np.ndarray  # provoked customers who close their account (the others go silent)
+    close_day: np.ndarray
+    login_day: np.ndarray
+
+    def churned(self, churned_control: np.ndarray) -> np.ndarray:
+        """The label with the campaign, from the label without it."""
+        return (churned_control & ~self.persuaded) | self.provoked
+
+    def churn_probability(self, p_control: np.ndarray) -> np.ndarray:
+        """The churn probability of the arm each customer was in."""
+        return np.where(self.treated, self.p_treated, p_control)
+
+
+def control_churned(outcome, n: int) -> np.ndarray:
+    """The label without an offer from the generator's ``(login owners, closing days)``:
+    closed, or no login in the window."""
     post_owner, closed_day = outcome
+    return ~np.isnan(closed_day) | (np.bincount(post_owner, minlength=n)[:n] == 0)
+
+
+def assign(lat, p_control, outcome, seed, share, window) -> Assignment:
+    """The campaign's draws on its own stream (``default_rng([seed, 17])``) and their effect;
+    :func:`add_past_campaign` applies them to the tables, the follow-up hook reads them."""
     n = len(p_control)
-    churned = ~np.isnan(closed_day) | (np.bincount(post_owner, minlength=n)[:n] == 0)
+    churned = control_churned(outcome, n)
     rng = np.random.default_rng([seed, 17])
     treated = rng.random(n) < share
     coupling = rng.random(n)
@@ -119,19 +140,32 @@ def add_past_campaign(raw, lat, p_control, outcome, seed, share, snapshot, windo
     provoked = (
         treated & ~churned & (coupling < (p_treated - p_control) / np.maximum(1 - p_control, 1e-12))
     )
-    ids = _ids(raw.truth["customer_id"])
     closes = provoked & (close_draw < CLOSE_SHARE)
-    seconds = np.round(close_day * SECONDS_PER_DAY).astype("int64").astype("timedelta64[s]")
-    closing = dict(zip(ids[closes], snapshot + seconds[closes], strict=True))
+    return Assignment(treated, persuaded, provoked, p_treated, closes, close_day, login_day)
+
+
+def add_past_campaign(raw, lat, p_control, outcome, seed, share, snapshot, window):
+    """``raw`` (a ``RawData``) with the campaign applied; ``raw`` itself when ``share`` is 0.
+
+    ``p_control`` is each customer's churn probability without an offer (order of
+    ``raw.truth``); ``outcome`` the generator's post-snapshot ``(login owners, closing days)``,
+    from which the label without an offer follows (closed, or no login in the window).
+    """
+    if share <= 0:
+        return raw
+    a = assign(lat, p_control, outcome, seed, share, window)
+    ids = _ids(raw.truth["customer_id"])
+    seconds = np.round(a.close_day * SECONDS_PER_DAY).astype("int64").astype("timedelta64[s]")
+    closing = dict(zip(ids[a.closes], snapshot + seconds[a.closes], strict=True))
     truth = raw.truth.assign(
-        churn_probability=np.where(treated, p_treated, p_control),
-        treated=treated.astype("int8"),
-        propensity=np.full(n, float(share)),
-        true_uplift=p_control - p_treated,
+        churn_probability=a.churn_probability(p_control),
+        treated=a.treated.astype("int8"),
+        propensity=np.full(len(p_control), float(share)),
+        true_uplift=p_control - a.p_treated,
     )
     return dataclasses.replace(
         raw,
-        customers=_edit_customers(raw.customers, ids[persuaded], closing),
-        logins=_edit_logins(raw.logins, snapshot, ids[persuaded], ids[provoked], login_day),
+        customers=_edit_customers(raw.customers, ids[a.persuaded], closing),
+        logins=_edit_logins(raw.logins, snapshot, ids[a.persuaded], ids[a.provoked], a.login_day),
         truth=truth,
     )

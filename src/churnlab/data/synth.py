@@ -318,20 +318,30 @@ def _outcome(rng, lat, p_churn, window, history_days) -> tuple[np.ndarray, np.nd
     return owner, day, closed_day
 
 
-def _follow_up(seed, p_churn, post_owner, post_day, closed_day, window, days):
+def _follow_up(seed, p_churn, post_owner, post_day, closed_day, window, days, lat, share):
     """Life after the label window, for time-to-churn: who churns when, up to ``days``.
 
-    A separate random stream (``[seed, 11]``) so the tables above never change. Customers still
-    active at the end of the window churn at a constant daily hazard that gives the same
-    probability of churning within a window as their true churn probability; until then they
-    log in every 15-45 days (never a gap of a whole window), then close (60 %) or go silent.
-    Returns ``owner, day, kind`` rows (kind ``login`` or ``closed``), days after the snapshot.
+    A separate random stream (``[seed, 11]``) so the tables above never change. It continues
+    the label the customer ends up with, the past campaign (``share`` > 0) included: a churner
+    (closed or silent in the window, or provoked by the offer) has no life after it; a stayer
+    (persuaded by the offer too) churns at a constant daily hazard that gives the same
+    probability of churning within a window as the true churn probability of their arm (the
+    treated probability if they got the offer), so their churn falls after the window; until
+    then they log in every 15-45 days from their last login in the window (from the snapshot
+    for a persuaded customer who had none: never a gap of a whole window), then close (60 %)
+    or go silent. Returns ``owner, day, kind`` rows (kind ``login`` or ``closed``), days after
+    the snapshot.
     """
     rng = np.random.default_rng([seed, 11])
     n = len(p_churn)
-    last = np.full(n, -np.inf)
-    np.maximum.at(last, post_owner, post_day)
-    alive = np.isnan(closed_day) & np.isfinite(last)
+    outcome = (post_owner, closed_day)
+    churned = campaign.control_churned(outcome, n)
+    if share > 0:
+        offer = campaign.assign(lat, p_churn, outcome, seed, share, window)
+        churned, p_churn = offer.churned(churned), offer.churn_probability(p_churn)
+    last = np.zeros(n)
+    np.maximum.at(last, post_owner, post_day)  # the campaign keeps a persuaded closer's logins
+    alive = ~churned
     rate = -np.log1p(-np.clip(p_churn, 1e-9, 1 - 1e-9)) / window
     churn_day = np.where(alive, window + rng.exponential(1.0 / rate), np.nan)
     closes = rng.random(n) < 0.6
@@ -499,7 +509,15 @@ def generate(
     follow_up = None
     if follow_up_days > 0:
         owner, day, kind = _follow_up(
-            seed, p_churn, post_owner, post_day, closed_day, churn_window_days, follow_up_days
+            seed,
+            p_churn,
+            post_owner,
+            post_day,
+            closed_day,
+            churn_window_days,
+            follow_up_days,
+            lat,
+            campaign_share,
         )
         follow_up = pd.DataFrame(
             {"customer_id": ids[owner], "at": _to_timestamps(snapshot, day), "kind": kind}

@@ -24,6 +24,7 @@ from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.features import feature_frame
+from churnlab.features.impute import sparse_rows
 from churnlab.modeling.inputs import inputs
 from churnlab.survival import curves, plots, scoring, sources
 from churnlab.survival.models import fit_model
@@ -41,7 +42,10 @@ def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
     known = sources.keyed(table)
     data = {}
     for name in paths.SPLIT_NAMES:
-        keys = io.read_table(paths.SPLIT / f"{name}.parquet", ["customer_key"])["customer_key"]
+        split = io.read_table(paths.SPLIT / f"{name}.parquet")
+        keys = split["customer_key"]
+        if name == "train":  # featurize leaves the sparse train rows out of the matrix
+            keys = keys[~sparse_rows(feature_frame(split), params.featurize.missing).to_numpy()]
         rows = known.reindex(keys)
         if rows["duration_days"].isna().any():
             missing = int(rows["duration_days"].isna().sum())
@@ -49,24 +53,6 @@ def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
         X, _ = inputs(params, name, True)
         data[name] = (X, rows["duration_days"].to_numpy(), rows["churned_event"].to_numpy(bool))
     return data, oracle
-
-
-def model_figures(model, train, test, p, window: int) -> dict:
-    X, duration, event = test
-    risk = model.risk(X)
-    grid = np.arange(7, min(p.follow_up_days, int(duration.max())), 7, dtype="float64")
-    curves_at = model.survival(X, grid)
-    losses = scoring.brier_losses(train[1:], test[1:], curves_at, grid)
-    tau = float(min(train[1].max(), duration.max()) - 1)
-    figures = {
-        "concordance": scoring.harrell(duration, event, risk),
-        "uno_concordance": scoring.uno(train[1:], test[1:], risk, tau),
-        "integrated_brier": float(losses.mean()),
-    }
-    for h, auc in scoring.dynamic_auc(train[1:], test[1:], risk, p.horizons_days).items():
-        figures[f"auc_{h}d"] = auc
-    p_window = 1.0 - model.survival(X, [window])[:, 0]
-    return {"figures": figures, "risk": risk, "losses": losses, "grid": grid, "p": p_window}
 
 
 def classifier_scores(test_keys: pd.Series) -> np.ndarray | None:
@@ -106,12 +92,9 @@ def main(params: Params) -> None:
     for name in [p.model, *p.baselines]:
         log.info("fitting the survival model %s", name)
         fitted[name] = fit_model(name, p, train, data["valid"])
-        results[name] = model_figures(fitted[name], train, test, p, window)
+        results[name] = scoring.model_figures(fitted[name], train, test, p, window)
     head = results[p.model]
-    km = scoring.kaplan_meier(*train[1:], head["grid"])
-    km_losses = scoring.brier_losses(
-        train[1:], test[1:], np.tile(km, (len(test[1]), 1)), head["grid"]
-    )
+    km_losses = scoring.km_losses(train[1:], test[1:], head["grid"])
     label = split_test[TARGET].to_numpy()
     classifier = classifier_scores(split_test["customer_key"])
     truth = None if oracle is None else oracle.reindex(split_test["customer_key"]).to_numpy()

@@ -87,15 +87,49 @@ def interval(values: np.ndarray, confidence: float = 0.95) -> list[float]:
     return [float(np.percentile(values, tail)), float(np.percentile(values, 100 - tail))]
 
 
-def bootstrap(figures, n: int, resamples: int, seed: int) -> dict[str, list[float]]:
-    """95 % percentile intervals of each ``figures(weights)`` value over resampled customers."""
+def bootstrap_draws(figures, n: int, resamples: int, seed: int) -> dict[str, np.ndarray]:
+    """Each ``figures(weights)`` value on ``resamples`` resamples of the ``n`` customers."""
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = {}
     for _ in range(resamples):
         weight = np.bincount(rng.integers(0, n, n), minlength=n).astype("float64")
         for key, value in figures(weight).items():
             draws.setdefault(key, []).append(value)
-    return {key: interval(np.asarray(values)) for key, values in draws.items()}
+    return {key: np.asarray(values) for key, values in draws.items()}
+
+
+def bootstrap(figures, n: int, resamples: int, seed: int) -> dict[str, list[float]]:
+    """95 % percentile intervals of each ``figures(weights)`` value over resampled customers."""
+    return {key: interval(v) for key, v in bootstrap_draws(figures, n, resamples, seed).items()}
+
+
+def km_losses(train, test, grid: np.ndarray) -> np.ndarray:
+    """Per test customer: the integrated Brier loss of the training customers' Kaplan-Meier
+    curve (the same curve for everybody: the baseline that knows nothing of the customer)."""
+    km = kaplan_meier(*train, grid)
+    return brier_losses(train, test, np.tile(km, (len(test[0]), 1)), grid)
+
+
+def model_figures(model, train, test, p, window: int) -> dict:
+    """A fitted survival model on the test customers (``(X, duration, event)`` each):
+    Harrell's and Uno's concordance, the integrated Brier score on a weekly grid, the
+    time-dependent AUC per horizon; with the risk, the per-customer Brier losses, the grid
+    and the churn probability within the label ``window`` that the bootstrap reuses."""
+    X, duration, event = test
+    risk = model.risk(X)
+    grid = np.arange(7, min(p.follow_up_days, int(duration.max())), 7, dtype="float64")
+    curves_at = model.survival(X, grid)
+    losses = brier_losses(train[1:], test[1:], curves_at, grid)
+    tau = float(min(train[1].max(), duration.max()) - 1)
+    figures = {
+        "concordance": harrell(duration, event, risk),
+        "uno_concordance": uno(train[1:], test[1:], risk, tau),
+        "integrated_brier": float(losses.mean()),
+    }
+    for h, auc in dynamic_auc(train[1:], test[1:], risk, p.horizons_days).items():
+        figures[f"auc_{h}d"] = auc
+    p_window = 1.0 - model.survival(X, [window])[:, 0]
+    return {"figures": figures, "risk": risk, "losses": losses, "grid": grid, "p": p_window}
 
 
 def paired_figures(test, risk, oracle, losses, km_losses, label, p_churn, classifier):

@@ -18,11 +18,29 @@ from churnlab.survival.durations import durations
 
 
 def synthetic_durations(params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Durations of the synthetic customers and their true churn probability (by id)."""
+    """Durations of the synthetic customers and their true churn probability (by id).
+
+    The generator runs with the same campaign as ``data/raw`` (``synthetic.campaign_share``),
+    so a treated customer's duration follows the label the offer produced and the oracle is
+    the churn probability of the customer's arm.
+    """
     s, d, f = params.synthetic, params.data, params.survival.follow_up_days
     raw = synth.generate(
-        s.n_customers, s.seed, d.snapshot_date, d.churn_window_days, s.history_days, "none", f
+        s.n_customers,
+        s.seed,
+        d.snapshot_date,
+        d.churn_window_days,
+        s.history_days,
+        "none",
+        f,
+        s.campaign_share,
     )
+    return follow_up_durations(raw, d.snapshot_date, d.churn_window_days, f), raw.truth
+
+
+def follow_up_durations(raw, snapshot_date, window: int, follow_up_days: int) -> pd.DataFrame:
+    """Durations from generated tables with a follow-up (``synth.RawData``): the closures of
+    the customers table or, failing that, of the follow-up; the logins and follow-up logins."""
     follow = raw.follow_up
     customers = raw.customers.drop_duplicates("customer_id")[["customer_id", "closed_at"]]
     late = follow[follow["kind"] == "closed"].set_index("customer_id")["at"]
@@ -39,10 +57,9 @@ def synthetic_durations(params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
         ],
         ignore_index=True,
     )
-    snapshot = pd.Timestamp(d.snapshot_date)
-    end = snapshot + pd.Timedelta(days=f)
-    table = durations(customers.reset_index(), activity, snapshot, end, d.churn_window_days)
-    return table, raw.truth
+    snapshot = pd.Timestamp(snapshot_date)
+    end = snapshot + pd.Timedelta(days=follow_up_days)
+    return durations(customers.reset_index(), activity, snapshot, end, window)
 
 
 def user_durations(params: Params) -> pd.DataFrame:

@@ -1,0 +1,185 @@
+"""Time to churn against its references over several split seeds, with paired intervals.
+
+The survival stage reports one split. Here the prepared synthetic customers of the default
+``dvc repro`` (``data/prepared``) are split again with each split seed (the project's keyed
+split, ``split.seed`` replaced), featurized on that seed's train customers, and given the
+classifier of ``train.model`` (trained as the train stage trains it) and the survival models
+(``survival.model`` first, the headline; ``--models`` adds the baselines). On each seed's test
+customers, three paired differences (both sides scored on the same bootstrap resamples):
+
+- ``concordance_minus_oracle``: Harrell's concordance of the model minus that of the oracle,
+  which ranks by each customer's true churn probability (of the campaign arm they were in);
+- ``ibs_minus_km``: the integrated Brier score minus that of the Kaplan-Meier curve of the
+  train customers (the same curve for everybody);
+- ``window_auc_minus_classifier``: the ROC-AUC of the survival model's probability of churning
+  within ``data.churn_window_days`` for the churn label, minus the classifier's ROC-AUC.
+
+Per seed: the difference and its 95 % percentile interval. Pooled: the mean over seeds with
+the interval of the mean (each seed's customers resampled independently, resample by
+resample), and the smallest and largest seed. Every model's figures per seed go under
+``figures``, their means over the seeds under ``means``. Writes
+``benchmarks/results/survival.json`` with the machine load.
+
+Run from the repository root with the project venv, after ``dvc repro`` (for
+``data/prepared``)::
+
+    python benchmarks/bench_survival.py --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from churnlab import io
+from churnlab.config import paths
+from churnlab.config.columns import TARGET
+from churnlab.config.params import Params, load_params
+from churnlab.data.splitting import split_customers
+from churnlab.features import feature_frame
+from churnlab.features.fit import featurize
+from churnlab.features.impute import sparse_rows
+from churnlab.modeling import training
+from churnlab.survival import scoring, sources
+from churnlab.survival.models import fit_model
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "benchmarks" / "results" / "survival.json"
+# (figure of paired_figures, name here, sign): the differences are reported model - reference.
+DIFFERENCES = (
+    ("gap_to_oracle", "concordance_minus_oracle", -1.0),
+    ("brier_gain_over_km", "ibs_minus_km", -1.0),
+    ("window_auc_minus_classifier", "window_auc_minus_classifier", 1.0),
+)
+
+
+def seed_data(params: Params, prepared: pd.DataFrame, known: pd.DataFrame, seed: int) -> dict:
+    """One split seed: features, durations and labels of train/valid/test, aligned by row."""
+    split = params.split.model_copy(update={"seed": seed})
+    parts = split_customers(prepared, split, TARGET)
+    # featurize leaves sparse train rows out of its matrix: leave them out of the durations too
+    sparse = sparse_rows(feature_frame(parts["train"]), params.featurize.missing).to_numpy()
+    parts["train"] = parts["train"][~sparse].reset_index(drop=True)
+    schema = io.read_json(paths.SCHEMA) if paths.SCHEMA.exists() else None
+    done = featurize(parts, params.featurize, params.data.snapshot_date, schema)
+    out = {}
+    for name, frame in parts.items():
+        rows = known.reindex(frame["customer_key"])
+        if rows["duration_days"].isna().any():
+            raise RuntimeError(f"seed {seed}: {name} customers without a duration")
+        X = done.matrices[name].drop(columns=[TARGET])
+        out[name] = (X, rows["duration_days"].to_numpy(), rows["churned_event"].to_numpy(bool))
+        out[f"{name}_label"] = frame[TARGET].to_numpy()
+        out[f"{name}_keys"] = frame["customer_key"]
+    return out
+
+
+def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str], seed: int):
+    """Figures of every model on one seed, and the headline's paired bootstrap draws."""
+    p, window = params.survival, params.data.churn_window_days
+    train, valid, test = data["train"], data["valid"], data["test"]
+    trained = training.train(params, train[0], data["train_label"], valid[0], data["valid_label"])
+    classifier = trained.calibrated.predict_proba(test[0])[:, 1]
+    label = data["test_label"]
+    known = truth.reindex(data["test_keys"])
+    oracle, untreated = known["churn_probability"].to_numpy(), known["treated"].to_numpy() == 0
+    figures = {}
+    for name in models:
+        result = scoring.model_figures(fit_model(name, p, train, valid), train, test, p, window)
+        figures[name] = result["figures"] | {"window_auc": roc_auc_score(label, result["p"])}
+        if name == models[0]:
+            head = result
+    km = scoring.km_losses(train[1:], test[1:], head["grid"])
+    figures["reference"] = {
+        "oracle_concordance": scoring.harrell(test[1], test[2], oracle),
+        # The oracle knows who got the offer, the features do not: the gap without them.
+        "untreated_concordance": scoring.harrell(
+            test[1][untreated], test[2][untreated], head["risk"][untreated]
+        ),
+        "untreated_oracle_concordance": scoring.harrell(
+            test[1][untreated], test[2][untreated], oracle[untreated]
+        ),
+        "km_integrated_brier": float(km.mean()),
+        "classifier_window_auc": roc_auc_score(label, classifier),
+        "event_rate": float(test[2].mean()),
+        "n_test": len(label),
+    }
+    paired = scoring.paired_figures(
+        test[1:], head["risk"], oracle, head["losses"], km, label, head["p"], classifier
+    )
+    draws = scoring.bootstrap_draws(paired, len(label), p.bootstrap_resamples, p.seed + seed)
+    full = paired(np.ones(len(label)))
+    return figures, {new: (sign * full[old], sign * draws[old]) for old, new, sign in DIFFERENCES}
+
+
+def summary(per_seed: dict[int, dict]) -> dict:
+    """Per difference: each seed's value and interval, the mean over seeds and its interval."""
+    out = {}
+    for _, name, _ in DIFFERENCES:
+        values = {seed: d[name] for seed, d in per_seed.items()}
+        mean_draws = np.mean([draws for _, draws in values.values()], axis=0)
+        points = [point for point, _ in values.values()]
+        out[name] = {
+            "per_seed": {
+                str(seed): {"difference": point, "interval": scoring.interval(draws)}
+                for seed, (point, draws) in values.items()
+            },
+            "mean": float(np.mean(points)),
+            "interval_of_mean": scoring.interval(mean_draws),
+            "range": [float(min(points)), float(max(points))],
+        }
+    return out
+
+
+def model_means(figures: dict[str, dict]) -> dict:
+    """Each model's figures averaged over the seeds (and the references', for the table)."""
+    seeds = list(figures.values())
+    return {
+        name: {key: float(np.mean([f[name][key] for f in seeds])) for key in seeds[0][name]}
+        for name in seeds[0]
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--models", nargs="*", default=[], help="baselines beside the headline")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    params = load_params()
+    if params.data.source != "synthetic":
+        raise SystemExit("bench_survival needs the synthetic data (oracle and follow-up)")
+    models = [params.survival.model, *[m for m in args.models if m != params.survival.model]]
+    load_before = [round(x, 2) for x in os.getloadavg()]
+    prepared = io.read_table(paths.PREPARED)
+    table, truth = sources.synthetic_durations(params)
+    known, truth = sources.keyed(table), sources.keyed(truth)
+    per_seed, figures = {}, {}
+    for seed in args.seeds:
+        data = seed_data(params, prepared, known, seed)
+        figures[str(seed)], per_seed[seed] = one_seed(params, data, truth, models, seed)
+        print(f"seed {seed}: {figures[str(seed)]}", flush=True)
+    result = {
+        "seeds": args.seeds,
+        "headline_model": models[0],
+        "models": models,
+        "bootstrap_resamples": params.survival.bootstrap_resamples,
+        "differences": summary(per_seed),
+        "figures": figures,
+        "means": model_means(figures),
+        "n_customers": params.synthetic.n_customers,
+        "campaign_share": params.synthetic.campaign_share,
+        "load_average_before": load_before,
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    }
+    io.write_json(result, OUT)
+    return result
+
+
+if __name__ == "__main__":
+    main()
