@@ -13,7 +13,8 @@ are 413; with ``CHURNLAB_API_KEY`` set every route but ``/health`` needs the hea
 answered with a plain 500: no traceback leaves the server. When the uplift or survival model
 was saved with the churn model, each prediction also carries the uplift and recommended
 action, or the horizon probabilities, median days to churn and value at risk; otherwise those
-fields are absent.
+fields are absent. A little over 300 lines: every answer field is described where it is
+declared, since that text is the OpenAPI document.
 """
 
 import hmac
