@@ -138,6 +138,12 @@ def test_the_report_shows_the_policy_table_and_the_survival_headline():
         and f"{survival['km_integrated_brier']:.4f}" in page
     )
     assert "data:image/png;base64" in page  # the Kaplan-Meier figure inline
+    figures = report_pages.Figures((b"p", "profit"), (b"g", "gains"))
+    empty = pd.DataFrame(columns=["column", "direction"])
+    drivers = report_pages.drivers_section(empty, "here")
+    sections = report_pages.page_sections(["x"], "t", "", drivers, figures, [], [], section)
+    anchors = [s.anchor for s in sections]
+    assert anchors == [*report_pages.SECTIONS[:4], report_pages.OUTLOOK, *report_pages.SECTIONS[4:]]
     card = "\n".join(outlook_report.card_lines(uplift, survival, "EUR"))
     assert "| policy |" in card and "kaplan_meier.png" in card
     # Stages off or skipped: no section, no card lines.
