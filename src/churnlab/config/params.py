@@ -357,6 +357,14 @@ class ServeParams(Strict):
     tier_bounds: list[float] = Field(default_factory=lambda: [0.2, 0.5])
     """Probabilities where the tiers start: `tier_names[i + 1]` starts at `tier_bounds[i]`
     (increasing, inside (0, 1))."""
+    call_list_order: Literal["value_at_risk", "probability", "uplift"] = "value_at_risk"
+    """How `churnlab predict` orders its call list. `value_at_risk`: expected value at risk =
+    the churn probability (within `survival.value_horizon_days` when the survival model is
+    saved with the churn model) × the customer's value (the value column, else the survival
+    model's lifetime value, else `business.retained_customer_value`); with one value for every
+    customer this is the churn-probability order. `probability`: churn probability alone.
+    `uplift`: expected net gain of a contact (uplift × value − offer cost; needs the uplift
+    model, else value at risk)."""
 
     @model_validator(mode="after")
     def _tiers_ordered(self) -> ServeParams:

@@ -162,10 +162,12 @@ def model_card(
     figures: list[tuple[str, str]],
     warnings: list[str] = (),
     selection: dict | None = None,
+    outlook: list[str] = (),
 ) -> str:
     """The model card in markdown; ``figures`` are (title, path relative to ``reports/``);
     ``warnings`` (such as a suspiciously high validation ROC-AUC) open the card; ``selection``
-    is ``metrics/train.json``'s entry when the train stage chose the model."""
+    is ``metrics/train.json``'s entry when the train stage chose the model; ``outlook`` is the
+    uplift and survival section (:func:`churnlab.evaluation.outlook_report.card_lines`)."""
     at_t, at_b = m["business"]["at_threshold"], m["business"]["at_budget"]
     currency = business.get("currency", "")
     lines = [
@@ -232,6 +234,7 @@ def model_card(
         "",
         *_baselines_table(m),
         "",
+        *outlook,
         "## Slices",
         "",
         "A slice whose metrics drop in a pull request shows in `metrics/segments.json` diffs.",

@@ -56,6 +56,17 @@ UPLIFT_HEADLINE = {
     "policy_net_gain": "uplift policy net gain",
     "risk_policy_net_gain": "risk policy net gain (same contacts)",
 }
+# Survival rows (``metrics/survival.json`` keys, test split), shown when either side has the file.
+SURVIVAL_HEADLINE = {
+    "concordance": "concordance (Harrell)",
+    "uno_concordance": "concordance (Uno)",
+    "oracle_concordance": "oracle concordance (synthetic)",
+    "integrated_brier": "integrated Brier score",
+    "km_integrated_brier": "integrated Brier score of Kaplan-Meier",
+    "auc_60d": "time-dependent AUC at 60 days",
+    "value.saved.by_value_at_risk": "value saved, calls by value at risk",
+    "value.saved.by_probability": "value saved, calls by churn probability",
+}
 WORSE_SLICE = 0.005  # ROC-AUC drop of a slice flagged in the summary
 
 
@@ -285,9 +296,13 @@ def build_report(base: str, output: Path, embed_images: bool = True) -> str:
         f"{WORSE_SLICE}): " + ("; ".join(worse) if worse else "none."),
         "",
     ]
-    uplift = [flatten(m.get(str(paths.METRICS / "uplift.json"), {})) for m in metric_sides]
-    if any(uplift):
-        lines += [*_summary("### Uplift (test split)", UPLIFT_HEADLINE, *uplift), ""]
+    for name, title, rows in (
+        ("uplift", "### Uplift (test split)", UPLIFT_HEADLINE),
+        ("survival", "### Time to churn (test split)", SURVIVAL_HEADLINE),
+    ):
+        sides = [flatten(m.get(str(paths.METRICS / f"{name}.json"), {})) for m in metric_sides]
+        if any(sides):
+            lines += [*_summary(title, rows, *sides), ""]
     changed = params_diff(base_params, head_params)
     lines += ["### Params diff", ""]
     if changed:

@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from churnlab.evaluation import html_report as h
+from churnlab.evaluation import outlook_report
 from churnlab.evaluation.wording import money, quality_facts, quality_word
 
-# Sections every report has, in order (their anchors; tested in a real browser).
+# Sections every report has, in order (their anchors; tested in a real browser); the uplift
+# and survival section (OUTLOOK) comes after "curves" when those stages ran.
 SECTIONS = ("headline", "call-list", "drivers", "curves", "data-quality", "glossary")
+OUTLOOK = "uplift-and-time"
 
 
 def drivers_section(drivers: pd.DataFrame, where: str) -> h.Section:
@@ -79,9 +82,11 @@ def page_sections(
     figures: Figures,
     quality: list[str],
     terms: list[str],
+    outlook: h.Section | None = None,
 ) -> list[h.Section]:
-    """The sections every report has, in the order of ``SECTIONS``."""
-    return [
+    """The sections every report has, in the order of ``SECTIONS`` (``outlook`` after the
+    curves when given)."""
+    sections = [
         h.Section("headline", "In short", "".join(h.paragraph(t, "headline") for t in headline)),
         h.Section("call-list", call_title, call_body),
         drivers,
@@ -93,6 +98,27 @@ def page_sections(
         h.Section("data-quality", "Data quality", h.bullet_list(quality)),
         h.glossary(terms),
     ]
+    return sections if outlook is None else [*sections[:4], outlook, *sections[4:]]
+
+
+def outlook_section(
+    uplift: dict | None, survival: dict | None, km_png: bytes | None, currency: str
+) -> h.Section | None:
+    """Who an offer persuades (the policy comparison) and time to churn (the survival
+    headline and Kaplan-Meier plot); None when neither stage ran."""
+    body = ""
+    policies = outlook_report.policy_frame(uplift, currency)
+    if policies is not None:
+        body += "".join(h.paragraph(t) for t in outlook_report.uplift_lines(uplift, currency))
+        body += h.table(policies)
+    lines = outlook_report.survival_lines(survival, currency)
+    if lines:
+        body += "".join(h.paragraph(t) for t in lines)
+        if km_png:
+            body += h.figure(km_png, "Kaplan-Meier survival by segment (test), 95% bands")
+    if not body:
+        return None
+    return h.Section(OUTLOOK, "Who an offer persuades, and when customers leave", body)
 
 
 def quality_items(facts: list[str], warnings: list[str]) -> list[str]:
@@ -139,9 +165,11 @@ def evaluation_page(
     drivers: pd.DataFrame,
     figures: Figures,
     warnings: list[str] = (),
+    outlook: h.Section | None = None,
 ) -> str:
     """``reports/index.html``: the test-split evaluation for a reader without the metrics;
-    ``warnings`` are the trained model's (``models/metadata.json``)."""
+    ``warnings`` are the trained model's (``models/metadata.json``); ``outlook``:
+    :func:`outlook_section` of the uplift and survival stages' figures."""
     call_list = top_risk.rename(
         columns={"churn_score": "churn probability", "suggested_action": "suggested action"}
     )
@@ -160,6 +188,7 @@ def evaluation_page(
         figures,
         quality_items(quality_facts(quality), list(warnings)),
         EVALUATION_TERMS,
+        outlook,
     )
     return h.page(
         "Churn model report",
@@ -203,6 +232,7 @@ def _headline_prediction(s: Scored, business: dict) -> list[str]:
         f"if nobody acts, and calling them is expected to save "
         f"{money(s.expected_net_savings, currency)} net.",
     ]
+    lines += outlook_report.prediction_lines(s.predictions, currency)
     if s.validation_roc_auc is not None:
         lines.append(
             f"The model ranks customers {quality_word(s.validation_roc_auc)} (ROC-AUC "

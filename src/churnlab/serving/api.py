@@ -10,7 +10,11 @@ are 413; with ``CHURNLAB_API_KEY`` set every route but ``/health`` needs the hea
 ``X-API-Key``, the documentation (``/docs``, ``/redoc``, ``/openapi.json``) included unless
 ``CHURNLAB_PUBLIC_DOCS=1``. The OpenAPI document describes the answers the server really gives
 (the 422 ``detail`` and ``errors``; 400, 401, 413). Unexpected errors are logged here and
-answered with a plain 500: no traceback leaves the server.
+answered with a plain 500: no traceback leaves the server. When the uplift or survival model
+was saved with the churn model, each prediction also carries the uplift and recommended
+action, or the horizon probabilities, median days to churn and value at risk; otherwise those
+fields are absent. A little over 300 lines: every answer field is described where it is
+declared, since that text is the OpenAPI document.
 """
 
 import hmac
@@ -56,6 +60,27 @@ class Prediction(BaseModel):
     churn: bool = Field(description="churn_probability >= the model's threshold")
     risk_tier: str
     reasons: list[Reason]
+    uplift: float | None = Field(
+        None,
+        description="estimated drop in churn probability if contacted (uplift model present)",
+    )
+    recommended_action: str | None = Field(
+        None,
+        description='"contact" when uplift x customer value - offer cost > 0, else "do not '
+        'contact" (uplift model present; the contact budget applies to whole files)',
+    )
+    p_churn_by_horizon: dict[str, float] | None = Field(
+        None, description='churn probability within each horizon, e.g. {"30d": 0.12}'
+    )
+    median_days_to_churn: float | None = Field(
+        None, description="days until the survival falls to one half (null: not in follow-up)"
+    )
+    customer_lifetime_value: float | None = Field(
+        None, description="margin x expected discounted remaining lifetime (survival model)"
+    )
+    value_at_risk: float | None = Field(
+        None, description="churn probability within the value horizon x lifetime value"
+    )
 
 
 class Predictions(BaseModel):
@@ -177,6 +202,22 @@ def _keys(scorer: Scorer, rows: list[dict[str, Any]]) -> list[str | None]:
     return [None if row.get(name) is None else str(row[name]) for row in rows]
 
 
+def _outlook(row: dict[str, Any]) -> dict[str, Any]:
+    """The uplift and survival fields of one scored row (none without those models)."""
+    out: dict[str, Any] = {}
+    if "uplift" in row:
+        out["uplift"] = float(row["uplift"])
+        out["recommended_action"] = str(row["recommended_action"])
+    horizons = {k[len("p_churn_") :]: float(v) for k, v in row.items() if k.startswith("p_churn_")}
+    if horizons:
+        median = row["median_days_to_churn"]
+        out["p_churn_by_horizon"] = horizons
+        out["median_days_to_churn"] = None if median != median else float(median)  # NaN: null
+        out["customer_lifetime_value"] = float(row["customer_lifetime_value"])
+        out["value_at_risk"] = float(row["value_at_risk"])
+    return out
+
+
 def _documentation(app: FastAPI, guard: Any) -> None:
     """``/openapi.json``, ``/docs`` and ``/redoc`` behind ``guard``: they show the fields and
     the categories seen in training. Swagger UI and ReDoc fetch the document themselves,
@@ -262,6 +303,7 @@ def create_app(scorer: Scorer, api_key: str | None = None, public_docs: bool = F
                         "churn": bool(row["churn"]),
                         "risk_tier": str(row["risk_tier"]),
                         "reasons": reasons_of(row, serve.top_reasons),
+                        **_outlook(row),
                     }
                     for key, row in zip(keys, records, strict=True)
                 ],

@@ -5,9 +5,13 @@ packaged model and writes, into one folder:
 
 - ``predictions.csv``: per customer in file order, the original id, churn probability, risk
   tier, value, expected value at risk (probability × value), the top reasons in words and the
-  suggested action (:mod:`churnlab.evaluation.reasons`);
+  suggested action (:mod:`churnlab.evaluation.reasons`); with the uplift model saved beside
+  the churn model, the uplift and the policy's recommended action over the whole file (budget
+  included); with the survival model, the churn probability within each horizon, the median
+  days to churn and the lifetime value, and the value at risk uses the probability within the
+  value horizon (and the lifetime value when no value column is given);
 - ``call_list.csv``: the contact budget (``business.contact_budget_share`` of the scored
-  customers), highest expected value at risk first;
+  customers), highest expected value at risk first (``serve.call_list_order``);
 - ``rejected.csv``: the rows that could not be scored, with the reason;
 - ``report.html``: the self-contained report of this file (:mod:`churnlab.evaluation.report_pages`)
   and its two figures as PNG.
@@ -16,8 +20,8 @@ Everything is computed before the first file is written, so a bad input (a missi
 empty file, more rejected rows than ``--accept-rejected`` allows) leaves earlier results as
 they were. The file is read in one place, :func:`read_customers`: the reader of ``churnlab
 score`` and the conversions prepare recorded (:func:`churnlab.data.conversions.replay`).
-A little over 300 lines: one command's reading, scoring and outputs, kept in one file so
-that "compute everything, then write" stays visible.
+About 360 lines: one command's reading, scoring and outputs (with the uplift and survival
+columns), kept in one file so that "compute everything, then write" stays visible.
 """
 
 from __future__ import annotations
@@ -189,33 +193,65 @@ def explained(
     return found, drivers
 
 
+OUTLOOK = (  # the uplift and survival columns of predictions.csv, when those models are saved
+    "uplift",
+    "recommended_action",
+    "median_days_to_churn",
+    "value_horizon_churn_probability",
+    "customer_lifetime_value",
+)
+
+
 def predictions_frame(
     customers: Customers,
     ok: np.ndarray,
     scored: pd.DataFrame,
     values: np.ndarray,
     why: pd.DataFrame,
+    scorer: Scorer | None = None,
 ) -> pd.DataFrame:
+    """One row per scored customer; the value at risk is the churn probability (within the
+    value horizon when the survival model is saved) × the customer's value. The uplift
+    policy's action is decided over the whole file (its budget) with these values."""
     probability = scored["churn_probability"].to_numpy()
+    at_risk = scored.get("value_horizon_churn_probability", scored["churn_probability"])
     frame = pd.DataFrame(
         {
             customers.id_column: customers.ids.to_numpy()[ok],
             "churn_probability": np.round(probability, 6),
             "risk_tier": scored["risk_tier"].to_numpy(),
             "customer_value": values[ok],
-            "expected_value_at_risk": np.round(probability * values[ok], 2),
+            "expected_value_at_risk": np.round(at_risk.to_numpy() * values[ok], 2),
         }
     )
+    for column in [c for c in scored.columns if c.startswith("p_churn_")] + list(OUTLOOK):
+        if column in scored:
+            frame[column] = scored[column].to_numpy()
+    if scorer is not None and scorer.uplift is not None:
+        uplift = scored["uplift"].to_numpy()
+        frame["recommended_action"] = scorer.uplift.actions(uplift, values[ok])
+        frame["uplift_net_gain"] = np.round(uplift * values[ok] - scorer.uplift.offer_cost, 2)
     for column in why.columns.drop("reason_family"):
         frame[column] = why[column].to_numpy()
     return frame
 
 
-def call_list(predictions: pd.DataFrame, b) -> pd.DataFrame:
-    """The contact budget's customers, highest expected value at risk first (file order on
-    ties), ranked from 1."""
+def call_order(predictions: pd.DataFrame, order: str) -> str:
+    """The column the call list ranks by (``serve.call_list_order``; value at risk when the
+    uplift order is asked for without an uplift model)."""
+    if order == "probability":
+        return "churn_probability"
+    if order == "uplift" and "uplift_net_gain" in predictions:
+        return "uplift_net_gain"
+    return "expected_value_at_risk"
+
+
+def call_list(predictions: pd.DataFrame, b, order: str = "value_at_risk") -> pd.DataFrame:
+    """The contact budget's customers, highest expected value at risk (or ``order``) first
+    (file order on ties), ranked from 1."""
     k = business.budget_contacts(len(predictions), b)
-    ranked = predictions.sort_values("expected_value_at_risk", ascending=False, kind="stable")
+    key = call_order(predictions, order)
+    ranked = predictions.sort_values(key, ascending=False, kind="stable")
     out = ranked.head(k).reset_index(drop=True)
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
@@ -223,8 +259,9 @@ def call_list(predictions: pd.DataFrame, b) -> pd.DataFrame:
 
 def campaign_figures(predictions: pd.DataFrame, b, folder: Path) -> report_pages.Figures:
     """Expected net savings and gains of calling the customers in call-list order."""
+    at_risk = predictions.get("value_horizon_churn_probability", predictions["churn_probability"])
     curve = business.expected_campaign(
-        predictions["churn_probability"].to_numpy(), predictions["customer_value"].to_numpy(), b
+        at_risk.to_numpy(), predictions["customer_value"].to_numpy(), b
     )
     budget = business.budget_contacts(len(predictions), b)
     plots.expected_savings_png(curve, budget, b.currency, folder / "expected_savings.png")
@@ -261,9 +298,13 @@ def score_customers(
     values, value_notes = customer_values(
         customers, value_column, params.business.retained_customer_value
     )
+    scored_rows = scorer.score_valid(clean)
+    if not value_column and "customer_lifetime_value" in scored_rows:
+        values[ok] = scored_rows["customer_lifetime_value"].to_numpy()
+        value_notes = ["Customer value: margin × expected remaining lifetime (survival model)."]
     why, drivers = explained(scorer, clean, params)
-    predictions = predictions_frame(customers, ok, scorer.score_valid(clean), values, why)
-    calls = call_list(predictions, params.business)
+    predictions = predictions_frame(customers, ok, scored_rows, values, why, scorer)
+    calls = call_list(predictions, params.business, params.serve.call_list_order)
     ignored = [c for c in customers.extra.columns if c not in (customers.id_column, value_column)]
     facts = [
         f"{len(ok):,} rows read, {int(ok.sum()):,} scored, {int((~ok).sum()):,} rejected.",

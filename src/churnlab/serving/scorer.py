@@ -8,7 +8,11 @@ pipeline's), or from its registry entry's faster ``probability`` with the calibr
 replayed on top (the same values), and the reasons from :mod:`churnlab.evaluation.explain` on
 the same transformed features, folded back to the customer's columns and worded with the
 customer's values by :func:`churnlab.evaluation.reasons.top_reasons` ("Contract:
-Month-to-month raises risk"), as ``churnlab predict`` words them.
+Month-to-month raises risk"), as ``churnlab predict`` words them. When the uplift and survival
+stages saved their models beside the pipeline (``uplift.skops``, ``survival.skops``), every
+answer also carries the uplift and the recommended action (:mod:`churnlab.uplift.artifact`),
+the churn probability within each horizon, the median days to churn, the lifetime value and
+the value at risk (:mod:`churnlab.survival.artifact`); without them nothing changes.
 """
 
 from __future__ import annotations
@@ -33,6 +37,10 @@ from churnlab.evaluation import explain, reasons
 from churnlab.features.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.modeling.calibration import calibrated_from_base
 from churnlab.modeling.registry import base_estimator, spec_of
+from churnlab.survival import artifact as survival_artifact
+from churnlab.survival.artifact import SurvivalModel
+from churnlab.uplift import artifact as uplift_artifact
+from churnlab.uplift.artifact import UpliftModel
 
 
 def git_revision(where: Path) -> str | None:
@@ -60,6 +68,8 @@ class Scorer:
     serve: ServeParams
     fast: CompiledFeaturizer | None = field(default=None, repr=False)
     units: dict[str, str] = field(default_factory=dict)  # params report.units, for reasons
+    uplift: UpliftModel | None = field(default=None, repr=False)
+    survival: SurvivalModel | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         steps = self.pipeline.named_steps
@@ -91,7 +101,11 @@ class Scorer:
         pipeline = package.load(pipeline_path)
         digest = hashlib.sha256(pipeline_path.read_bytes()).hexdigest()
         metadata = {**metadata, "model_sha256": digest, "git_revision": git_revision(model_dir)}
-        return cls(pipeline, metadata, serve, units=dict(units or {}))
+        scorer = cls(pipeline, metadata, serve, units=dict(units or {}))
+        names = scorer.feature_names
+        scorer.uplift = uplift_artifact.load(model_dir / "uplift.skops", names)
+        scorer.survival = survival_artifact.load(model_dir / "survival.skops", names)
+        return scorer
 
     @property
     def version(self) -> str:
@@ -147,8 +161,7 @@ class Scorer:
         inputs ``X``; the reasons are worded with the customers' ``values`` (of every source
         column, :func:`~churnlab.evaluation.reasons.values_frame`, in the order of ``X``)."""
         model = self.pipeline.named_steps["model"]
-        if not hasattr(X, "columns"):  # the fast path's matrix
-            X = pd.DataFrame(X, columns=self._column_index)
+        X = self._named(X)
         probability = self._probability(model, X)
         k = self.serve.top_reasons
         if not k:
@@ -166,10 +179,52 @@ class Scorer:
             contribs, fmap, {} if values is None else values, k, self.units
         )
 
+    def _named(self, X) -> pd.DataFrame:
+        """The fast path's matrix with the feature names (a frame is returned as it is)."""
+        return X if hasattr(X, "columns") else pd.DataFrame(X, columns=self._column_index)
+
+    def outlook(self, X, customers) -> dict[str, np.ndarray]:
+        """Uplift and action, horizon probabilities, median days, value and value at risk of
+        the models saved beside the pipeline (empty without them). ``customers``: the rows
+        (a frame, or column arrays) for the margin column of the value."""
+        out: dict[str, np.ndarray] = {}
+        if self.uplift is not None:
+            uplift = self.uplift.uplift(self._named(X))
+            # One request is not a campaign: its budget is applied over a whole file
+            # (``churnlab predict``); here, contact whenever the expected net gain is positive.
+            out["uplift"] = np.round(uplift, 6)
+            out["recommended_action"] = self.uplift.actions(uplift, budget_share=1.0)
+        if self.survival is not None:
+            table = self.survival.table(self._named(X), customers)
+            table = table.rename(columns={"value": "customer_lifetime_value"})
+            for column in self.outlook_dtypes():
+                if column in table:
+                    out[column] = table[column].to_numpy()
+        return out
+
+    def outlook_dtypes(self) -> dict[str, str]:
+        dtypes = {}
+        if self.uplift is not None:
+            dtypes |= {"uplift": "float64", "recommended_action": "str"}
+        if self.survival is not None:
+            dtypes |= {f"p_churn_{h}d": "float64" for h in self.survival.horizons}
+            for column in (
+                "median_days_to_churn",
+                "value_horizon_churn_probability",
+                "customer_lifetime_value",
+                "value_at_risk",
+            ):
+                dtypes[column] = "float64"
+        return dtypes
+
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Score rows already validated by :func:`churnlab.data.input_contract.validate_frame`."""
         values = reasons.values_frame(self.pipeline, frame) if self.serve.top_reasons else None
-        return self._frame(self.predict(self.features(frame), values), frame.index)
+        X = self.features(frame)
+        scored = self._frame(self.predict(X, values), frame.index)
+        for name, column in self.outlook(X, frame).items():
+            scored[name] = column
+        return scored
 
     def score_columns(self, columns: dict[str, np.ndarray], n: int) -> dict | None:
         """Score ``n`` rows given as column arrays whose types are already checked (the API's
@@ -180,7 +235,8 @@ class Scorer:
         values = None
         if self.serve.top_reasons:
             values = reasons.values_of_columns(self.pipeline, columns)
-        return self._columns(self.predict(self.fast.transform(columns), values))
+        X = self._named(self.fast.transform(columns))
+        return self._columns(self.predict(X, values)) | self.outlook(X, columns)
 
     def _columns(self, predicted) -> dict[str, np.ndarray]:
         probability, found = predicted
@@ -205,7 +261,7 @@ class Scorer:
             dtypes[f"reason_{i}"] = "str"
             dtypes[f"reason_{i}_column"] = "str"
             dtypes[f"reason_{i}_contribution"] = "float64"
-        return {**dtypes, "error": "str"}
+        return {**dtypes, **self.outlook_dtypes(), "error": "str"}
 
     def score(self, frame: pd.DataFrame, partial: bool = False) -> pd.DataFrame:
         """Convert, validate and score; bad rows get an ``error`` message and no score.

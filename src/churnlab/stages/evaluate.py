@@ -9,6 +9,8 @@ customers with their reasons in words, and ``index.html``, the self-contained re
 reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
 EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC. With
 ``engine.name: spark`` the test scores are computed on the executors (:mod:`churnlab.engine.score`).
+The uplift and survival stages run first; the report and model card show their policy
+comparison and survival headline when they ran (:mod:`churnlab.evaluation.outlook_report`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.evaluation import holdout, model_card, profit, reasons, report_pages, shap_report
+from churnlab.evaluation.outlook_report import card_lines
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
 
@@ -48,6 +51,15 @@ def read_baselines(test: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str,
     return scores, io.read_json(paths.BASELINES / "thresholds.json")
 
 
+def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
+    """``metrics/uplift.json``, ``metrics/survival.json`` and the Kaplan-Meier PNG, where the
+    uplift and survival stages wrote them."""
+    files = (paths.METRICS / "uplift.json", paths.METRICS / "survival.json")
+    uplift, survival = (io.read_json(f) if f.exists() else None for f in files)
+    png = paths.PLOTS / "survival" / "kaplan_meier.png"
+    return uplift, survival, png.read_bytes() if png.exists() else None
+
+
 def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> None:
     """``reports/index.html`` from the figures just written (``found``: the explanations, or
     None for a model without an exact method; ``warnings``: the model's, shown first in its
@@ -63,6 +75,7 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> N
             ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
         ),
         warnings,
+        report_pages.outlook_section(*read_outlook(), b.currency),
     )
     io.write_text(page, paths.REPORTS / "index.html")
 
@@ -124,6 +137,7 @@ def main(params: Params) -> None:
         figures,
         meta.get("warnings", []),
         meta.get("selection"),
+        card_lines(*read_outlook()[:2], b.currency),
     )
     io.write_text(card, paths.REPORTS / "model_card.md")
     write_index(result, quality, b, found, meta.get("warnings", []))

@@ -6,8 +6,9 @@ are fitted on the train split's features (early stopping on valid) and scored on
 Harrell's and Uno's concordance, integrated Brier score against Kaplan-Meier, time-dependent
 AUC, the label-window churn probability's ROC-AUC beside the classifier's, bootstrap
 intervals and on synthetic data the oracle concordance of the true churn probability. Writes
-``metrics/survival.json``, ``plots/survival/`` and ``reports/survival_call_list.csv`` (the
-customers with the highest value at risk).
+``metrics/survival.json``, ``plots/survival/``, ``reports/survival_call_list.csv`` (the
+customers with the highest value at risk) and ``models/survival.skops``, the model the scorer
+loads beside the churn model (:mod:`churnlab.survival.artifact`).
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from churnlab.config.params import Params
 from churnlab.features import feature_frame
 from churnlab.features.impute import sparse_rows
 from churnlab.modeling.inputs import inputs
-from churnlab.survival import curves, plots, scoring, sources
+from churnlab.survival import artifact, curves, plots, scoring, sources
 from churnlab.survival.models import fit_model
 
 log = logging.getLogger(__name__)
+
+MODEL = paths.MODELS / "survival.skops"
 
 
 def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
@@ -74,6 +77,7 @@ def skip(reason: str) -> None:
     folder = paths.PLOTS / "survival"
     shutil.rmtree(folder, ignore_errors=True)  # no figure of an earlier run stays
     io.write_text(f"survival skipped: {reason}\n", folder / "SKIPPED.md")
+    package.save(artifact.skipped(reason), MODEL)
 
 
 def main(params: Params) -> None:
@@ -112,10 +116,11 @@ def main(params: Params) -> None:
     out["intervals"] = scoring.bootstrap(figures, len(label), p.bootstrap_resamples, p.seed)
     out["models"] = {name: r["figures"] for name, r in results.items()}
 
+    follow_up = p.follow_up_days if params.data.source == "synthetic" else int(test[1].max())
     table = curves.customer_table(
         fitted[p.model],
         test[0],
-        p.follow_up_days if params.data.source == "synthetic" else int(test[1].max()),
+        follow_up,
         p.horizons_days,
         p.value_horizon_days,
         curves.margins(split_test, p.value),
@@ -131,6 +136,7 @@ def main(params: Params) -> None:
         "currency": b.currency,
     }
     io.write_json(out, paths.METRICS / "survival.json")
+    package.save(artifact.bundle(p.model, fitted[p.model], test[0].columns, p, follow_up), MODEL)
     top = table.sort_values("value_at_risk", ascending=False, kind="stable")
     io.write_csv(top.head(params.evaluate.top_customers), paths.REPORTS / "survival_call_list.csv")
     segment = split_test.get(p.segment, pd.Series("all", index=split_test.index))

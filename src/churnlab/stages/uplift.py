@@ -4,8 +4,10 @@ Reads the featurized splits, the campaign (synthetic: the truth table; user data
 ``uplift.treatment`` / ``uplift.propensity`` columns of the split tables, checked before
 anything is written) and the churn pipeline (for today's risk policy); fits the candidate
 learners (:mod:`churnlab.uplift.report`), keeps the best on validation, and writes
-``metrics/uplift.json``, the curves and deciles under ``plots/uplift/`` and the learner to
-``models/uplift.skops``.
+``metrics/uplift.json``, the curves and deciles under ``plots/uplift/`` and the learner, its
+columns and the decision's money to ``models/uplift.skops``, which the scorer loads beside the
+churn model (:mod:`churnlab.uplift.artifact`; ``{"skipped": reason}`` when the stage does not
+apply, so no stale learner is served).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from churnlab.config.params import Params
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import spec_for
-from churnlab.uplift import campaign_data, metrics, policy, report
+from churnlab.uplift import artifact, campaign_data, metrics, policy, report
 
 log = logging.getLogger(__name__)
 
@@ -76,13 +78,14 @@ def skip(reason: str) -> None:
     log.warning("uplift skipped: %s", reason)
     shutil.rmtree(PLOTS, ignore_errors=True)  # no figure of an earlier run stays
     io.write_text(f"uplift skipped: {reason}\n", PLOTS / "SKIPPED.md")
-    package.save({"skipped": reason}, MODEL)
+    package.save(artifact.skipped(reason), MODEL)
     io.write_json({"enabled": True, "skipped": reason}, METRICS)
 
 
 def main(params: Params) -> None:
     u, b = params.uplift, params.business
     if not u.enabled:
+        package.save(artifact.skipped("uplift.enabled is false"), MODEL)
         io.write_json({"enabled": False}, METRICS)
         return
     if params.data.source != "synthetic":
@@ -139,7 +142,7 @@ def main(params: Params) -> None:
     for kind, frame in report.curves(plot_scores, test).items():
         io.write_csv(frame, PLOTS / f"{kind}.csv")
     io.write_csv(report.deciles(score, test), PLOTS / "deciles.csv")
-    package.save(fitted[chosen], MODEL)
+    package.save(artifact.bundle(fitted[chosen], test.X.columns, value, cost, budget), MODEL)
     io.write_json(result, METRICS)
     log.info(
         "uplift: %s learner, Qini %.4f; policy net gain %.0f vs risk %.0f",
