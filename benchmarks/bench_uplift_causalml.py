@@ -194,10 +194,12 @@ def main(argv: list[str] | None = None) -> None:
         causalml_side(args.dir, args.seeds)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        seeds = [str(s) for s in args.seeds]
-        command = [args.python, __file__, "causalml", "--dir", tmp, "--seeds", *seeds]
-        subprocess.run(command, check=True)
+        # --dir keeps the exchanged files (draws already there are not drawn again).
+        folder = args.dir or Path(tmp)
+        missing = [str(s) for s in args.seeds if not (folder / f"references_{s}.csv").exists()]
+        if missing:
+            command = [args.python, __file__, "causalml", "--dir", str(folder), "--seeds"]
+            subprocess.run([*command, *missing], check=True)
         versions = subprocess.run(
             [args.python, "-m", "pip", "freeze"], check=True, capture_output=True, text=True
         ).stdout
