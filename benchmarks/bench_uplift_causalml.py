@@ -133,8 +133,14 @@ def compare(folder: Path, seed: int, resamples: int) -> dict:
     draw = pd.read_csv(folder / f"draw_{seed}.csv")
     refs = pd.read_csv(folder / f"references_{seed}.csv")
     x_names = json.loads((folder / "x_names.json").read_text())
-    train, test = draw[draw["part"] == "train"], draw[draw["part"] == "test"].reset_index(drop=True)
+    from sklearn.model_selection import train_test_split
+
+    # The references are in the notebook split's (shuffled) test order: the same split again.
+    _, rows = train_test_split(np.arange(len(draw)), test_size=0.2, random_state=111)
+    train, test = draw[draw["part"] == "train"], draw.iloc[rows].reset_index(drop=True)
+    assert (test["part"] == "test").all()
     assert (test["conversion"].to_numpy() == refs["conversion"].to_numpy()).all()
+    assert (test["treatment_group_key"].to_numpy() == refs["treatment_group_key"].to_numpy()).all()
     out = {}
     for treatment in TREATMENTS:
         pair = test["treatment_group_key"].isin(["control", treatment]).to_numpy()
