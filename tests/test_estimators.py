@@ -263,7 +263,8 @@ ENTRIES: dict[str, Entry] = {
     # uplift: the meta-learners' fit takes a treatment vector, fit(X, y, treatment), which no
     # scikit-learn check passes; tests/test_uplift_learners.py checks them (skops round trip,
     # the oracle, no effect). EffectRegressor regresses pseudo-outcomes with the LightGBM
-    # wrapper's parameters and is fitted only inside the X- and DR-learners.
+    # wrapper's parameters and is fitted only inside the X- and DR-learners; ShiftBooster's
+    # fit takes the control model's log-odds and is fitted only inside the shift learner.
     **{
         name: Entry(None, not_checked="fit(X, y, treatment): see tests/test_uplift_learners.py")
         for name in (
@@ -274,6 +275,8 @@ ENTRIES: dict[str, Entry] = {
             "DRLearner",
             "ClassTransformation",
             "EffectRegressor",
+            "ShiftLearner",
+            "ShiftBooster",
         )
     },
     # The refit's fold models served as one (churnlab.modeling.bagging): like LogOdds it wraps

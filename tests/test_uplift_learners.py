@@ -121,3 +121,27 @@ def test_bad_propensity_is_a_clear_error():
     frame = pd.DataFrame({"offer": [0, 1], "e": [0.3, 1.2]})
     with pytest.raises(UserError, match="strictly between 0 and 1"):
         campaign_data.propensities(frame, "e", np.array([0, 1]), "customers.csv")
+
+
+def test_shift_learner_recovers_the_log_odds_shift(data):
+    """The campaign moves the churn log-odds by -2 where f1 > 0 and not elsewhere: the shift
+    booster, started from the control model's log-odds, learns about that."""
+    X, y, t, tau = data
+    base = spec_for("logreg").make(small_params().train, y)
+    fit, valid = slice(0, 4500), slice(4500, None)
+    model = learners.ShiftLearner(base=base).fit(
+        X.iloc[fit], y[fit], t[fit], valid=(X.iloc[valid], y[valid], t[valid])
+    )
+    shift = model.shift_.shift(X)
+    assert np.median(shift[tau > 0]) == pytest.approx(-2.0, abs=0.7)
+    assert np.median(shift[tau == 0]) == pytest.approx(0.0, abs=0.5)
+    # The uplift is the control probability minus the shifted one: positive where f1 > 0.
+    assert (model.predict(X)[tau > 0] > 0).mean() > 0.9
+
+
+@pytest.mark.parametrize("treatment", [[0, 1, 2, 1], [1, 1, 1, 1], [0.0, 0.5, 1.0, 1.0]])
+def test_learner_refuses_a_treatment_that_is_not_two_groups(treatment):
+    X = pd.DataFrame({"f0": [0.1, 0.2, 0.3, 0.4]})
+    model = learners.TLearner(base=spec_for("logreg").make(small_params().train, [0, 1, 0, 1]))
+    with pytest.raises(ValueError, match="0/1 with both groups"):
+        model.fit(X, np.array([0, 1, 0, 1]), np.array(treatment))

@@ -70,6 +70,8 @@ BASE_TYPES = (
     "churnlab.uplift.learners.DRLearner",
     "churnlab.uplift.learners.EffectRegressor",
     "churnlab.uplift.learners.SLearner",
+    "churnlab.uplift.learners.ShiftBooster",
+    "churnlab.uplift.learners.ShiftLearner",
     "churnlab.uplift.learners.TLearner",
     "churnlab.uplift.learners.XLearner",
     "numpy.dtype",

@@ -16,8 +16,8 @@ from pydantic import Field, field_validator
 from churnlab.config.base import Strict
 from churnlab.config.models import MODEL_NAMES
 
-LEARNER_NAMES = ("s", "t", "x", "dr", "class_transformation")
-Learner = Literal["s", "t", "x", "dr", "class_transformation"]
+LEARNER_NAMES = ("s", "t", "x", "dr", "class_transformation", "shift")
+Learner = Literal["s", "t", "x", "dr", "class_transformation", "shift"]
 
 
 class UpliftParams(Strict):
@@ -26,8 +26,9 @@ class UpliftParams(Strict):
     enabled: bool = True
     """Run the uplift stage (off: it writes `metrics/uplift.json` with `enabled: false`)."""
     learner: Learner | Literal["auto"] = "auto"
-    """`s`, `t`, `x`, `dr` (doubly robust) or `class_transformation`; `auto` = the candidate
-    with the best Qini coefficient on the validation split."""
+    """`s`, `t`, `x`, `dr` (doubly robust), `class_transformation` or `shift` (the control
+    model's churn log-odds, the offer's shift of them boosted on the treated customers);
+    `auto` = the candidate with the best Qini coefficient on the validation split."""
     candidates: list[Learner] = Field(default_factory=lambda: list(LEARNER_NAMES), min_length=1)
     """The learners `auto` compares (each is fitted on train and scored on valid and test)."""
     base_model: str = "logreg"

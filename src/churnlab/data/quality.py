@@ -151,7 +151,30 @@ def markdown(q: dict, source: str) -> str:
     lines += [f"- `{c}`: {r}" for c, r in q["privacy"].items()] or ["- none"]
     lines += ["", "## Category consistency (values differing only in case/spacing)", ""]
     lines += [f"- `{c}`: {v}" for c, v in q["category_variants"].items()] or ["- none"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + balance_lines(q.get("campaign_balance"))) + "\n"
+
+
+def balance_lines(section: dict | None) -> list[str]:
+    """The past campaign's balance (``churnlab.uplift.campaign_data.balance_report``): a
+    warning per column whose standardised mean difference exceeds the limit."""
+    if not section:
+        return []
+    lines = [
+        "",
+        "## Past campaign: balance of treated and control",
+        "",
+        f"{section['treated']} treated, {section['control']} control; standardised mean "
+        f"difference (SMD) on {len(section['smd'])} numeric columns.",
+        "",
+    ]
+    limit = section["smd_limit"]
+    for column in section["imbalanced"]:
+        lines.append(
+            f"- **warning: `{column}` differs between the groups, SMD "
+            f"{section['smd'][column]:+.3f} (|SMD| > {limit}): the offer was not given at "
+            "random, so name its propensity column in uplift.propensity**"
+        )
+    return lines if section["imbalanced"] else [*lines, f"- balanced: every |SMD| <= {limit}"]
 
 
 def snapshot_figures(
@@ -185,5 +208,5 @@ def synthetic_markdown(q: dict) -> str:
         "| figure | value |",
         "|---|---|",
     ]
-    lines += [f"| {k} | {q[k]} |" for k in sorted(q)]
-    return "\n".join(lines) + "\n"
+    lines += [f"| {k} | {q[k]} |" for k in sorted(q) if k != "campaign_balance"]
+    return "\n".join(lines + balance_lines(q.get("campaign_balance"))) + "\n"

@@ -29,6 +29,7 @@ from churnlab.data import (
     synth,
     userdata,
 )
+from churnlab.uplift import campaign_data
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,13 @@ def main_user(params: Params) -> None:
     result = userdata.prepare_user_table(raw, table_params, privacy.salt_from_env(), formats)
     if event_figures:
         result.quality["events"] = event_figures
+    u = params.uplift
+    if u.enabled and u.treatment in result.table.columns:  # a past campaign: its balance
+        where = str(d.path or d.source)
+        flags = campaign_data.treatment_flags(result.table, u.treatment, u.treated_value, where)
+        campaign = [c for c in (u.treatment, u.propensity, TARGET) if c in result.table.columns]
+        others = result.table.drop(columns=campaign)
+        result.quality["campaign_balance"] = campaign_data.balance_report(others, flags)
     step("write")
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
     io.write_json(source, paths.RAW / "source.json")
@@ -151,6 +159,10 @@ def main(params: Params) -> None:
         truth = io.read_table(paths.RAW / "truth.parquet")
         truth["customer_key"] = privacy.pseudonymise(truth.pop("customer_id"), salt)
         truth = truth[truth["customer_key"].isin(prepared["customer_key"])]
+        if params.uplift.enabled and "treated" in truth.columns:  # the past campaign's balance
+            flags = truth.set_index("customer_key").loc[prepared["customer_key"], "treated"]
+            features = prepared.drop(columns=[TARGET])
+            dq["campaign_balance"] = campaign_data.balance_report(features, flags.to_numpy())
         io.write_table(truth.sort_values("customer_key", ignore_index=True), paths.TRUTH)
     io.write_json({"source": "synthetic", "target": TARGET, "columns": {}}, paths.SCHEMA)
     io.write_table(prepared, paths.PREPARED)

@@ -80,3 +80,17 @@ def balance(frame: pd.DataFrame, flags: np.ndarray) -> dict[str, float]:
 def imbalanced(smd: dict[str, float], limit: float = SMD_WARNING) -> list[str]:
     """Columns whose |SMD| exceeds ``limit``, worst first."""
     return sorted((c for c, v in smd.items() if abs(v) > limit), key=lambda c: -abs(smd[c]))
+
+
+def balance_report(frame: pd.DataFrame, flags: np.ndarray, limit: float = SMD_WARNING) -> dict:
+    """The data-quality report's campaign section: group sizes, every numeric column's SMD
+    and those beyond ``limit`` (worst first)."""
+    smd = balance(frame, flags)
+    treated = int(np.sum(flags))
+    return {
+        "treated": treated,
+        "control": len(flags) - treated,
+        "smd": smd,
+        "smd_limit": limit,
+        "imbalanced": imbalanced(smd, limit),
+    }

@@ -6,8 +6,10 @@ takes an unfitted zoo classifier as ``base`` (cloned per model it needs) and lea
 past campaign: ``fit(X, churned, treatment, propensity, X_valid, y_valid, t_valid)``, the
 validation split serving the zoo's early stopping. ``predict(X)`` is the uplift: the drop in
 churn probability the offer causes (positive = contact helps). The X- and DR-learners regress
-an effect in a second stage with :class:`EffectRegressor`, LightGBM persisted as model text
-like the zoo's boosted models, so a saved learner holds only allow-listed types.
+an effect in a second stage with :class:`EffectRegressor`; the shift learner boosts the
+offer's change of the churn log-odds from the control model's log-odds with
+:class:`ShiftBooster` — both LightGBM persisted as model text like the zoo's boosted models,
+so a saved learner holds only allow-listed types.
 """
 
 from __future__ import annotations
@@ -75,6 +77,41 @@ class EffectRegressor(LightGBMClassifier):
         return self.booster_.predict(as_matrix(X), num_iteration=self.best_iteration)
 
 
+class ShiftBooster(LightGBMClassifier):
+    """LightGBM classification boosted from given log-odds (``init_score``): what it learns is
+    the change of those log-odds, here the offer's (second stage of the shift learner)."""
+
+    def fit(self, X, y, offset, X_valid=None, y_valid=None, offset_valid=None):
+        model = self._library_model()
+        kwargs = {}
+        if X_valid is not None:
+            kwargs = self._early_stopping(as_matrix(X_valid), np.asarray(y_valid))
+            kwargs["eval_init_score"] = [np.asarray(offset_valid, dtype="float64")]
+        model.fit(
+            as_matrix(X), np.asarray(y), init_score=np.asarray(offset, dtype="float64"), **kwargs
+        )
+        self.booster_, self.best_iteration = self._result(model)
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = np.shape(X)[1]
+        return self
+
+    def shift(self, X) -> np.ndarray:
+        """The learned change of the log-odds (without the offset)."""
+        check_is_fitted(self)
+        X = as_matrix(X)
+        return self.booster_.predict(X, num_iteration=self.best_iteration, raw_score=True)
+
+
+def default_booster(seed: int = 0) -> ShiftBooster:
+    """Shallow, slow trees with large leaves: the shift is learned from the treated arm only
+    (30 % of the rows by default), and most customers' shift is small."""
+    return ShiftBooster(
+        n_estimators=1000, learning_rate=0.05, num_leaves=4, min_child_samples=200,
+        colsample_bytree=0.8, reg_lambda=5.0, early_stopping_rounds=50, n_jobs=1,
+        random_state=seed,
+    )  # fmt: skip
+
+
 def default_regressor(seed: int = 0) -> EffectRegressor:
     """A small, regularised effect regressor: effects are noisy pseudo-outcomes. One thread:
     LightGBM's threads spin when the machine is oversubscribed, and this fit is small."""
@@ -92,6 +129,11 @@ class _Learner(BaseEstimator):
         self.regressor = regressor
 
     def _propensity(self, t, propensity) -> np.ndarray:
+        t = np.asarray(t)
+        if not np.isin(t, (0, 1)).all() or len(np.unique(t)) != 2:
+            raise ValueError(
+                f"treatment must be 0/1 with both groups present, got values {np.unique(t)[:10]}"
+            )
         if propensity is None:  # a randomised campaign: the share treated
             propensity = np.full(len(t), np.mean(t))
         self.propensity_ = float(np.mean(propensity))
@@ -211,8 +253,48 @@ class ClassTransformation(_Learner):
         return 2 * _proba(self.model_, X) - 1
 
 
+class ShiftLearner(_Learner):
+    """The control arm's model, then the offer's shift of its churn log-odds boosted on the
+    treated arm (LightGBM started from the control model's log-odds, early-stopped on the
+    valid split's treated customers); uplift = p_control - sigmoid(logit p_control + shift).
+
+    A T-learner fits the treated arm's churn from scratch on 30 % of the rows; here those rows
+    only have to learn how the offer moves a risk the control arm (70 %) already estimates.
+    """
+
+    def __init__(self, base=None, regressor=None, booster=None):
+        super().__init__(base, regressor)
+        self.booster = booster
+
+    def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
+        t = np.asarray(treatment)
+        self._propensity(t, propensity)
+        if arms is not None:
+            self.control_ = arms[0]
+        else:
+            self.control_ = _fit_base(self.base, *_arm(X, y, t, 0), _valid_arm(valid, 0))
+        X1, y1 = _arm(X, y, t, 1)
+        booster = clone(self.booster if self.booster is not None else default_booster())
+        fit_valid = {}
+        if valid is not None:
+            X1v, y1v = _valid_arm(valid, 1)
+            fit_valid = {"X_valid": X1v, "y_valid": y1v, "offset_valid": self._log_odds(X1v)}
+        self.shift_ = booster.fit(X1, y1, self._log_odds(X1), **fit_valid)
+        return self
+
+    def _log_odds(self, X) -> np.ndarray:
+        p = np.clip(_proba(self.control_, X), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    def predict(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        log_odds = self._log_odds(X)
+        treated = log_odds + self.shift_.shift(X)
+        return 1 / (1 + np.exp(-log_odds)) - 1 / (1 + np.exp(-treated))
+
+
 # Learners whose ``fit`` takes ``arms``: the per-arm outcome models can be fitted once.
-SHARE_ARMS = ("t", "x", "dr")
+SHARE_ARMS = ("t", "x", "dr", "shift")
 
 LEARNERS = {
     "s": SLearner,
@@ -220,4 +302,5 @@ LEARNERS = {
     "x": XLearner,
     "dr": DRLearner,
     "class_transformation": ClassTransformation,
+    "shift": ShiftLearner,
 }

@@ -57,7 +57,7 @@ def fit_learners(names, base, train: Campaign, valid: Campaign, seed: int) -> di
             valid=(valid.X, valid.churned, valid.treatment),
             **extra,
         )
-        if name in SHARE_ARMS:
+        if name in SHARE_ARMS and hasattr(learner, "treated_"):
             arms = (learner.control_, learner.treated_)
         log.info("fitted the %s-learner", name)
     return fitted
