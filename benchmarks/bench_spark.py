@@ -23,6 +23,12 @@ fraction (Amdahl: ``t2 = t1 * ((1 - f) + f / 2)``) and projects the time of 100M
 64 cores, with the assumptions written next to the figure (``projection``).
 
     nice -n 15 python benchmarks/bench_spark.py --sizes 1000000
+
+``--generate`` measures the chunked generator instead (``churnlab.engine.generate``, local and
+Spark ``local[2]``, each size in a fresh process) and writes ``spark_generate.json``: its
+driver's peak RSS at several sizes shows whether memory is bounded by one chunk.
+
+    nice -n 15 python benchmarks/bench_spark.py --generate --sizes 200000 1000000
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_pipeline import machine_info, measure, snapshot_repository, subprocess_env
+from churnlab.data.synth import CHUNK_CUSTOMERS
 
 log = logging.getLogger("bench_spark")
 REPO = Path(__file__).resolve().parents[1]
@@ -55,27 +62,63 @@ ENGINES = {
 MIB = 1024 * 1024
 TIMEOUT_S = 4 * 3600
 PROJECTION = {"n_customers": 100_000_000, "cores": 64}
-# The stage process writes its own peak RSS at exit: the Python driver alone, exactly.
-DRIVER_WRAPPER = (
+GENERATE_OUTPUT = REPO / "benchmarks" / "results" / "spark_generate.json"
+# The measured process writes its own peak RSS at exit: the Python driver alone, exactly.
+PEAK_AT_EXIT = (
     "import atexit, json, resource, sys\n"
     "out = sys.argv.pop(1)\n"
     "atexit.register(lambda: open(out, 'w').write(json.dumps("
     "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))\n"
-    "sys.argv[0] = 'churnlab'\n"
-    "from churnlab.cli.main import main\n"
-    "main()\n"
+)
+STAGE = "sys.argv[0] = 'churnlab'\nfrom churnlab.cli.main import main\nmain()\n"
+# argv: engine, customers, destination. The chunked generator with the params' seed and dates.
+GENERATE = (
+    "from churnlab.config.params import load_params\n"
+    "from churnlab.engine import generate\n"
+    "spec = generate.SynthSpec.from_params(load_params(), n_customers=int(sys.argv[2]))\n"
+    "if sys.argv[1] == 'local':\n"
+    "    print(generate.write_local(spec, sys.argv[3]))\n"
+    "else:\n"
+    "    from churnlab.engine.session import spark_session\n"
+    "    session = spark_session(load_params().engine.spark)\n"
+    "    print(generate.write_spark(session, spec, sys.argv[3]))\n"
 )
 
 
-def run_stage(where: Path, stage: str, env: dict[str, str]) -> dict:
-    driver_file = where / f".driver_rss_{stage}.json"
-    cmd = [sys.executable, "-c", DRIVER_WRAPPER, str(driver_file), "--params", "params.yaml"]
-    result = measure([*cmd, stage], where, env, where / "bench.log", 0.2, TIMEOUT_S)
+def run_measured(where: Path, name: str, body: str, args: list[str], env: dict) -> dict:
+    """Run ``body`` (Python) in ``where`` with ``args``; its measurement and driver peak RSS."""
+    driver_file = where / f".driver_rss_{name}.json"
+    cmd = [sys.executable, "-c", PEAK_AT_EXIT + body, str(driver_file), *args]
+    result = measure(cmd, where, env, where / "bench.log", 0.2, TIMEOUT_S)
     if not result.ok:
-        raise SystemExit(f"{stage} failed in {where}:\n" + "\n".join(result.output_tail))
+        raise SystemExit(f"{name} failed in {where}:\n" + "\n".join(result.output_tail))
     out = result.as_dict()
     out["driver_peak_rss_mib"] = round(json.loads(driver_file.read_text()) * 1024 / MIB, 1)
     return out
+
+
+def run_stage(where: Path, stage: str, env: dict[str, str]) -> dict:
+    return run_measured(where, stage, STAGE, ["--params", "params.yaml", stage], env)
+
+
+def bench_generate(sizes: list[int], root: Path, snapshot: Path, env: dict, report: dict) -> None:
+    """The chunked generator at each size on both engines: bounded memory means the driver's
+    peak does not grow with the number of chunks."""
+    for n in sizes:
+        for name, engine in (
+            ("local", ENGINES["local"]),
+            ("spark_local_2", ENGINES["spark_local_2"]),
+        ):
+            where = root / f"{name}_{n}"
+            where.mkdir()
+            write_params(snapshot / "params.yaml", where, n, engine)
+            run = run_measured(where, "generate", GENERATE, [engine["name"], str(n), "raw"], env)
+            run["raw_mib"] = round(
+                sum(f.stat().st_size for f in (where / "raw").rglob("*")) / MIB, 1
+            )
+            report["runs"].append({"n_customers": n, "engine": name, **run})
+            shutil.rmtree(where)
+            write_report(report)
 
 
 def write_params(source: Path, where: Path, n_customers: int, engine: dict) -> None:
@@ -183,10 +226,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--not-run", nargs="*", default=[], metavar="SIZE=REASON")
-    parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument(
+        "--generate", action="store_true", help="measure the chunked generator only"
+    )
     args = parser.parse_args()
+    default = GENERATE_OUTPUT if args.generate else OUTPUT
     report = {
-        "output": args.output,
+        "output": args.output or default,
         "runs": [],
         "not_run": dict(item.split("=", 1) for item in args.not_run),
         "machine": machine_info(),
@@ -205,7 +252,11 @@ def main() -> None:
         snapshot.mkdir()
         report["code_snapshot_sha256"] = snapshot_repository(snapshot)
         env = subprocess_env(snapshot)
-        for n in args.sizes:
+        if args.generate:
+            report["chunk_customers"] = CHUNK_CUSTOMERS
+            report.pop("targets")
+            bench_generate(args.sizes, Path(tmp), snapshot, env, report)
+        for n in [] if args.generate else args.sizes:
             with tempfile.TemporaryDirectory(prefix=f"bench_spark_{n}_") as work:
                 bench_size(n, Path(work), snapshot, env, report)
     write_report(report)
