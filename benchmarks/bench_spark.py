@@ -15,7 +15,7 @@ before and after, the summed RSS of the whole process tree (Python driver, Spark
 Python workers, polled) and **the Python driver's own peak RSS** (``ru_maxrss`` of
 ``RUSAGE_SELF``, written by the stage process itself at exit). The test ROC-AUC of each engine
 is recorded so the overhead is compared on equal results. The JSON is rewritten after each
-engine, so an interrupted run keeps what finished. ``--not-run SIZE=REASON`` records a size that
+stage, so an interrupted run keeps what finished. ``--not-run SIZE=REASON`` records a size that
 was not attempted and why.
 
 From the ``local[1]`` and ``local[2]`` stage times the script derives each stage's parallel
@@ -178,23 +178,41 @@ def project(run: dict) -> dict:
 
 
 def bench_size(n_customers: int, root: Path, snapshot: Path, env: dict, report: dict) -> None:
-    prepared = root / "prepared"
-    prepared.mkdir()
-    write_params(snapshot / "params.yaml", prepared, n_customers, ENGINES["local"])
+    """Prepare once (or reuse ``report["reuse"]``, a prepared directory of the same size), then
+    the stages on each engine of ``report["engines"]``."""
     load = os.getloadavg()
     run = {"n_customers": n_customers, "load_avg_at_start": [round(x, 2) for x in load]}
     report["runs"].append(run)
-    run["prepare"] = run_stage(prepared, "prepare", env)
+    prepared = report["reuse"] or root / "prepared"
+    if report["reuse"]:
+        run["prepare"] = {"reused": str(prepared)}
+    else:
+        prepared.mkdir()
+        write_params(snapshot / "params.yaml", prepared, n_customers, ENGINES["local"])
+        run["prepare"] = run_stage(prepared, "prepare", env)
     run["engines"] = {}
-    for name, engine in ENGINES.items():
+    for name in report["engines"]:
+        engine = ENGINES[name]
         where = root / name
         shutil.copytree(prepared, where)
         write_params(snapshot / "params.yaml", where, n_customers, engine)
-        stages = {stage: run_stage(where, stage, env) for stage in STAGES}
-        run["engines"][name] = engine_summary(stages, where)
+        stages: dict = {}
+        run["engines"][name] = {"stages": stages, "complete": False}
+        for stage in STAGES:  # written after each stage: an interrupted run keeps it
+            stages[stage] = run_stage(where, stage, env)
+            write_report(report)
+        run["engines"][name] = {**engine_summary(stages, where), "complete": True}
         log.info("n=%d %s: %.1f s", n_customers, name, run["engines"][name]["seconds"])
         shutil.rmtree(where)
         write_report(report)
+    run["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    if set(run["engines"]) == set(ENGINES) and "seconds" in run["prepare"]:
+        summarize(run)
+    write_report(report)
+
+
+def summarize(run: dict) -> None:
+    """The engines' ratios and the projection (when every engine ran in this run)."""
     local = run["engines"]["local"]["seconds"]
     run["spark_local_2_over_local"] = round(run["engines"]["spark_local_2"]["seconds"] / local, 3)
     run["local_1_over_local_2"] = {
@@ -206,13 +224,16 @@ def bench_size(n_customers: int, root: Path, snapshot: Path, env: dict, report: 
         for stage in STAGES
     }
     run["projection"] = project(run)
-    run["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    write_report(report)
 
 
 def write_report(report: dict) -> None:
     report["output"].write_text(
-        json.dumps({k: v for k, v in report.items() if k != "output"}, indent=2, sort_keys=True)
+        json.dumps(
+            {k: v for k, v in report.items() if k != "output"},
+            indent=2,
+            sort_keys=True,
+            default=str,
+        )
         + "\n"
     )
 
@@ -227,6 +248,10 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--not-run", nargs="*", default=[], metavar="SIZE=REASON")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--engines", nargs="+", choices=list(ENGINES), default=list(ENGINES))
+    parser.add_argument(
+        "--reuse-prepared", type=Path, help="a prepared directory of this size (no prepare run)"
+    )
     parser.add_argument(
         "--generate", action="store_true", help="measure the chunked generator only"
     )
@@ -234,6 +259,8 @@ def main() -> None:
     default = GENERATE_OUTPUT if args.generate else OUTPUT
     report = {
         "output": args.output or default,
+        "engines": args.engines,
+        "reuse": args.reuse_prepared,
         "runs": [],
         "not_run": dict(item.split("=", 1) for item in args.not_run),
         "machine": machine_info(),

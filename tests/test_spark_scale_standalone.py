@@ -63,7 +63,6 @@ def standalone(tmp_path, request) -> str:
         "SPARK_LOG_DIR": str(tmp_path / "logs"),
         "SPARK_PID_DIR": str(tmp_path / "pids"),
         "SPARK_IDENT_STRING": f"churnlab-test-{os.getpid()}",
-        "SPARK_NICENESS": "10",
         # The executors import churnlab: the worker passes its environment on to them.
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
