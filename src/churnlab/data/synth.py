@@ -497,37 +497,19 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return out
 
 
-def generate(
-    n_customers: int,
-    seed: int,
-    snapshot_date: dt.date,
-    churn_window_days: int,
-    history_days: int = 180,
-    drift: str = "none",
-    follow_up_days: int = 0,
-    campaign_share: float = 0.0,
-    chunk_customers: int = CHUNK_CUSTOMERS,
-) -> RawData:
+def generate(n_customers: int, *args, chunk_customers: int = CHUNK_CUSTOMERS, **kwargs) -> RawData:
     """Generate the raw tables and the hidden truth for ``n_customers`` customers.
 
-    ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
-    ``follow_up_days`` > 0 adds ``follow_up`` (see :func:`_follow_up`) and changes nothing else;
-    ``campaign_share`` > 0 adds a past retention campaign (:mod:`churnlab.data.campaign`).
-    The population is made in chunks of ``chunk_customers`` (:func:`generate_chunk`) held in
-    memory together; :mod:`churnlab.engine.generate` writes them one at a time instead.
+    The other arguments are :func:`generate_chunk`'s after the chunk: ``seed``,
+    ``snapshot_date``, ``churn_window_days``, ``history_days``, ``drift`` (see
+    :func:`_inject_drift`: a shifted population for monitoring tests), ``follow_up_days`` (> 0
+    adds ``follow_up``, see :func:`_follow_up`, and changes nothing else) and
+    ``campaign_share`` (> 0 adds a past retention campaign, :mod:`churnlab.data.campaign`).
+    The population is made in chunks of ``chunk_customers`` held in memory together;
+    :mod:`churnlab.engine.generate` writes them one at a time instead.
     """
     parts = [
-        generate_chunk(
-            chunk,
-            seed,
-            snapshot_date,
-            churn_window_days,
-            history_days,
-            drift,
-            follow_up_days,
-            campaign_share,
-        )
-        for chunk in chunks(n_customers, chunk_customers)
+        generate_chunk(chunk, *args, **kwargs) for chunk in chunks(n_customers, chunk_customers)
     ]
     if len(parts) == 1:
         return parts[0]
