@@ -113,7 +113,9 @@ def test_featurize_on_a_standalone_master_equals_local_2(spark, standalone, spli
         "spark.executor.memory": "1g",
     }
     params = small_params(engine={"name": "spark", "spark": {"master": standalone, "conf": conf}})
-    (cluster / "params.yaml").write_text(yaml.safe_dump(params.model_dump(mode="json")))
+    (cluster / "params.yaml").write_text(
+        yaml.safe_dump(params.model_dump(mode="json"), sort_keys=False)  # mapping order matters
+    )
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "src")}
     run = subprocess.run(
         [sys.executable, "-m", "churnlab", "--params", "params.yaml", "featurize"],
