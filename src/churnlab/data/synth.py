@@ -10,6 +10,13 @@ churn window, everybody else logs in at least once. Realistic mess (missing valu
 duplicate rows, inconsistent spellings, skewed spend) is added last. Everything is vectorised
 with numpy; the only randomness is the seeded generator.
 
+Customers are made in chunks of at most ``CHUNK_CUSTOMERS`` (:func:`chunks`), each from its own
+random stream seeded from (seed, chunk) (:func:`chunk_seed`; chunk 0 uses ``seed`` itself, so
+data of one chunk, such as the default, is what the unchunked generator made). A chunk is
+self-contained (customer ids, late signups and ticket ids are numbered from its position), so
+:func:`generate_chunk` can run anywhere in any order and the tables of ``generate`` are the
+chunks' tables one after the other; :mod:`churnlab.engine.generate` writes them chunk by chunk.
+
 Longer than ~300 lines on purpose: the hazard, the event tables and the mess share one seeded
 random stream in a fixed order, so splitting them across modules would hide that order.
 """
@@ -21,12 +28,19 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from churnlab.data import campaign
 from churnlab.data.snapshot import trend_ratio
 
 DAY = np.timedelta64(1, "D")
 SECONDS_PER_DAY = 86_400
+# Customers per chunk: memory is bounded by one chunk; the default data is a single chunk.
+CHUNK_CUSTOMERS = 100_000
+# Tickets of chunk k are numbered from k * TICKET_ID_STRIDE + 1, independently of other chunks.
+TICKET_ID_STRIDE = 10**9
+# Tags the chunk seeds' stream apart from the drift ([seed, 7]), follow-up and campaign streams.
+_CHUNK_STREAM = 23
 
 REGIONS = np.array(["North", "South", "East", "West", "Central"])
 # "unlimited" is drawn only by the ``new_plan`` drift scenario (a plan launched later).
@@ -140,6 +154,41 @@ class RawData:
             "payments": self.payments,
             "tickets": self.tickets,
         }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk of customers: its position, size, and the late signups of the chunks before."""
+
+    index: int
+    first: int
+    size: int
+    late_first: int
+
+
+def late_signup_count(n_customers: int) -> int:
+    """Customers signing up after the snapshot, for a chunk of ``n_customers``."""
+    return max(1, n_customers // 100)
+
+
+def chunks(n_customers: int, chunk_customers: int = CHUNK_CUSTOMERS) -> list[Chunk]:
+    """The chunks of a population of ``n_customers``: all full except perhaps the last."""
+    if chunk_customers <= 0:
+        raise ValueError(f"chunk_customers must be positive, got {chunk_customers}")
+    out, late = [], 0
+    for index, first in enumerate(range(0, n_customers, chunk_customers)):
+        size = min(chunk_customers, n_customers - first)
+        out.append(Chunk(index, first, size, late))
+        late += late_signup_count(size)
+    return out
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The seed of chunk ``index``: ``seed`` for chunk 0, else derived from (seed, index)."""
+    if index == 0:
+        return seed
+    state = np.random.SeedSequence([seed, _CHUNK_STREAM, index]).generate_state(1, np.uint64)
+    return int(state[0])
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -423,15 +472,17 @@ def _duplicate_rows(rng, frame: pd.DataFrame, share: float) -> pd.DataFrame:
 
 
 def _late_signups(
-    rng, customers: pd.DataFrame, snapshot: np.datetime64, window: int
+    rng, customers: pd.DataFrame, snapshot: np.datetime64, window: int, first: int = 0
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Customers who sign up after the snapshot: the snapshot must not contain them.
 
-    Returns their customer rows and their first login, in days after the snapshot.
+    Returns their customer rows (ids numbered after ``first``) and their first login, in days
+    after the snapshot.
     """
-    n = max(1, len(customers) // 100)
+    n = late_signup_count(len(customers))
     late = customers.sample(n=n, random_state=int(rng.integers(2**31))).reset_index(drop=True)
-    late["customer_id"] = np.char.add("CL", np.char.zfill(np.arange(1, n + 1).astype(str), 8))
+    numbers = np.arange(first + 1, first + n + 1).astype(str)
+    late["customer_id"] = np.char.add("CL", np.char.zfill(numbers, 8))
     offset = rng.uniform(0.5, window, n)
     late["signup_date"] = _to_timestamps(snapshot, offset)
     late["closed_at"] = pd.NaT
@@ -447,8 +498,42 @@ def _to_timestamps(snapshot: np.datetime64, days: np.ndarray) -> np.ndarray:
     return snapshot + np.round(days * SECONDS_PER_DAY).astype("int64").astype("timedelta64[s]")
 
 
-def generate(
-    n_customers: int,
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Chunks' tables one after the other; categorical columns stay categorical."""
+    out = pd.concat(frames, ignore_index=True)
+    for column in out.columns:
+        if isinstance(frames[0][column].dtype, pd.CategoricalDtype):
+            out[column] = union_categoricals([frame[column] for frame in frames])
+    return out
+
+
+def generate(n_customers: int, *args, chunk_customers: int = CHUNK_CUSTOMERS, **kwargs) -> RawData:
+    """Generate the raw tables and the hidden truth for ``n_customers`` customers.
+
+    The other arguments are :func:`generate_chunk`'s after the chunk: ``seed``,
+    ``snapshot_date``, ``churn_window_days``, ``history_days``, ``drift`` (see
+    :func:`_inject_drift`: a shifted population for monitoring tests), ``follow_up_days`` (> 0
+    adds ``follow_up``, see :func:`_follow_up`, and changes nothing else) and
+    ``campaign_share`` (> 0 adds a past retention campaign, :mod:`churnlab.data.campaign`).
+    The population is made in chunks of ``chunk_customers`` held in memory together;
+    :mod:`churnlab.engine.generate` writes them one at a time instead.
+    """
+    parts = [
+        generate_chunk(chunk, *args, **kwargs) for chunk in chunks(n_customers, chunk_customers)
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    fields = {
+        "truth": _concat([p.truth for p in parts]),
+        **{name: _concat([p.tables()[name] for p in parts]) for name in parts[0].tables()},
+    }
+    if parts[0].follow_up is not None:
+        fields["follow_up"] = _concat([p.follow_up for p in parts])
+    return RawData(**fields)
+
+
+def generate_chunk(
+    chunk: Chunk,
     seed: int,
     snapshot_date: dt.date,
     churn_window_days: int,
@@ -457,17 +542,18 @@ def generate(
     follow_up_days: int = 0,
     campaign_share: float = 0.0,
 ) -> RawData:
-    """Generate the raw tables and the hidden truth for ``n_customers`` customers.
+    """The raw tables and hidden truth of one chunk of customers (see :func:`generate`).
 
-    ``drift`` (see :func:`_inject_drift`) makes a shifted population for monitoring tests.
-    ``follow_up_days`` > 0 adds ``follow_up`` (see :func:`_follow_up`) and changes nothing else;
-    ``campaign_share`` > 0 adds a past retention campaign (:mod:`churnlab.data.campaign`).
+    Every random stream below (the chunk's own, drift, follow-up, campaign) is seeded from
+    the chunk's seed, so a chunk depends only on (seed, its position) and the params.
     """
+    n_customers, seed = chunk.size, chunk_seed(seed, chunk.index)
     rng = np.random.default_rng(seed)
     snapshot = np.datetime64(snapshot_date, "s")
     lat = _latent(rng, n_customers, history_days)
     _inject_drift(lat, drift, seed)
-    ids = np.char.add("CU", np.char.zfill(np.arange(1, n_customers + 1).astype(str), 8))
+    numbers = np.arange(chunk.first + 1, chunk.first + n_customers + 1).astype(str)
+    ids = np.char.add("CU", np.char.zfill(numbers, 8))
 
     login_owner, login_day = _simulate_logins(rng, lat, history_days)
     payments = _simulate_payments(rng, lat, history_days)
@@ -476,7 +562,9 @@ def generate(
     post_owner, post_day, closed_day = _outcome(rng, lat, p_churn, churn_window_days, history_days)
 
     customers = _customers_table(rng, lat, ids, snapshot, closed_day)
-    late, late_login_day = _late_signups(rng, customers, snapshot, churn_window_days)
+    late, late_login_day = _late_signups(
+        rng, customers, snapshot, churn_window_days, chunk.late_first
+    )
     customers = pd.concat([customers, late], ignore_index=True)
     all_ids = customers["customer_id"].to_numpy()
     late_owner = np.arange(n_customers, len(all_ids))
@@ -500,7 +588,7 @@ def generate(
     )
     tickets_table = pd.DataFrame(
         {
-            "ticket_id": np.arange(1, len(tickets) + 1),
+            "ticket_id": chunk.index * TICKET_ID_STRIDE + np.arange(1, len(tickets) + 1),
             "customer_id": _ids_of(ids, tickets["owner"].to_numpy()),
             "created_at": _to_timestamps(snapshot, tickets["day"].to_numpy()),
             "description": tickets["text"].to_numpy(),
