@@ -75,28 +75,24 @@ def nanos_as_long(spark):
         spark.conf.set(NANOS_AS_LONG, before)
 
 
-def _spelling(frame, column: str, synonyms: dict[str, str]):
-    """The column with its spellings mapped as locally, and how many values changed."""
+def _spelling(column: str, values: list[str], synonyms: dict[str, str]):
+    """The column with its spellings mapped from its distinct ``values`` as locally."""
     from pyspark.sql import functions as F
 
-    values = frame.select(F.col(column).cast("string").alias("v")).distinct().dropna().collect()
-    uniques = pd.Series([row["v"] for row in values], dtype="str")
+    uniques = pd.Series(sorted(values), dtype="str")
     cleaned, _ = cleaning.normalise_categories(uniques, synonyms)
-    mapping = dict(zip(uniques.tolist(), cleaned.tolist(), strict=True))
-    pairs = [F.lit(x) for item in mapping.items() for x in item]
+    pairs = [F.lit(x) for pair in zip(uniques, cleaned, strict=True) for x in pair]
     lookup = F.create_map(*pairs) if pairs else F.create_map()
     text = F.col(column).cast("string")
-    mapped = F.when(text.isNull(), F.lit(None).cast("string")).otherwise(lookup[text])
-    changed = frame.filter(text.isNotNull() & (mapped != text)).count()
-    return mapped, int(changed)
+    return F.when(text.isNull(), F.lit(None).cast("string")).otherwise(lookup[text])
 
 
 def clean_customers(customers) -> tuple:
-    """Spark :func:`~churnlab.data.cleaning.clean_customers`: the frame and its report."""
+    """Spark :func:`~churnlab.data.cleaning.clean_customers`: the frame and its report (three
+    Spark jobs: the count before, the distinct spellings, the counts of what changed)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    report: dict = {"spelling_fixed": {}, "invalid_to_missing": {}}
     columns = [c for c in customers.columns if c != ROW]
     before = customers.count()
     first = Window.partitionBy("customer_id").orderBy(ROW)
@@ -106,18 +102,29 @@ def clean_customers(customers) -> tuple:
         .filter(F.col("_n") == 1)
         .drop("_n")
     ).cache()
-    report["duplicates_removed"] = {"customers": before - frame.count()}
-    for column, synonyms in cleaning.CATEGORY_SYNONYMS.items():
-        if column in columns:
-            mapped, report["spelling_fixed"][column] = _spelling(frame, column, synonyms)
-            frame = frame.withColumn(column, mapped)
-    for column, (low, high) in cleaning.VALID_RANGES.items():
-        if column in columns:
-            values = F.col(column).cast("double")
-            invalid = values.isNotNull() & ~values.between(low, high)
-            report["invalid_to_missing"][column] = frame.filter(invalid).count()
-            frame = frame.withColumn(column, F.when(invalid, None).otherwise(values))
-    return frame, report
+    spelt = [c for c in cleaning.CATEGORY_SYNONYMS if c in columns]
+    ranged = [c for c in cleaning.VALID_RANGES if c in columns]
+    distinct = [F.collect_set(F.col(c).cast("string")).alias(c) for c in spelt]
+    found = frame.agg(F.count(F.lit(1)).alias("_rows"), *distinct).first()
+    changed, cleaned = [], frame
+    for column in spelt:
+        mapped = _spelling(column, found[column], cleaning.CATEGORY_SYNONYMS[column])
+        text = F.col(column).cast("string")
+        changed.append(F.count_if(text.isNotNull() & (mapped != text)).alias(f"s_{column}"))
+        cleaned = cleaned.withColumn(column, mapped)
+    for column in ranged:
+        values = F.col(column).cast("double")
+        low, high = cleaning.VALID_RANGES[column]
+        invalid = values.isNotNull() & ~values.between(low, high)
+        changed.append(F.count_if(invalid).alias(f"r_{column}"))
+        cleaned = cleaned.withColumn(column, F.when(invalid, None).otherwise(values))
+    counts = frame.agg(*changed).first() if changed else {}
+    report = {
+        "spelling_fixed": {c: int(counts[f"s_{c}"]) for c in spelt},
+        "invalid_to_missing": {c: int(counts[f"r_{c}"]) for c in ranged},
+        "duplicates_removed": {"customers": before - int(found["_rows"])},
+    }
+    return cleaned, report
 
 
 def _trend(short_days: int, long_days: int):
@@ -223,8 +230,9 @@ def _run(spark, params: Params, salt: bytes) -> dict:
     dq = quality_figures(raw, rows_in, not_active, prepared, report)
     dq["identifiers_dropped"] = dropped
     truth = tables.read(spark, str((paths.RAW / "truth.parquet").resolve()))
-    others = [c for c in truth.columns if c != "customer_id"]  # the key last, as locally
-    truth = truth.select(*others, key("customer_id").alias(CUSTOMER_KEY))
+    others = [c for c in truth.columns if c != "customer_id"]
+    truth = truth.withColumn(CUSTOMER_KEY, key("customer_id"))
     truth = truth.join(prepared.select(CUSTOMER_KEY), on=CUSTOMER_KEY, how="left_semi")
+    truth = truth.select(*others, CUSTOMER_KEY)  # the key last, as locally
     tables.write_stage_table(spark, sp, truth, paths.TRUTH)
     return dq
