@@ -67,6 +67,6 @@ def test_the_snapshot_sql_is_translated_not_rewritten():
     from churnlab.engine.dialect import to_spark
 
     sql = to_spark(_SNAPSHOT_SQL)
-    assert "to_days" not in sql.lower() and "MAKE_DT_INTERVAL(:short)" in sql.upper()
+    assert "to_days" not in sql.lower() and "make_dt_interval(:short)" in sql.lower()
     assert "LISTAGG" in sql.upper()  # string_agg ... ORDER BY
     assert "CAST(86400.0 AS DOUBLE)" in sql  # a double division, as DuckDB's
