@@ -1,9 +1,10 @@
 """Section ``engine`` of ``params.yaml``: which engine runs the stages (issue 16).
 
-``local`` is the DuckDB/pandas path on one machine; ``spark`` runs split, featurize, train and
-evaluate through a SparkSession (:mod:`churnlab.engine`). The Spark-only sizes (the featurizer's
-fit sample, the driver's training sample, distributed training) live under ``engine.spark`` so
-that switching engines never changes the local path's params.
+``local`` is the DuckDB/pandas path on one machine; ``spark`` runs prepare (the synthetic
+source), split, featurize, train and evaluate through a SparkSession (:mod:`churnlab.engine`).
+The Spark-only sizes (the featurizer's fit sample, the driver's training sample, distributed
+training) live under ``engine.spark`` so that switching engines never changes the local path's
+params.
 """
 
 from __future__ import annotations

@@ -71,8 +71,11 @@ def run(params: Params) -> None:
     """The split stage on Spark."""
     sp = params.engine.spark
     spark = spark_session(sp)
-    # prepare runs on the local engine only: its table is in the repository.
-    customers = tables.read(spark, str(paths.PREPARED.resolve()))
+    # The local prepare writes the repository; prepare on Spark, where the storage says (its
+    # run removes a table an earlier run left in the repository).
+    local = paths.PREPARED.exists()
+    where = str(paths.PREPARED.resolve()) if local else tables.location(sp, paths.PREPARED)
+    customers = tables.read(spark, where)
     assigned = assign_parts(customers, params.split, TARGET).cache()
     for name, part in split_tables(assigned).items():
         tables.write_stage_table(spark, sp, part, paths.SPLIT / f"{name}.parquet")

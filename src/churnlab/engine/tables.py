@@ -72,10 +72,13 @@ def write_sorted(frame, where: str, key: str, drop_key: bool = False) -> None:
     tmp.rename(root)
 
 
-def write_stage_table(spark, p: SparkParams, frame, relative, drop_key: bool = False) -> None:
-    """Write a stage's table (sorted by customer key) where the storage says; outside the
-    repository, its manifest in the repository (the stage's DVC output)."""
+def write_stage_table(
+    spark, p: SparkParams, frame, relative, drop_key: bool = False, key: str = CUSTOMER_KEY
+) -> None:
+    """Write a stage's table (sorted by ``key``, the customer key unless told) where the
+    storage says; outside the repository, its manifest in the repository (the stage's DVC
+    output)."""
     where = location(p, relative)
-    write_sorted(frame, where, CUSTOMER_KEY, drop_key)
+    write_sorted(frame, where, key, drop_key)
     if external(p):
         manifest.write_manifest(spark, where, relative)

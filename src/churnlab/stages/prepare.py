@@ -3,7 +3,8 @@
 For the built-in synthetic source it first writes the raw tables (as a CRM and a product
 database would hold them) to ``data/raw/``; it then cleans them, builds the snapshot with
 DuckDB and writes ``data/prepared/``, the hidden truth (synthetic only) and
-``metrics/data_quality.json``.
+``metrics/data_quality.json``. With ``engine.name: spark`` the synthetic snapshot is built on
+Spark (:mod:`churnlab.engine.prepare`) from the same raw tables.
 """
 
 from __future__ import annotations
@@ -126,6 +127,9 @@ def main(params: Params) -> None:
     if params.data.source != "synthetic":
         main_user(params)
         return
+    if params.engine.name == "spark":
+        main_spark(params)
+        return
     step = progress.Steps("prepare", ["generate", "clean", "snapshot", "write"])
     step("generate")
     if params.data.source == "synthetic":
@@ -164,11 +168,35 @@ def main(params: Params) -> None:
             features = prepared.drop(columns=[TARGET])
             dq["campaign_balance"] = campaign_data.balance_report(features, flags.to_numpy())
         io.write_table(truth.sort_values("customer_key", ignore_index=True), paths.TRUTH)
-    io.write_json({"source": "synthetic", "target": TARGET, "columns": {}}, paths.SCHEMA)
     io.write_table(prepared, paths.PREPARED)
+    write_synthetic_figures(dq, {paths.TRUTH.name, paths.PREPARED.name})
+    step.done()
+
+
+def write_synthetic_figures(dq: dict, tables: set[str]) -> None:
+    """The schema record, the quality figures and report, then the clean-up of old outputs."""
+    io.write_json({"source": "synthetic", "target": TARGET, "columns": {}}, paths.SCHEMA)
     io.write_json(dq, paths.METRICS / "data_quality.json")
     io.write_text(quality.synthetic_markdown(dq), paths.QUALITY_REPORT)
     raw = {f"{name}.parquet" for name in (*raw_tables.RAW_TABLES, "truth")}
-    keep_only_this_run(raw, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
-    step.done()
-    log.info("prepared %d customers, label rate %.3f", len(prepared), dq["label_rate"])
+    keep_only_this_run(raw, {paths.SCHEMA.name, *tables})
+    log.info("prepared %d customers, label rate %.3f", dq["rows_out"], dq["label_rate"])
+
+
+def main_spark(params: Params) -> None:
+    """The synthetic source on Spark: the session and the storage are checked before anything
+    is written, so a bad master or storage leaves the earlier outputs in place."""
+    from churnlab.engine import manifest, tables
+    from churnlab.engine import prepare as on_spark
+    from churnlab.engine.session import spark_session
+
+    sp = params.engine.spark
+    for table in (paths.PREPARED, paths.TRUTH):
+        tables.location(sp, table)  # a missing storage directory fails here
+    spark = spark_session(sp)
+    write_synthetic_raw(params)
+    dq = on_spark.run(spark, params, privacy.salt_from_env())
+    names = [paths.PREPARED, paths.TRUTH]
+    if tables.external(sp):
+        names = [manifest.manifest_path(name) for name in names]
+    write_synthetic_figures(dq, {name.name for name in names})

@@ -116,7 +116,12 @@ def main(params: Params) -> None:
         fitted = distributed.fit_from_tables(params)
         trained = training.train(params, None, None, X_valid, y_valid, fitted)
     else:  # on one machine, or on the Spark driver from the features Spark wrote
-        X, y = inputs(params, "train", spec.uses_features)
+        if params.engine.name == "spark":  # at most engine.spark.driver_rows of them
+            from churnlab.engine.driver import train_inputs
+
+            X, y = train_inputs(params, spec.uses_features)
+        else:
+            X, y = inputs(params, "train", spec.uses_features)
         log.info(
             "training %s on %d + %d rows x %d columns", p.model, len(y), len(y_valid), X.shape[1]
         )

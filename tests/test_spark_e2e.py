@@ -1,0 +1,66 @@
+"""End-to-end on Spark (issue 16, Tests): ``dvc exp run -S engine.name=spark`` on 2,000
+customers in a temporary copy of the repository gives the local engine's metrics.
+
+The copy runs the default pipeline up to evaluate on the local engine (``dvc repro``), then
+the same pipeline as an experiment on Spark ``local[2]`` (prepare, split, featurize, training
+on the driver, evaluate): the experiment re-runs every stage (each reads ``engine``), and its
+test ROC-AUC and threshold equal the local ones to 1e-6.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_e2e import run, set_param, tracked_files
+
+pytestmark = pytest.mark.e2e
+N_CUSTOMERS = 2000
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory) -> Path:
+    pytest.importorskip("pyspark", reason="the Spark engine needs pyspark")
+    if not shutil.which("java"):
+        pytest.skip("the Spark engine needs Java 17")
+    source = tmp_path_factory.mktemp("spark_e2e") / "source"
+    for name in tracked_files():
+        target = source / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(__file__).resolve().parents[1] / name, target)
+    run(["git", "init", "-q", "-b", "main"], source)
+    run(["git", "add", "-A"], source)
+    run(["git", "commit", "-qm", "copy"], source)
+    root = source.parent / "repo"
+    run(["git", "clone", "-q", str(source), str(root)], source.parent)
+    set_param(root, "synthetic.n_customers", N_CUSTOMERS)
+    # A small training (one fit, few trees): the check is the engines' equality, not quality.
+    set_param(root, "train.refit", "train")
+    set_param(root, "train.xgboost.n_estimators", 200)
+    set_param(root, "train.xgboost.early_stopping_rounds", 10)
+    set_param(root, "train.xgboost.n_jobs", 1)
+    run(["git", "commit", "-qam", "small"], root)
+    return root
+
+
+def test_exp_run_on_spark_equals_the_local_engine(repo: Path) -> None:
+    run(["dvc", "repro", "evaluate"], repo)
+    local = json.loads((repo / "metrics/evaluate.json").read_text())
+    local_train = json.loads((repo / "metrics/train.json").read_text())
+    result = run(["dvc", "exp", "run", "-S", "engine.name=spark", "evaluate"], repo)
+    ran = {line.split("'")[1] for line in result.stdout.splitlines() if line.startswith("Running")}
+    assert {"prepare", "split", "featurize", "train", "evaluate"} <= ran, result.stdout
+    assert (repo / "data/prepared/customers.parquet").is_dir()  # written by Spark
+    assert (repo / "data/split/test.parquet").is_dir()
+    on_spark = json.loads((repo / "metrics/evaluate.json").read_text())
+    spark_train = json.loads((repo / "metrics/train.json").read_text())
+    assert on_spark.keys() == local.keys()
+    assert on_spark["roc_auc"] == pytest.approx(local["roc_auc"], abs=1e-6)
+    assert 0.6 < on_spark["roc_auc"] < 1.0
+    assert spark_train["threshold"] == pytest.approx(local_train["threshold"], abs=1e-6)
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    names = [e for rev in shown for e in (rev.get("experiments") or [])]
+    assert names, "the experiment is listed in dvc exp show"
