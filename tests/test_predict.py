@@ -104,8 +104,10 @@ def test_call_list_catches_the_churners_the_evaluation_promises(
     ]
     promised = business.at_budget(test[TARGET].to_numpy(), scores, params.business)
     precision = promised["churners_caught"] / promised["contacted"]
-    print(f"budget {params.business.contact_budget_share}: called {len(calls)}, expected true "
-          f"churners {caught:.1f}, promised {precision * len(calls):.1f}")
+    print(
+        f"budget {params.business.contact_budget_share}: called {len(calls)}, expected true "
+        f"churners {caught:.1f}, promised {precision * len(calls):.1f}"
+    )
     assert caught >= precision * len(calls)
     assert caught > 1.5 * truth.mean() * len(calls)  # far better than calling at random
 
