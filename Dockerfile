@@ -1,6 +1,6 @@
 # The churn API: `docker build --build-arg GIT_REVISION=$(git rev-parse HEAD) -t churnlab .`
 # once models/ holds the model to serve: `dvc repro`, or for a registered version
-# `git checkout churn-model@vX.Y.Z && dvc pull models/pipeline.skops models/metadata.json`
+# `git checkout churn-model@vX.Y.Z && dvc pull models/`
 # (`churnlab register` pushed them to the DVC remote; docs/registry.md). Then
 # `docker run -p 8000:8000 churnlab`.
 FROM python:3.11-slim
@@ -22,7 +22,9 @@ COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-deps . && rm -rf src
 COPY params.yaml ./
-COPY models/pipeline.skops models/metadata.json ./models/
+# the uplift and survival models ride along (each holds a "skipped" record when its stage
+# did not apply, and the scorer then serves the churn model alone)
+COPY models/pipeline.skops models/metadata.json models/uplift.skops models/survival.skops ./models/
 
 ARG GIT_REVISION=unknown
 ENV CHURNLAB_GIT_REVISION=${GIT_REVISION}

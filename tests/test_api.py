@@ -228,6 +228,8 @@ def test_dockerfile_is_minimal_and_non_root():
         "params.yaml",
         "models/pipeline.skops",
         "models/metadata.json",
+        "models/uplift.skops",
+        "models/survival.skops",
     ]
     pins = set((REPO_ROOT / "requirements.txt").read_text().split())
     serve_pins = [

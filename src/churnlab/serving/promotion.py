@@ -9,7 +9,8 @@ record agrees with that commit:
    never the work tree, and holds only if test ROC-AUC is at least ``registry.min_roc_auc``
    and at least the logistic-regression baseline (``baselines.logreg.roc_auc``) plus
    ``registry.baseline_margin``;
-3. ``models/pipeline.skops`` and ``models/metadata.json`` are pushed to the default DVC remote
+3. ``models/pipeline.skops``, ``models/metadata.json`` and the uplift and survival models are
+   pushed to the default DVC remote
    (``.dvc/config``; docs/registry.md), so ``dvc artifacts get``/``dvc pull`` of the version
    works from any clone;
 4. only then is the commit tagged as a new GTO version and assigned to ``registry.stage``.
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 BASELINE_KEY = ("baselines", "logreg", "roc_auc")
 GATE_FAILED_EXIT = 1
-MODEL_FILES = (paths.PIPELINE, paths.MODEL_META)
+MODEL_FILES = (paths.PIPELINE, paths.MODEL_META, paths.UPLIFT_MODEL, paths.SURVIVAL_MODEL)
 PIPELINE_FILE = "dvc.yaml"
 SHOWN_CHANGES = 10  # uncommitted paths named in the refusal
 
@@ -148,12 +149,18 @@ def check_integrity(root: Path) -> str:
     return sha
 
 
+def model_files(root: Path) -> list[Path]:
+    """The model files to push: the uplift and survival models exist once their stages ran
+    (holding a "skipped" record when the stage did not apply)."""
+    return [p for p in MODEL_FILES if (root / p).exists()]
+
+
 def push_model(root: Path) -> str:
     """Push the model files to the default DVC remote; its name."""
     from dvc.exceptions import DvcException
     from dvc.repo import Repo
 
-    targets = [str(root / p) for p in MODEL_FILES]
+    targets = [str(root / p) for p in model_files(root)]
     with Repo(str(root)) as repo:
         remote = repo.config["core"].get("remote")
         if not remote:
@@ -181,7 +188,7 @@ def register(params: Params, metrics_path: Path, name: str, version: str | None)
         print(f"not promoted: {'; '.join(failures)}")
         return GATE_FAILED_EXIT
     remote = push_model(root)
-    print(f"pushed {', '.join(map(str, MODEL_FILES))} to DVC remote {remote!r}")
+    print(f"pushed {', '.join(map(str, model_files(root)))} to DVC remote {remote!r}")
     from gto import api
 
     message = f"roc_auc {metrics['roc_auc']:.4f}, gate {params.registry.model_dump()}"

@@ -103,8 +103,8 @@ class Scorer:
         metadata = {**metadata, "model_sha256": digest, "git_revision": git_revision(model_dir)}
         scorer = cls(pipeline, metadata, serve, units=dict(units or {}))
         names = scorer.feature_names
-        scorer.uplift = uplift_artifact.load(model_dir / "uplift.skops", names)
-        scorer.survival = survival_artifact.load(model_dir / "survival.skops", names)
+        scorer.uplift = uplift_artifact.load(model_dir / paths.UPLIFT_MODEL.name, names)
+        scorer.survival = survival_artifact.load(model_dir / paths.SURVIVAL_MODEL.name, names)
         return scorer
 
     @property

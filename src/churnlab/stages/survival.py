@@ -32,7 +32,7 @@ from churnlab.survival.models import fit_model
 
 log = logging.getLogger(__name__)
 
-MODEL = paths.MODELS / "survival.skops"
+MODEL = paths.SURVIVAL_MODEL
 
 
 def split_targets(params: Params) -> tuple[dict, pd.Series | None]:

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 METRICS = paths.METRICS / "uplift.json"
 PLOTS = paths.PLOTS / "uplift"
-MODEL = paths.MODELS / "uplift.skops"
+MODEL = paths.UPLIFT_MODEL
 
 
 def _without(features: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
