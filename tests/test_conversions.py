@@ -79,6 +79,7 @@ def user_file(tmp_path_factory) -> tuple[Path, pd.DataFrame]:
     return path, table
 
 
+@pytest.mark.e2e
 def test_scoring_reads_the_training_file_as_training_did(user_file):
     """The typed read of training (DuckDB) and the text read of scoring, replayed, give the
     prepared table's columns exactly: training and scoring cannot disagree."""
@@ -102,6 +103,7 @@ def test_scoring_reads_the_training_file_as_training_did(user_file):
     assert list(got.columns) == list(expected.columns)
 
 
+@pytest.mark.e2e
 def test_missing_and_unknown_columns_are_named(user_file):
     path, _ = user_file
     schema = prepared_from(path).schema
@@ -117,6 +119,7 @@ def test_missing_and_unknown_columns_are_named(user_file):
     assert partial.shape == (3, len(schema["parse"])) and partial["plan"].isna().all()
 
 
+@pytest.mark.e2e
 def test_unreadable_values_reject_their_row_with_the_reason(user_file):
     path, _ = user_file
     prepared = prepared_from(path)

@@ -123,6 +123,7 @@ def window_label(raw, snapshot: pd.Timestamp, window: int) -> pd.Series:
     return closed | ~customers.index.isin(inside)
 
 
+@pytest.mark.e2e
 def test_durations_follow_the_label_the_campaign_produced():
     snapshot = pd.Timestamp("2026-06-30")
     raw = synth.generate(3000, 8, snapshot.date(), 60, 180, "none", 365, 0.5)
