@@ -336,3 +336,24 @@ def test_empty_text_vocabulary_is_a_user_error(train):
     frame["ticket_text"] = ""
     with pytest.raises(UserError, match=r"featurize\.text\.enabled: false"):
         fit(frame, params_with())
+
+
+def test_featurized_rows_are_the_matrix_rows_in_order():
+    """Stages pairing the feature matrix with split columns (uplift, survival) get the rows
+    featurize kept: train without its sparse rows, the other splits whole."""
+    from churnlab.features.fit import featurized_rows
+
+    split = pd.DataFrame(
+        {
+            "customer_key": ["a", "b", "c", "d"],
+            "x": [1.0, np.nan, 3.0, 4.0],
+            "y": [1.0, np.nan, np.nan, 2.0],
+            "z": [1.0, np.nan, 5.0, 6.0],
+            TARGET: [0, 1, 0, 1],
+        }
+    )
+    p = FeaturizeParams()
+    assert featurized_rows(split, "train", p)["customer_key"].tolist() == ["a", "c", "d"]
+    assert featurized_rows(split, "valid", p)["customer_key"].tolist() == ["a", "b", "c", "d"]
+    off = p.model_copy(update={"missing": p.missing.model_copy(update={"enabled": False})})
+    assert len(featurized_rows(split, "train", off)) == 4

@@ -40,14 +40,24 @@ def read_splits() -> tuple[dict[str, pd.DataFrame], dict | None]:
     return parts, schema
 
 
+def featurized_rows(split: pd.DataFrame, name: str, p: FeaturizeParams) -> pd.DataFrame:
+    """The rows of split ``name`` that featurize turns into matrix rows, in the matrix's order:
+    train leaves its sparse rows out (:func:`featurize`), the other splits keep every row. For
+    stages that pair the feature matrix with other columns of the split (keys, labels)."""
+    if name != "train":
+        return split
+    return split[~sparse_rows(feature_frame(split), p.missing).to_numpy()].reset_index(drop=True)
+
+
 def featurize(
     parts: dict[str, pd.DataFrame], p: FeaturizeParams, snapshot: dt.date, schema: dict | None
 ) -> Featurized:
     """Fit on the train split (sparse rows left out), transform every split."""
-    sparse = sparse_rows(feature_frame(parts["train"]), p.missing)
-    if sparse.any():
-        log.info("train: leaving out %d rows with too many missing values", int(sparse.sum()))
-        parts = {**parts, "train": parts["train"][~sparse.to_numpy()].reset_index(drop=True)}
+    kept = featurized_rows(parts["train"], "train", p)
+    sparse = len(parts["train"]) - len(kept)
+    if sparse:
+        log.info("train: leaving out %d rows with too many missing values", sparse)
+        parts = {**parts, "train": kept}
     train = feature_frame(parts["train"])
     featurizer = build_featurizer(train, p, snapshot, schema)
     # fit_transform, not fit + transform: target encoding is cross-fitted on the train rows.
@@ -62,5 +72,5 @@ def featurize(
         log.info("%s: %d rows x %d features", name, len(matrix), matrix.shape[1] - 1)
     dropped = column_groups(train, p, schema)["dropped"]
     shares = train[dropped].isna().mean().round(6).to_dict() if dropped else {}
-    report = summary(featurizer, p, shares, int(sparse.sum()), len(train))
+    report = summary(featurizer, p, shares, sparse, len(train))
     return Featurized(featurizer, matrices, report)

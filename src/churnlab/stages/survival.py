@@ -25,7 +25,7 @@ from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.features import feature_frame
-from churnlab.features.impute import sparse_rows
+from churnlab.features.fit import featurized_rows
 from churnlab.modeling.inputs import inputs
 from churnlab.survival import artifact, curves, plots, scoring, sources
 from churnlab.survival.models import fit_model
@@ -46,9 +46,7 @@ def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
     data = {}
     for name in paths.SPLIT_NAMES:
         split = io.read_table(paths.SPLIT / f"{name}.parquet")
-        keys = split["customer_key"]
-        if name == "train":  # featurize leaves the sparse train rows out of the matrix
-            keys = keys[~sparse_rows(feature_frame(split), params.featurize.missing).to_numpy()]
+        keys = featurized_rows(split, name, params.featurize)["customer_key"]
         rows = known.reindex(keys)
         if rows["duration_days"].isna().any():
             missing = int(rows["duration_days"].isna().sum())

@@ -23,6 +23,7 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.errors import UserError
 from churnlab.features import feature_frame
+from churnlab.features.fit import featurized_rows
 from churnlab.modeling.registry import spec_for
 from churnlab.uplift import artifact, campaign_data, metrics, policy, report
 
@@ -40,7 +41,8 @@ def _without(features: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 
 
 def read_campaign(params: Params, name: str, truth: pd.DataFrame | None) -> report.Campaign:
-    table = io.read_table(paths.SPLIT / f"{name}.parquet")
+    # the split's rows in the feature matrix's order (featurize leaves sparse train rows out)
+    table = featurized_rows(io.read_table(paths.SPLIT / f"{name}.parquet"), name, params.featurize)
     features = io.read_table(paths.FEATURES / f"{name}.parquet").drop(columns=[TARGET])
     churned = table[TARGET].to_numpy().astype(int)
     u = params.uplift
