@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +28,7 @@ from churnlab.config.params import Params
 from churnlab.data import cleaning, privacy, raw_tables, snapshot
 from churnlab.engine import dialect, tables
 from churnlab.errors import UserError
+from churnlab.uplift import campaign_data
 
 log = logging.getLogger(__name__)
 ROW = "_row"  # file order, for "keep the first" of repeated ids
@@ -235,4 +237,42 @@ def _run(spark, params: Params, salt: bytes) -> dict:
     truth = truth.join(prepared.select(CUSTOMER_KEY), on=CUSTOMER_KEY, how="left_semi")
     truth = truth.select(*others, CUSTOMER_KEY)  # the key last, as locally
     tables.write_stage_table(spark, sp, truth, paths.TRUTH)
+    if params.uplift.enabled and "treated" in others:  # the past campaign's balance
+        dq["campaign_balance"] = campaign_balance(prepared, truth)
     return dq
+
+
+def campaign_balance(prepared, truth) -> dict:
+    """:func:`churnlab.uplift.campaign_data.balance_report` by Spark aggregates: per numeric
+    column the treated and control means and population variances (nulls left out, as
+    ``nanmean``/``nanvar``); only two rows per column reach the driver."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import BooleanType, NumericType
+
+    numeric = [
+        f.name
+        for f in prepared.schema.fields
+        if isinstance(f.dataType, NumericType)
+        and not isinstance(f.dataType, BooleanType)
+        and f.name not in (TARGET, CUSTOMER_KEY)
+    ]
+    joined = prepared.join(truth.select(CUSTOMER_KEY, "treated"), on=CUSTOMER_KEY)
+    stats = [F.avg(c).alias(f"m{i}") for i, c in enumerate(numeric)]
+    stats += [F.var_pop(c).alias(f"v{i}") for i, c in enumerate(numeric)]
+    stats.append(F.count("*").alias("n"))
+    groups = {int(r["treated"]): r for r in joined.groupBy("treated").agg(*stats).collect()}
+    smd = {}
+    for i, column in enumerate(numeric):
+        a, b = groups.get(1), groups.get(0)
+        if a is None or b is None or None in (a[f"v{i}"], b[f"v{i}"], a[f"m{i}"], b[f"m{i}"]):
+            continue
+        spread = math.sqrt((a[f"v{i}"] + b[f"v{i}"]) / 2)
+        if spread > 0:
+            smd[column] = round(float((a[f"m{i}"] - b[f"m{i}"]) / spread), 6)
+    return {
+        "treated": int(groups[1]["n"]) if 1 in groups else 0,
+        "control": int(groups[0]["n"]) if 0 in groups else 0,
+        "smd": smd,
+        "smd_limit": campaign_data.SMD_WARNING,
+        "imbalanced": campaign_data.imbalanced(smd),
+    }
