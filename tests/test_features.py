@@ -357,3 +357,16 @@ def test_featurized_rows_are_the_matrix_rows_in_order():
     assert featurized_rows(split, "valid", p)["customer_key"].tolist() == ["a", "b", "c", "d"]
     off = p.model_copy(update={"missing": p.missing.model_copy(update={"enabled": False})})
     assert len(featurized_rows(split, "train", off)) == 4
+
+
+def test_a_user_column_named_like_a_synthetic_ordinal_keeps_its_own_values():
+    """params.yaml orders the synthetic `plan` basic < standard < premium; a user's `plan` with
+    other values is a category, not an ordinal whose every value reads as unknown."""
+    p = small_params().featurize  # params.yaml's
+    assert p.ordinal.get("plan") == ["basic", "standard", "premium"]  # the premise
+    user = {"source": "csv", "columns": {}}
+    theirs = pd.DataFrame({"plan": ["gold", "silver", "gold", None], "fee": [1.0, 2.0, 3.0, 4.0]})
+    groups = column_groups(theirs, p, user)
+    assert "plan" not in groups["ordinal"] and "plan" in groups["categorical"]
+    ours = theirs.assign(plan=["basic", "premium", "basic", None])
+    assert column_groups(ours, p, user)["ordinal"] == ["plan"]

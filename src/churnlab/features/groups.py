@@ -29,6 +29,11 @@ def constructed(p: FeaturizeParams) -> dict[str, list[str]]:
     return {**p.ratios, **p.constructed.products, **p.constructed.group_ratios}
 
 
+def _fits(values: pd.Series, order: list[str]) -> bool:
+    """Every non-missing value is a level of ``order``."""
+    return set(values.dropna().astype(str).unique()) <= set(order)
+
+
 def _params_for(
     frame: pd.DataFrame, p: FeaturizeParams, schema: dict | None, note: bool = False
 ) -> FeaturizeParams:
@@ -49,6 +54,11 @@ def _params_for(
     )
     if skipped and note:
         log.info("featurize: skipping params for columns this data lacks: %s", skipped)
+    # An order declared for the synthetic data describes a user column of the same name only
+    # when every value of that column is one of its levels (a user's `plan` may be gold/silver).
+    misfit = [c for c, order in p.ordinal.items() if c in has and not _fits(frame[c], order)]
+    if misfit and note:
+        log.info("featurize: ordinal orders that do not match this data's values: %s", misfit)
     construct = p.constructed.model_copy(
         update={
             "products": {n: pair for n, pair in products.items() if set(pair) <= has},
@@ -62,7 +72,7 @@ def _params_for(
     return p.model_copy(
         update={
             "log_columns": [c for c in p.log_columns if c in has],
-            "ordinal": {c: o for c, o in p.ordinal.items() if c in has},
+            "ordinal": {c: o for c, o in p.ordinal.items() if c in has and c not in misfit},
             "date_columns": [c for c in p.date_columns if c in has],
             "ratios": {n: pair for n, pair in p.ratios.items() if set(pair) <= has},
             "constructed": construct,
