@@ -47,6 +47,7 @@ from churnlab.features.impute import sparse_rows
 from churnlab.modeling import training
 from churnlab.survival import scoring, sources
 from churnlab.survival.models import fit_model
+from churnlab.survival.offer import OFFER, with_offer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "survival.json"
@@ -55,11 +56,13 @@ DIFFERENCES = (
     ("gap_to_oracle", "concordance_minus_oracle", -1.0),
     ("brier_gain_over_km", "ibs_minus_km", -1.0),
     ("window_auc_minus_classifier", "window_auc_minus_classifier", 1.0),
+    ("offer_gain", "concordance_with_minus_without_offer", 1.0),
 )
 
 
-def seed_data(params: Params, prepared: pd.DataFrame, known: pd.DataFrame, seed: int) -> dict:
-    """One split seed: features, durations and labels of train/valid/test, aligned by row."""
+def seed_data(params: Params, prepared: pd.DataFrame, known: pd.DataFrame, truth, seed: int):
+    """One split seed: features (with the past offer flag, as the survival stage gives them,
+    ``survival.offer_covariate``), durations and labels of train/valid/test, aligned by row."""
     split = params.split.model_copy(update={"seed": seed})
     parts = split_customers(prepared, split, TARGET)
     # featurize leaves sparse train rows out of its matrix: leave them out of the durations too
@@ -73,9 +76,20 @@ def seed_data(params: Params, prepared: pd.DataFrame, known: pd.DataFrame, seed:
         if rows["duration_days"].isna().any():
             raise RuntimeError(f"seed {seed}: {name} customers without a duration")
         X = done.matrices[name].drop(columns=[TARGET])
+        X = with_offer(X, sources.offer_flags(params, frame, truth, "synthetic"))
         out[name] = (X, rows["duration_days"].to_numpy(), rows["churned_event"].to_numpy(bool))
         out[f"{name}_label"] = frame[TARGET].to_numpy()
         out[f"{name}_keys"] = frame["customer_key"]
+    return out
+
+
+def arm_concordance(test: tuple, risks: dict[str, np.ndarray], treated: np.ndarray) -> dict:
+    """Each risk's concordance within the untreated and the treated customers (where the gap
+    to the oracle comes from)."""
+    out = {}
+    for arm, rows in (("untreated", ~treated), ("treated", treated)):
+        for name, risk in risks.items():
+            out[f"{arm}_{name}"] = scoring.harrell(test[1][rows], test[2][rows], risk[rows])
     return out
 
 
@@ -83,26 +97,29 @@ def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str],
     """Figures of every model on one seed, and the headline's paired bootstrap draws."""
     p, window = params.survival, params.data.churn_window_days
     train, valid, test = data["train"], data["valid"], data["test"]
-    trained = training.train(params, train[0], data["train_label"], valid[0], data["valid_label"])
-    classifier = trained.calibrated.predict_proba(test[0])[:, 1]
+    bare = [(m[0].drop(columns=[OFFER], errors="ignore"), *m[1:]) for m in (train, valid, test)]
+    # the classifier never reads the offer flag
+    trained = training.train(
+        params, bare[0][0], data["train_label"], bare[1][0], data["valid_label"]
+    )
+    classifier = trained.calibrated.predict_proba(bare[2][0])[:, 1]
     label = data["test_label"]
     known = truth.reindex(data["test_keys"])
-    oracle, untreated = known["churn_probability"].to_numpy(), known["treated"].to_numpy() == 0
+    oracle, treated = known["churn_probability"].to_numpy(), known["treated"].to_numpy() == 1
     figures = {}
     for name in models:
         result = scoring.model_figures(fit_model(name, p, train, valid), train, test, p, window)
         figures[name] = result["figures"] | {"window_auc": roc_auc_score(label, result["p"])}
         if name == models[0]:
             head = result
+    # the headline without the offer flag: what the covariate brings, on the same customers
+    without = fit_model(models[0], p, bare[0], bare[1]).risk(bare[2][0])
     km = scoring.km_losses(train[1:], test[1:], head["grid"])
     figures["reference"] = {
         "oracle_concordance": scoring.harrell(test[1], test[2], oracle),
-        # The oracle knows who got the offer, the features do not: the gap without them.
-        "untreated_concordance": scoring.harrell(
-            test[1][untreated], test[2][untreated], head["risk"][untreated]
-        ),
-        "untreated_oracle_concordance": scoring.harrell(
-            test[1][untreated], test[2][untreated], oracle[untreated]
+        "concordance_without_offer": scoring.harrell(test[1], test[2], without),
+        **arm_concordance(
+            test, {"concordance": head["risk"], "oracle_concordance": oracle}, treated
         ),
         "km_integrated_brier": float(km.mean()),
         "classifier_window_auc": roc_auc_score(label, classifier),
@@ -112,8 +129,16 @@ def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str],
     paired = scoring.paired_figures(
         test[1:], head["risk"], oracle, head["losses"], km, label, head["p"], classifier
     )
-    draws = scoring.bootstrap_draws(paired, len(label), p.bootstrap_resamples, p.seed + seed)
-    full = paired(np.ones(len(label)))
+
+    def with_offer_gain(weight: np.ndarray) -> dict[str, float]:
+        out = paired(weight)
+        out["offer_gain"] = out["concordance"] - scoring.harrell(*test[1:], without, weight)
+        return out
+
+    draws = scoring.bootstrap_draws(
+        with_offer_gain, len(label), p.bootstrap_resamples, p.seed + seed
+    )
+    full = with_offer_gain(np.ones(len(label)))
     return figures, {new: (sign * full[old], sign * draws[old]) for old, new, sign in DIFFERENCES}
 
 
@@ -161,7 +186,7 @@ def main(argv: list[str] | None = None) -> dict:
     known, truth = sources.keyed(table), sources.keyed(truth)
     per_seed, figures = {}, {}
     for seed in args.seeds:
-        data = seed_data(params, prepared, known, seed)
+        data = seed_data(params, prepared, known, truth, seed)
         figures[str(seed)], per_seed[seed] = one_seed(params, data, truth, models, seed)
         print(f"seed {seed}: {figures[str(seed)]}", flush=True)
     result = {

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sksurv.metrics import concordance_index_censored, integrated_brier_score
 
-from churnlab.config.params import parse_params
+from churnlab.config.params import BusinessParams, parse_params
 from churnlab.config.survival import SurvivalParams
 from churnlab.errors import UserError
 from churnlab.survival import curves, scoring, sources
@@ -118,7 +118,8 @@ def test_curves_median_value_and_value_at_risk():
     frame = pd.DataFrame({"monthly_fee": [100.0, np.nan, -1.0]})
     np.testing.assert_allclose(curves.margins(frame, v), [30.0, 10.0, 0.0])
     table = pd.DataFrame({"value": [1000.0, 100.0, 50.0], "value_at_risk": [300.0, 90.0, 0.0]})
-    saved = curves.saved_value(table, 1 / 3, 0.5, 10.0)
+    b = BusinessParams(contact_budget_share=1 / 3, offer_acceptance_rate=0.5, offer_cost=10.0)
+    saved = curves.saved_value(table, b)
     assert saved["by_value_at_risk"] == pytest.approx(0.5 * 300 - 10)
     assert saved["by_probability"] == pytest.approx(0.5 * 90 - 10)  # 0.9 > 0.3
 

@@ -75,6 +75,15 @@ class SurvivalParams(Strict):
     """Bootstrap resamples of the test customers for the intervals."""
     seed: int = Field(42, ge=0)
     """Seed of the forest, the row sample and the bootstrap."""
+    cross_validate: bool = True
+    """Also cross-validate every model (`model` and `baselines`) on the folds the classifiers
+    use (`cv.folds`, `cv.seed`, as the studies' folds stage assigns them): concordance and
+    integrated Brier score per fold under `cv` in `metrics/survival.json`."""
+    offer_covariate: bool = True
+    """Give the survival models the past campaign's offer flag as a covariate (`past_offer`)
+    when the data has a campaign (synthetic, or a user table with the `uplift.treatment`
+    column): an observed fact before the snapshot. Scoring customers without that column
+    counts them as not offered. The churn classifier never reads it."""
     segment: str = "contract"
     """Column of the split tables whose values get one Kaplan-Meier curve each."""
     value: SurvivalValueParams = SurvivalValueParams()

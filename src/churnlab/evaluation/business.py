@@ -6,6 +6,12 @@ The campaign model is the cost matrix in params ``business``: every contacted cu
 contacted, and a non-churner, bring nothing. So contacting a customer pays off when
 ``p(churn) × acceptance × value > cost``. These functions only need the ``BusinessParams``
 object, so cost-based thresholds can reuse them.
+
+When each customer's value is known (the survival model's lifetime value, or a value column),
+the one contact rule is :func:`contact_decision` on the expected value at risk (churn
+probability within the horizon × value): contact when ``acceptance × value at risk − offer
+cost > 0``, at most the contact budget, highest value at risk first. ``churnlab predict``
+decides with it and the survival stage measures the value it saves on the test split.
 """
 
 from __future__ import annotations
@@ -30,6 +36,28 @@ def break_even_probability(b: BusinessParams) -> float:
 
 def budget_contacts(n_customers: int, b: BusinessParams) -> int:
     return int(np.ceil(b.contact_budget_share * n_customers))
+
+
+def expected_net_gain(value_at_risk, b: BusinessParams) -> np.ndarray:
+    """Expected net gain of contacting each customer: the value at risk an accepted offer
+    keeps, minus the offer's cost."""
+    return b.offer_acceptance_rate * np.asarray(value_at_risk, dtype="float64") - b.offer_cost
+
+
+def contact_decision(priority, gain, b: BusinessParams) -> np.ndarray:
+    """Who to contact: of the contact budget's customers with the highest ``priority`` (first
+    in order on ties), those whose expected net ``gain`` is positive. The value-at-risk rule is
+    ``priority = gain's value at risk`` (:func:`value_at_risk_contacts`)."""
+    priority = np.nan_to_num(np.asarray(priority, dtype="float64"), nan=-np.inf)
+    chosen = np.zeros(len(priority), dtype=bool)
+    chosen[np.argsort(-priority, kind="stable")[: budget_contacts(len(priority), b)]] = True
+    return chosen & (np.asarray(gain, dtype="float64") > 0)
+
+
+def value_at_risk_contacts(value_at_risk, b: BusinessParams) -> np.ndarray:
+    """The contact rule when value is known: within the budget by expected value at risk,
+    and only where ``acceptance × value at risk − offer cost > 0``."""
+    return contact_decision(value_at_risk, expected_net_gain(value_at_risk, b), b)
 
 
 def at_threshold(y: np.ndarray, scores: np.ndarray, threshold: float, b: BusinessParams) -> dict:

@@ -5,8 +5,10 @@ survival stages write them (None, or a file that says the stage was off or skipp
 nothing): the uplift policy against contacting by churn risk, everyone and no one, with the
 uplift policy's paired gain over each (exact on synthetic data, estimated by inverse-propensity
 weighting otherwise), and the survival model's concordance, integrated Brier score against
-Kaplan-Meier, and the value saved by calling in order of value at risk; and the same two
-headlines for a file scored by ``churnlab predict`` (:func:`prediction_lines`).
+Kaplan-Meier, and the value saved by calling in order of value at risk (expected, and
+realized on the test split against calling by churn probability, with paired intervals:
+:func:`saved_value_frame`); and the same headlines for a file scored by ``churnlab predict``
+(:func:`prediction_lines`), with its contact decision by value at risk.
 """
 
 from __future__ import annotations
@@ -59,6 +61,49 @@ def policy_frame(uplift: dict | None, currency: str = "") -> pd.DataFrame | None
     return pd.DataFrame(rows)
 
 
+VALUE_POLICIES = {
+    "value_at_risk": "value-at-risk rule (acceptance × value at risk − offer cost > 0, in budget)",
+    "value_at_risk_budget": "the whole budget by value at risk",
+    "probability": "the whole budget by churn probability",
+}
+
+
+def _interval(diff: dict | None, currency: str) -> str:
+    if diff is None:
+        return "–"
+    low, high = diff["interval"]
+    return f"{money(diff['value'], currency)} [{money(low, currency)}, {money(high, currency)}]"
+
+
+def saved_value_frame(survival: dict | None, currency: str = "") -> pd.DataFrame | None:
+    """One row per contact policy of the survival stage's test campaign: customers
+    contacted, value saved (realized) and its paired difference to calling by churn
+    probability, with the 95 % interval (None without the survival stage's figures)."""
+    found = (survival or {}).get("value", {}).get("campaign") if _applies(survival) else None
+    if not found:
+        return None
+    currency = survival["value"].get("currency", currency)
+    rows = []
+    for key, label in VALUE_POLICIES.items():
+        diff = found["differences"].get(f"{key}_minus_probability")
+        rows.append(
+            {
+                "policy": label,
+                "contacted": found["contacted"][key],
+                "value saved": money(found["saved"][key], currency),
+                "minus by probability": _interval(diff, currency),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> list[str]:
+    """A frame as the lines of a markdown table."""
+    lines = ["| " + " | ".join(frame.columns) + " |"]
+    lines += ["| " + " | ".join("---" for _ in frame.columns) + " |"]
+    return lines + ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.to_numpy()]
+
+
 def uplift_lines(uplift: dict | None, currency: str = "") -> list[str]:
     """The uplift headline in sentences (empty when the stage did not run)."""
     if not _applies(uplift):
@@ -98,6 +143,14 @@ def survival_lines(survival: dict | None, currency: str = "") -> list[str]:
             f"{money(saved['by_probability'], cur)} in order of churn probability alone "
             f"(value at risk of the test customers: {money(value['at_risk'], cur)})."
         )
+    if "campaign" in (value or {}):
+        c = value["campaign"]
+        lines.append(
+            f"Value saved on the test split (realized: a contacted customer who churned within "
+            f"{c['churned_within_days']} days is kept with the offer's acceptance rate, worth "
+            f"their lifetime value; every call costs the offer), same contact budget, churn "
+            f"probability from the {c['probability_from']}; 95 % paired bootstrap intervals:"
+        )
     return lines
 
 
@@ -107,13 +160,12 @@ def card_lines(uplift: dict | None, survival: dict | None, currency: str = "") -
     frame = policy_frame(uplift, currency)
     if frame is not None:
         lines += ["## Uplift: who to contact", "", *uplift_lines(uplift, currency), ""]
-        lines += ["| " + " | ".join(frame.columns) + " |"]
-        lines += ["| " + " | ".join("---" for _ in frame.columns) + " |"]
-        lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.to_numpy()]
-        lines.append("")
+        lines += [*markdown_table(frame), ""]
     found = survival_lines(survival, currency)
     if found:
         lines += ["## Time to churn and value at risk", "", *found, ""]
+        saved = saved_value_frame(survival, currency)
+        lines += [] if saved is None else [*markdown_table(saved), ""]
         lines += ["![Kaplan-Meier by segment](../plots/survival/kaplan_meier.png)", ""]
     return lines
 
@@ -121,6 +173,14 @@ def card_lines(uplift: dict | None, survival: dict | None, currency: str = "") -
 def prediction_lines(predictions: pd.DataFrame, currency: str) -> list[str]:
     """The uplift policy's and the survival model's headline of a scored file (if saved)."""
     lines = []
+    if "contact" in predictions:
+        contact = predictions["contact"].astype(bool)
+        gain = float(predictions.loc[contact, "expected_net_gain"].sum())
+        lines.append(
+            f"Worth a call: {int(contact.sum()):,} customers within the budget, those whose "
+            "offer is expected to keep more than it costs (offer acceptance × expected value at "
+            f"risk − offer cost > 0): expected net gain {money(gain, currency)} (contact)."
+        )
     if "recommended_action" in predictions:
         contact = predictions["recommended_action"] == "contact"
         gain = float(predictions.loc[contact, "uplift_net_gain"].sum())

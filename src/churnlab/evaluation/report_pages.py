@@ -114,6 +114,8 @@ def outlook_section(
     lines = outlook_report.survival_lines(survival, currency)
     if lines:
         body += "".join(h.paragraph(t) for t in lines)
+        saved = outlook_report.saved_value_frame(survival, currency)
+        body += "" if saved is None else h.table(saved)
         if km_png:
             body += h.figure(km_png, "Kaplan-Meier survival by segment (test), 95% bands")
     if not body:
@@ -254,6 +256,8 @@ def call_table(calls: pd.DataFrame, id_column: str) -> pd.DataFrame:
     if calls["customer_value"].nunique() > 1:
         shown["value"] = calls["customer_value"]
     shown["expected value at risk"] = calls["expected_value_at_risk"]
+    if "contact" in calls:
+        shown["worth a call"] = calls["contact"].map({True: "yes", False: "no"})
     shown["why"] = reasons_cell(calls) if len(calls) else []
     shown["suggested action"] = calls["suggested_action"]
     return shown.rename(columns={"churn_probability": "churn probability", "risk_tier": "risk"})

@@ -11,7 +11,9 @@ packaged model and writes, into one folder:
   days to churn and the lifetime value, and the value at risk uses the probability within the
   value horizon (and the lifetime value when no value column is given);
 - ``call_list.csv``: the contact budget (``business.contact_budget_share`` of the scored
-  customers), highest expected value at risk first (``serve.call_list_order``);
+  customers), highest expected value at risk first (``serve.call_list_order``); its
+  ``contact`` column is the decision (:func:`decide`): worth a call when offer acceptance ×
+  expected value at risk − offer cost > 0 (``expected_net_gain``), as in ``predictions.csv``;
 - ``rejected.csv``: the rows that could not be scored, with the reason;
 - ``report.html``: the self-contained report of this file (:mod:`churnlab.evaluation.report_pages`)
   and its two figures as PNG.
@@ -20,7 +22,7 @@ Everything is computed before the first file is written, so a bad input (a missi
 empty file, more rejected rows than ``--accept-rejected`` allows) leaves earlier results as
 they were. The file is read in one place, :func:`read_customers`: the reader of ``churnlab
 score`` and the conversions prepare recorded (:func:`churnlab.data.conversions.replay`).
-About 360 lines: one command's reading, scoring and outputs (with the uplift and survival
+About 380 lines: one command's reading, scoring and outputs (with the uplift and survival
 columns), kept in one file so that "compute everything, then write" stays visible.
 """
 
@@ -246,6 +248,23 @@ def call_order(predictions: pd.DataFrame, order: str) -> str:
     return "expected_value_at_risk"
 
 
+def decide(predictions: pd.DataFrame, b, order: str = "value_at_risk") -> pd.DataFrame:
+    """The contact decision of each customer, over the whole file: ``expected_net_gain``
+    (offer acceptance × expected value at risk − offer cost; the uplift policy's net gain for
+    the uplift order) and ``contact``: among the contact budget's first customers in call
+    order, those with a positive gain (:func:`churnlab.evaluation.business.contact_decision`,
+    the rule the survival stage measures on the test split)."""
+    key = call_order(predictions, order)
+    if key == "uplift_net_gain":
+        gain = predictions["uplift_net_gain"].to_numpy()
+    else:
+        gain = business.expected_net_gain(predictions["expected_value_at_risk"], b)
+    out = predictions.copy()
+    out["expected_net_gain"] = np.round(gain, 2)
+    out["contact"] = business.contact_decision(predictions[key].to_numpy(), gain, b)
+    return out
+
+
 def call_list(predictions: pd.DataFrame, b, order: str = "value_at_risk") -> pd.DataFrame:
     """The contact budget's customers, highest expected value at risk (or ``order``) first
     (file order on ties), ranked from 1."""
@@ -304,7 +323,9 @@ def score_customers(
         value_notes = ["Customer value: margin × expected remaining lifetime (survival model)."]
     why, drivers = explained(scorer, clean, params)
     predictions = predictions_frame(customers, ok, scored_rows, values, why, scorer)
-    calls = call_list(predictions, params.business, params.serve.call_list_order)
+    order = params.serve.call_list_order
+    predictions = decide(predictions, params.business, order)
+    calls = call_list(predictions, params.business, order)
     ignored = [c for c in customers.extra.columns if c not in (customers.id_column, value_column)]
     facts = [
         f"{len(ok):,} rows read, {int(ok.sum()):,} scored, {int((~ok).sum()):,} rejected.",

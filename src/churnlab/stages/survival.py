@@ -27,8 +27,9 @@ from churnlab.config.params import Params
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.inputs import inputs
-from churnlab.survival import artifact, curves, plots, scoring, sources
+from churnlab.survival import artifact, crossval, curves, plots, policies, scoring, sources
 from churnlab.survival.models import fit_model
+from churnlab.survival.offer import OFFER, with_offer
 
 log = logging.getLogger(__name__)
 
@@ -36,24 +37,28 @@ MODEL = paths.SURVIVAL_MODEL
 
 
 def split_targets(params: Params) -> tuple[dict, pd.Series | None]:
-    """Per split: ``(X, duration, event)``; and the true churn probability by key (or None)."""
+    """Per split: ``(X, duration, event)``, X with the past offer flag when there is one
+    (:func:`churnlab.survival.sources.offer_flags`); and the true churn probability by key
+    (or None)."""
+    truth = None
     if params.data.source == "synthetic":
-        table, truth = sources.synthetic_durations(params)
-        oracle = sources.keyed(truth)["churn_probability"]
+        table, raw_truth = sources.synthetic_durations(params)
+        truth = sources.keyed(raw_truth)
     else:
-        table, oracle = sources.user_durations(params), None
+        table = sources.user_durations(params)
     known = sources.keyed(table)
     data = {}
     for name in paths.SPLIT_NAMES:
-        split = io.read_table(paths.SPLIT / f"{name}.parquet")
-        keys = featurized_rows(split, name, params.featurize)["customer_key"]
-        rows = known.reindex(keys)
+        source = paths.SPLIT / f"{name}.parquet"
+        split = featurized_rows(io.read_table(source), name, params.featurize)
+        rows = known.reindex(split["customer_key"])
         if rows["duration_days"].isna().any():
             missing = int(rows["duration_days"].isna().sum())
             raise RuntimeError(f"{missing} {name} customers have no duration")
         X, _ = inputs(params, name, True)
+        X = with_offer(X, sources.offer_flags(params, split, truth, str(source)))
         data[name] = (X, rows["duration_days"].to_numpy(), rows["churned_event"].to_numpy(bool))
-    return data, oracle
+    return data, None if truth is None else truth["churn_probability"]
 
 
 def classifier_scores(test_keys: pd.Series) -> np.ndarray | None:
@@ -64,6 +69,44 @@ def classifier_scores(test_keys: pd.Series) -> np.ndarray | None:
     if not test["customer_key"].equals(test_keys):
         return None
     return package.load(paths.PIPELINE).predict_proba(feature_frame(test))[:, 1]
+
+
+def campaign(table: pd.DataFrame, test: tuple, classifier, p, b) -> dict:
+    """The realized value each contact policy saves on the test customers (churn within the
+    value horizon observed), value at risk against churn probability
+    (:mod:`churnlab.survival.policies`)."""
+    horizon = min(p.value_horizon_days, p.follow_up_days)
+    churned = test[2] & (test[1] <= horizon)
+    if classifier is not None:
+        probability, source = classifier, "classifier"
+    else:
+        probability, source = table["value_horizon_churn_probability"], "survival model"
+    out = policies.compare(
+        table["value"],
+        table["value_at_risk"],
+        probability,
+        churned,
+        b,
+        p.bootstrap_resamples,
+        p.seed,
+    )
+    return out | {"churned_within_days": horizon, "probability_from": source}
+
+
+def cv_figures(params: Params, data: dict, models: list[str]) -> dict:
+    """Each model cross-validated on the classifiers' folds of the train customers
+    (:mod:`churnlab.survival.crossval`)."""
+    split = io.read_table(paths.SPLIT / "train.parquet")
+    scheme, by_key = crossval.classifier_folds(split, params)
+    keys = featurized_rows(split, "train", params.featurize)["customer_key"]
+    fold = by_key.reindex(keys).to_numpy()
+    out = {"scheme": scheme, "folds": params.cv.folds, "seed": params.cv.seed}
+    for name in models:
+        log.info("cross-validating the survival model %s", name)
+        out[name] = crossval.cross_validate(
+            name, params, data["train"], data["valid"], scheme, fold
+        )
+    return out
 
 
 def skip(reason: str) -> None:
@@ -113,6 +156,8 @@ def main(params: Params) -> None:
     )
     out["intervals"] = scoring.bootstrap(figures, len(label), p.bootstrap_resamples, p.seed)
     out["models"] = {name: r["figures"] for name, r in results.items()}
+    if p.cross_validate:
+        out["cv"] = cv_figures(params, data, list(results))
 
     follow_up = p.follow_up_days if params.data.source == "synthetic" else int(test[1].max())
     table = curves.customer_table(
@@ -128,13 +173,16 @@ def main(params: Params) -> None:
     out["value"] = {
         "total": float(table["value"].sum()),
         "at_risk": float(table["value_at_risk"].sum()),
-        "saved": curves.saved_value(
-            table, b.contact_budget_share, b.offer_acceptance_rate, b.offer_cost
-        ),
+        "saved": curves.saved_value(table, b),
         "currency": b.currency,
+        "campaign": campaign(table, test, classifier, p, b),
     }
     io.write_json(out, paths.METRICS / "survival.json")
-    package.save(artifact.bundle(p.model, fitted[p.model], test[0].columns, p, follow_up), MODEL)
+    u = params.uplift
+    offer = {"column": u.treatment, "treated_value": u.treated_value}
+    offer = offer if OFFER in test[0].columns else None
+    saved = artifact.bundle(p.model, fitted[p.model], test[0].columns, p, follow_up, offer)
+    package.save(saved, MODEL)
     top = table.sort_values("value_at_risk", ascending=False, kind="stable")
     io.write_csv(top.head(params.evaluate.top_customers), paths.REPORTS / "survival_call_list.csv")
     segment = split_test.get(p.segment, pd.Series("all", index=split_test.index))

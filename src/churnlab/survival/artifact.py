@@ -3,7 +3,9 @@
 The survival stage saves ``models/survival.skops`` beside ``models/pipeline.skops``: the
 XGBoost booster as its own JSON (bytes, like the zoo's boosted models), its best round, the
 Breslow baseline hazard (``xgb_cox``) or the error scale (``xgb_aft``), the feature columns,
-the horizons and the value settings — plain containers and arrays only, so the skops
+the horizons, the value settings and, when the model reads the past offer flag, the column
+of the scored rows that carries it (rows without it count as not offered) — plain containers
+and arrays only, so the skops
 allow-list holds. scikit-survival's Cox model and forest are not saved (their types are not on
 the allow-list); nor is anything when the stage is skipped: ``{"skipped": reason}``. The
 scorer loads it when present and adds, per customer, the churn probability within each
@@ -25,6 +27,7 @@ from churnlab import package
 from churnlab.config.survival import SurvivalParams, SurvivalValueParams
 from churnlab.survival import curves
 from churnlab.survival.models import Breslow, XgbAft, XgbCox
+from churnlab.survival.offer import OFFER, offered, with_offer
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class SurvivalModel:
     value_horizon: int
     follow_up_days: int
     value: SurvivalValueParams
+    offer: dict | None = None  # {"column", "treated_value"} of the offer covariate, if read
 
     def table(self, features: pd.DataFrame, customers) -> pd.DataFrame:
         """Per row: ``p_churn_<h>d``, ``median_days_to_churn``, ``expected_lifetime_periods``,
@@ -53,6 +57,9 @@ class SurvivalModel:
             index=range(len(features)),
         )
         X = features[self.columns]
+        if self.offer is not None:
+            flags = offered(customers, **self.offer, n=len(X))
+            X = with_offer(X, flags)
         table = curves.customer_table(
             self.model,
             X,
@@ -62,15 +69,18 @@ class SurvivalModel:
             curves.margins(margin_source, self.value),
             self.value,
         )
-        day = min(self.value_horizon, self.follow_up_days)
-        table["value_horizon_churn_probability"] = 1.0 - self.model.survival(X, [day])[:, 0]
         return table
 
 
-def bundle(name: str, model, columns, p: SurvivalParams, follow_up_days: int) -> dict:
-    """What the stage saves for ``name`` (``{"skipped": ...}`` for a model not saved)."""
+def bundle(
+    name: str, model, columns, p: SurvivalParams, follow_up_days: int, offer: dict | None = None
+) -> dict:
+    """What the stage saves for ``name`` (``{"skipped": ...}`` for a model not saved);
+    ``offer``: the column and treated value of the offer flag when the model reads it (the
+    last of ``columns``)."""
     if name not in SAVED:
         return skipped(f"survival.model {name} is not saved for serving (xgb_cox, xgb_aft are)")
+    columns = [c for c in columns if c != OFFER]
     out = {
         "model": name,
         "booster": bytes(model.booster.save_raw("json")),
@@ -82,6 +92,8 @@ def bundle(name: str, model, columns, p: SurvivalParams, follow_up_days: int) ->
         "follow_up_days": int(follow_up_days),
         "value": p.value.model_dump(),
     }
+    if offer is not None:
+        out["offer"] = {"column": str(offer["column"]), "treated_value": offer["treated_value"]}
     if name == "xgb_cox":
         b = model.baseline
         out["baseline"] = {"shift": b.shift, "times": b.times, "cumulative": b.cumulative}
@@ -118,6 +130,7 @@ def from_bundle(saved: dict) -> SurvivalModel | None:
         int(saved["value_horizon"]),
         int(saved["follow_up_days"]),
         SurvivalValueParams(**saved["value"]),
+        saved.get("offer"),
     )
 
 

@@ -4,7 +4,8 @@ Contractual value is the margin per period times the expected discounted remaini
 within the observed follow-up, ``sum_k S(k * period) / (1 + rate)^k``; the value at risk is the
 probability of churning within the value horizon times that value. A call list ranked by the
 value at risk puts a customer likely to leave soon and worth much before one who is only
-likely to leave.
+likely to leave; the contact decision is the value-at-risk rule of
+:mod:`churnlab.evaluation.business`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.config.survival import SurvivalValueParams
+from churnlab.evaluation import business
 
 
 def median_days(curves: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -43,7 +45,8 @@ def customer_table(
     model, X, follow_up_days: int, horizons: list[int], value_horizon: int, margin, v
 ) -> pd.DataFrame:
     """One row per customer: ``p_churn_<h>d`` per horizon, ``median_days_to_churn``,
-    ``expected_lifetime_periods``, ``value`` and ``value_at_risk``."""
+    ``expected_lifetime_periods``, ``value``, ``value_at_risk`` and the churn probability
+    within the value horizon (``value_horizon_churn_probability``)."""
     days = np.arange(1, follow_up_days + 1)
     curves = model.survival(X, days)
     out = {f"p_churn_{h}d": 1.0 - curves[:, min(h, follow_up_days) - 1] for h in horizons}
@@ -54,16 +57,24 @@ def customer_table(
     out["value"] = margin * lifetime
     risk_in_horizon = 1.0 - curves[:, min(value_horizon, follow_up_days) - 1]
     out["value_at_risk"] = risk_in_horizon * out["value"]
+    out["value_horizon_churn_probability"] = risk_in_horizon
     return pd.DataFrame(out)
 
 
-def saved_value(table: pd.DataFrame, budget_share: float, acceptance: float, cost: float):
-    """Expected value kept by contacting the budget's share of customers, ranked by the value at
-    risk or by the churn probability alone (the same horizon)."""
-    n = max(1, round(budget_share * len(table)))
-    p = table["value_at_risk"] / table["value"].where(table["value"] > 0)
-    out = {"contacted": n}
-    for name, order in (("by_value_at_risk", table["value_at_risk"]), ("by_probability", p)):
-        top = table.loc[order.fillna(0).sort_values(ascending=False, kind="stable").index[:n]]
-        out[name] = float(acceptance * top["value_at_risk"].sum() - cost * n)
+def saved_value(table: pd.DataFrame, b) -> dict:
+    """Expected value kept by the contact rule on the value at risk (within the budget, where
+    ``acceptance × value at risk − offer cost > 0``;
+    :func:`churnlab.evaluation.business.value_at_risk_contacts`), and by the whole budget in
+    order of the churn probability alone (the same horizon); ``b``: params ``business``."""
+    at_risk = table["value_at_risk"].to_numpy("float64")
+    p = (table["value_at_risk"] / table["value"].where(table["value"] > 0)).fillna(0.0)
+    gain = business.expected_net_gain(at_risk, b)
+    contacts = {
+        "by_value_at_risk": business.value_at_risk_contacts(at_risk, b),
+        "by_probability": business.contact_decision(p.to_numpy(), np.ones(len(p)), b),
+    }
+    out = {"contacted": business.budget_contacts(len(table), b)}
+    for name, contacted in contacts.items():
+        out[name] = float(gain[contacted].sum())
+    out["contacted_by_value_at_risk"] = int(contacts["by_value_at_risk"].sum())
     return out

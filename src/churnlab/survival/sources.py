@@ -5,6 +5,9 @@ as ``data/raw``; the follow-up comes from its own random stream) and the logins,
 follow-up events give the durations. User data: the customers table's closure column
 (``data.customers.closed``) and the activity events of ``data.events``; at least one of them.
 Either way each customer id becomes the ``customer_key`` of the split tables (same salt).
+The past campaign's offer flag (:func:`offer_flags`) is a covariate of the survival models
+(``survival.offer_covariate``), read where the uplift stage reads it: the synthetic truth's
+``treated``, or the user table's ``uplift.treatment`` column.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from churnlab.config.params import Params
 from churnlab.data import events, privacy, sources, synth
 from churnlab.errors import UserError
 from churnlab.survival.durations import durations
+from churnlab.uplift.campaign_data import treatment_flags
 
 
 def synthetic_durations(params: Params) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -93,3 +97,19 @@ def keyed(table: pd.DataFrame) -> pd.DataFrame:
         0, "customer_key", privacy.pseudonymise(out.pop("customer_id"), privacy.salt_from_env())
     )
     return out.set_index("customer_key")
+
+
+def offer_flags(params: Params, split: pd.DataFrame, truth: pd.DataFrame | None, source: str):
+    """0/1 per row of ``split``: the customer got the past campaign's offer; None when there
+    is no campaign or ``survival.offer_covariate`` is off. ``truth``: the synthetic truth by
+    ``customer_key`` (None for user data, whose ``uplift.treatment`` column is read)."""
+    if not params.survival.offer_covariate:
+        return None
+    if truth is not None:
+        if "treated" not in truth:
+            return None
+        return truth["treated"].reindex(split["customer_key"]).to_numpy().astype("int8")
+    u = params.uplift
+    if u.treatment not in split:
+        return None
+    return treatment_flags(split, u.treatment, u.treated_value, source)
