@@ -12,7 +12,13 @@ customers, three paired differences (both sides scored on the same bootstrap res
 - ``ibs_minus_km``: the integrated Brier score minus that of the Kaplan-Meier curve of the
   train customers (the same curve for everybody);
 - ``window_auc_minus_classifier``: the ROC-AUC of the survival model's probability of churning
-  within ``data.churn_window_days`` for the churn label, minus the classifier's ROC-AUC.
+  within ``data.churn_window_days`` for the churn label, minus the classifier's ROC-AUC;
+- ``concordance_with_minus_without_offer``: the headline's concordance minus that of the same
+  model fitted without the past offer flag (``survival.offer_covariate``; the classifier never
+  reads it).
+
+Where the gap to the oracle comes from: each arm's concordance and oracle concordance
+(``untreated_*``, ``treated_*`` under ``reference``).
 
 Per seed: the difference and its 95 % percentile interval. Pooled: the mean over seeds with
 the interval of the mean (each seed's customers resampled independently, resample by

@@ -257,3 +257,39 @@ def test_without_campaign_or_timestamps_nothing_changes(served, tmp_path):
     answers = _api_predictions(root / "models", rows)
     assert not any(OUTLOOK_FIELDS & set(a) for a in answers)
     assert set(answers[0]) == {"customer_key", "churn_probability", "churn", "risk_tier", "reasons"}
+
+
+@pytest.mark.e2e
+def test_the_stage_measures_the_contact_rule_and_cross_validates(served, tmp_path):
+    """The real survival stage: the realized saved value of each policy with paired
+    intervals, the cross-validated figures on the classifiers' folds, the offer covariate in
+    the saved model; ``churnlab predict`` decides by the rule within the budget."""
+    from churnlab import io
+    from churnlab.serving.scorer import Scorer
+
+    figures = io.read_json(served / "metrics/survival.json")
+    campaign = figures["value"]["campaign"]
+    assert campaign["contacted"]["probability"] == campaign["contacted"]["value_at_risk_budget"]
+    assert campaign["contacted"]["value_at_risk"] <= campaign["contacted"]["probability"]
+    for diff in campaign["differences"].values():
+        assert diff["interval"][0] <= diff["value"] <= diff["interval"][1]
+    cv = figures["cv"]
+    folds = small_params().cv.folds
+    assert cv["folds"] == folds and len(cv["xgb_cox"]["folds"]) == folds
+    assert cv["xgb_cox"]["integrated_brier"]["mean"] < cv["xgb_cox"]["km_integrated_brier"]["mean"]
+    saved = package.load(served / "models/survival.skops")
+    assert saved["offer"]["column"] == small_params().uplift.treatment
+    rows = io.read_table(served / "data/split/test.parquet").head(40)
+    source = tmp_path / "customers.csv"
+    rows.drop(columns=[TARGET]).to_csv(source, index=False)
+    scorer = Scorer.load(served / "models", small_params().serve)
+    predict.predict_file(scorer, source, tmp_path / "out", small_params(), "", 0.0)
+    table = pd.read_csv(tmp_path / "out/predictions.csv")
+    b = small_params().business
+    gain = b.offer_acceptance_rate * table["expected_value_at_risk"] - b.offer_cost
+    np.testing.assert_allclose(table["expected_net_gain"], gain, atol=0.011)
+    assert (
+        table["contact"].sum() <= 4 and (table.loc[table["contact"], "expected_net_gain"] > 0).all()
+    )
+    calls = pd.read_csv(tmp_path / "out/call_list.csv")
+    assert set(table.loc[table["contact"], "customer_key"]) <= set(calls["customer_key"])
