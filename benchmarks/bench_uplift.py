@@ -20,7 +20,8 @@ computed on the same resamples of its test customers; pooled = mean over seeds p
 Also the CPU seconds of the uplift fits per seed. Writes ``benchmarks/results/uplift.json``.
 Run from the repository root with the project venv, after ``dvc repro prepare``::
 
-    python benchmarks/bench_uplift.py [--seeds 42 1 2 3 4] [--resamples 200]
+    python benchmarks/bench_uplift.py [--seeds 42 1 2 3 4] [--resamples 200] [--folds 2 3]
+        [--average-top 3] [--cv-folds 3]   # the kept learner's rule, else params.yaml's
 """
 
 from __future__ import annotations
@@ -136,6 +137,7 @@ def figures(draws: dict, confidence: float) -> dict:
 
 
 def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tuple[dict, dict]:
+    """The seed's figures; ``chosen`` is the rule of ``uplift.cv_folds``/``cv_average_top``."""
     parts = campaigns(params, seed, *data)
     train, valid, test = (parts[n] for n in paths.SPLIT_NAMES)
     u = params.uplift
@@ -191,14 +193,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, help="keep each seed's figures here (resumable)")
     parser.add_argument("--folds", type=int, nargs="+", default=[3, 5], help="CV folds to try")
     parser.add_argument("--average-top", type=int, default=3, help="members of `average`")
+    parser.add_argument("--cv-folds", type=int, help="the kept learner's rule (uplift.cv_folds)")
     args = parser.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
+    if args.cv_folds is not None:  # the kept learner by another rule than params.yaml's
+        u = params.uplift.model_copy(
+            update={"cv_folds": args.cv_folds, "cv_average_top": args.average_top}
+        )
+        params = params.model_copy(update={"uplift": u})
     customers = io.read_table(ROOT / paths.PREPARED)
     truth = io.read_table(ROOT / paths.TRUTH).set_index("customer_key")
     schema = io.read_json(ROOT / paths.SCHEMA)
     per_seed, pooled = [], {}
     for seed in args.seeds:
+        u = params.uplift
         tag = f"{seed}_{args.resamples}_{'-'.join(map(str, args.folds))}_{args.average_top}"
+        tag += f"_kept{u.cv_folds}-{u.cv_average_top}"
         cached = args.cache / f"seed_{tag}.pkl" if args.cache else None
         if cached is not None and cached.exists():
             result, draws = pickle.loads(cached.read_bytes())
