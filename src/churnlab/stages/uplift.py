@@ -3,8 +3,9 @@
 Reads the featurized splits, the campaign (synthetic: the truth table; user data: the
 ``uplift.treatment`` / ``uplift.propensity`` columns of the split tables, checked before
 anything is written) and the churn pipeline (for today's risk policy); fits the candidate
-learners (:mod:`churnlab.uplift.report`), keeps the best by cross-validated Qini on train
-(:mod:`churnlab.uplift.selection`; on validation with ``uplift.cv_folds: 0``), and writes
+learners (:mod:`churnlab.uplift.report`), keeps the best Qini on validation (or, with
+``uplift.cv_folds``, the best cross-validated Qini on train: :mod:`churnlab.uplift.selection`),
+and writes
 ``metrics/uplift.json``, the curves and deciles under ``plots/uplift/`` and the learner, its
 columns and the decision's money to ``models/uplift.skops``, which the scorer loads beside the
 churn model (:mod:`churnlab.uplift.artifact`; ``{"skipped": reason}`` when the stage does not
@@ -108,18 +109,20 @@ def main(params: Params) -> None:
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
     if u.learner != "auto" and u.learner not in fitted:
         fitted |= report.fit_learners([u.learner], base, train, valid, u.seed)
-    chosen, cv = u.learner, {}
+    cv = {}
     if u.learner == "auto" and u.cv_folds:
         cv = selection.cross_validate(
             lambda names, part: report.fit_learners(names, base, part, valid, u.seed),
             u.candidates, train, u.cv_folds, u.seed, u.cv_average_top,
         )  # fmt: skip
-        chosen = selection.best(cv)
         if selection.AVERAGE in cv:
             members = [fitted[n] for n in cv[selection.AVERAGE]["members"]]
             fitted[selection.AVERAGE] = selection.AverageLearner(members).fit()
-    valid_choice, valid_qini = report.choose(fitted, valid, u.learner)
-    chosen = chosen if cv else valid_choice
+    chosen, valid_qini = report.choose(fitted, valid, u.learner)
+    chosen = selection.best(cv) if cv else chosen
+    rule = (
+        f"cv ({u.cv_folds} folds of train)" if cv else ("valid" if u.learner == "auto" else "fixed")
+    )
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     score = scores[chosen]
     ev = params.evaluate
@@ -138,7 +141,7 @@ def main(params: Params) -> None:
     result |= {
         "enabled": True,
         "learner": chosen,
-        "selection": f"cv ({u.cv_folds} folds of train)" if cv else "valid",
+        "selection": rule,
         "base_model": u.base_model,
         "learners": {
             name: {
