@@ -20,7 +20,8 @@ computed on the same resamples of its test customers; pooled = mean over seeds p
 Also the CPU seconds of the uplift fits per seed. Writes ``benchmarks/results/uplift.json``.
 Run from the repository root with the project venv, after ``dvc repro prepare``::
 
-    python benchmarks/bench_uplift.py [--seeds 42 1 2 3 4] [--resamples 200]
+    python benchmarks/bench_uplift.py [--seeds 42 1 2 3 4] [--resamples 200] [--folds 2 3]
+        [--average-top 3] [--cv-folds 3]   # the kept learner's rule, else params.yaml's
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from churnlab.config.params import load_params
 from churnlab.data.splitting import split_customers
 from churnlab.features.fit import featurize
 from churnlab.modeling.registry import spec_for
-from churnlab.uplift import metrics, policy, report
+from churnlab.uplift import metrics, policy, report, selection
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "uplift.json"
@@ -61,6 +62,7 @@ def campaigns(params, seed: int, customers, truth, schema) -> dict[str, report.C
             rows["treated"].to_numpy().astype(int),
             rows["propensity"].to_numpy(),
             rows["true_uplift"].to_numpy(),
+            frame["customer_key"].to_numpy(),
         )
     return out
 
@@ -117,36 +119,67 @@ def figures(draws: dict, confidence: float) -> dict:
     }
     if "share_shift" in draws and "share_t" in draws:
         out["shift_minus_t"] = interval(draws["share_shift"] - draws["share_t"], confidence)
+    rules = [k.removeprefix("share_rule_") for k in draws if k.startswith("share_rule_")]
+    out["rules_share_of_oracle"] = {
+        r: interval(draws[f"share_rule_{r}"], confidence) for r in rules
+    }
+    out["rules_minus_valid"] = {
+        r: interval(draws[f"share_rule_{r}"] - draws["share_rule_valid"], confidence)
+        for r in rules
+        if r != "valid"
+    }
     out["learners_share_of_oracle"] = {
         k.removeprefix("share_"): round(float(v[0]), 4)
         for k, v in draws.items()
-        if k.startswith("share_") and k != "share_chosen"
+        if k.startswith("share_") and k != "share_chosen" and not k.startswith("share_rule_")
     }
     return out
 
 
-def one_seed(params, seed: int, data, resamples: int) -> tuple[dict, dict]:
+def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tuple[dict, dict]:
+    """The seed's figures; ``chosen`` is the rule of ``uplift.cv_folds``/``cv_average_top``."""
     parts = campaigns(params, seed, *data)
     train, valid, test = (parts[n] for n in paths.SPLIT_NAMES)
     u = params.uplift
     start = time.process_time()
     base = spec_for(u.base_model).make(params.train, train.churned)
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
-    chosen, valid_qini = report.choose(fitted, valid, u.learner)
-    cpu = time.process_time() - start
+    valid_choice, valid_qini = report.choose(fitted, valid, "auto")
+    cpu = {"fit_and_valid_choice": time.process_time() - start}
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
-    scores["chosen"] = scores[chosen]
+    rules, cv_qini = {"valid": valid_choice}, {}
+    for k in folds:
+        start = time.process_time()
+        cv = selection.cross_validate(
+            lambda names, part: report.fit_learners(names, base, part, valid, u.seed),
+            u.candidates, train, k, u.seed, average_top,
+        )  # fmt: skip
+        cpu[f"cv{k}"] = time.process_time() - start
+        cv_qini[f"cv{k}"] = {n: round(c["mean"], 5) for n, c in cv.items()}
+        singles = {n: c for n, c in cv.items() if n != selection.AVERAGE}
+        rules[f"cv{k}"] = selection.best(singles)
+        if selection.AVERAGE in cv:
+            members = cv[selection.AVERAGE]["members"]
+            scores[f"average_cv{k}"] = np.mean([scores[n] for n in members], axis=0)
+            best = selection.best(cv)
+            rules[f"cv{k}_with_average"] = best if best != selection.AVERAGE else f"average_cv{k}"
+    for rule, name in rules.items():
+        scores[f"rule_{rule}"] = scores[name]
+    default = f"cv{u.cv_folds}" + ("_with_average" if u.cv_average_top > 1 else "")
+    scores["chosen"] = scores[f"rule_{default if u.cv_folds else 'valid'}"]
     draws = resampled(
         test, scores, risk_scores(params, train, valid, test), params, resamples, seed
     )
     result = {
         "split_seed": seed,
-        "chosen": chosen,
+        "chosen": rules[default if u.cv_folds else "valid"],
+        "rules": rules,
         "valid_qini": {k: round(v, 5) for k, v in valid_qini.items()},
+        "cv_qini": cv_qini,
         "oracle_qini": round(
             metrics.qini_coefficient(test.stayed, test.true_uplift, test.treatment), 5
         ),
-        "uplift_fit_cpu_seconds": round(cpu, 1),
+        "uplift_cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
         **figures(draws, params.evaluate.confidence),
     }
     return result, draws
@@ -158,18 +191,32 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, help="keep each seed's figures here (resumable)")
+    parser.add_argument("--folds", type=int, nargs="+", default=[3, 5], help="CV folds to try")
+    parser.add_argument("--average-top", type=int, default=3, help="members of `average`")
+    parser.add_argument("--cv-folds", type=int, help="the kept learner's rule (uplift.cv_folds)")
     args = parser.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
+    if args.cv_folds is not None:  # the kept learner by another rule than params.yaml's
+        u = params.uplift.model_copy(
+            update={"cv_folds": args.cv_folds, "cv_average_top": args.average_top}
+        )
+        params = params.model_copy(update={"uplift": u})
     customers = io.read_table(ROOT / paths.PREPARED)
     truth = io.read_table(ROOT / paths.TRUTH).set_index("customer_key")
     schema = io.read_json(ROOT / paths.SCHEMA)
     per_seed, pooled = [], {}
     for seed in args.seeds:
-        cached = args.cache / f"seed_{seed}_{args.resamples}.pkl" if args.cache else None
+        u = params.uplift
+        tag = f"{seed}_{args.resamples}_{'-'.join(map(str, args.folds))}_{args.average_top}"
+        tag += f"_kept{u.cv_folds}-{u.cv_average_top}"
+        cached = args.cache / f"seed_{tag}.pkl" if args.cache else None
         if cached is not None and cached.exists():
             result, draws = pickle.loads(cached.read_bytes())
         else:
-            result, draws = one_seed(params, seed, (customers, truth, schema), args.resamples)
+            data = (customers, truth, schema)
+            result, draws = one_seed(
+                params, seed, data, args.resamples, args.folds, args.average_top
+            )
             if cached is not None:
                 cached.parent.mkdir(parents=True, exist_ok=True)
                 cached.write_bytes(pickle.dumps((result, draws)))
@@ -188,6 +235,10 @@ def main(argv: list[str] | None = None) -> None:
         "bootstrap of test customers, pooled = mean over seeds per resample",
         "base_model": params.uplift.base_model,
         "candidates": list(params.uplift.candidates),
+        "cv_folds": params.uplift.cv_folds,
+        "cv_average_top": params.uplift.cv_average_top,
+        "folds_tried": args.folds,
+        "average_top_tried": args.average_top,
         "resamples": args.resamples,
         "seeds": per_seed,
         "pooled": figures(mean, params.evaluate.confidence),

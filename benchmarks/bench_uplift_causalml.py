@@ -15,7 +15,9 @@ temporary folder:
    their test uplifts;
 2. the default command (project venv): fits our learners (every one of ``churnlab.uplift.
    learners`` over the zoo's ``logreg`` and ``lightgbm``, early-stopped on a quarter of train;
-   ``auto`` = the best validation Qini, as the stage chooses) per treatment against control,
+   ``auto`` = the best cross-validated Qini on the other three quarters, as the stage
+   chooses with ``uplift.cv_folds``; ``ours_valid`` = the best Qini on that quarter, the
+   earlier rule) per treatment against control,
    on the same train rows, and scores every method's AUUC (``churnlab.uplift.metrics.auuc``,
    scikit-uplift's normalised AUUC) on the same test rows, with a paired bootstrap of ours
    minus each reference.
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "uplift_causalml.json"
 DOCUMENTED_SEED = 20190101
 TREATMENTS = ("treatment1", "treatment2", "treatment3")
+BASES = ("logreg", "lightgbm")
 
 
 def causalml_side(folder: Path, seeds: list[int]) -> None:
@@ -98,11 +101,13 @@ def causalml_side(folder: Path, seeds: list[int]) -> None:
         (folder / "x_names.json").write_text(json.dumps(x_names))
 
 
-def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed) -> dict:
-    """Our learners on control vs ``treatment``: test uplifts per learner, and ``ours_auto``."""
+def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed, cv) -> dict:
+    """Our learners on control vs ``treatment``: test uplifts per learner, ``ours_valid`` (the
+    best validation Qini), ``ours_auto`` (the stage's rule: the best cross-validated Qini on
+    the fitting rows, ``cv = (folds, average_top)``; the ``average`` candidate included)."""
     from churnlab.config.params import Params
     from churnlab.modeling.registry import spec_for
-    from churnlab.uplift import learners, report
+    from churnlab.uplift import learners, report, selection
 
     def campaign(frame):
         t = (frame["treatment_group_key"] == treatment).to_numpy().astype(int)
@@ -116,20 +121,34 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
     fit, valid = campaign(train[~valid_rows]), campaign(train[valid_rows])
     scored = campaign(test)
     train_params = Params().train.model_copy(update={"seed": seed})
-    scores, valid_qini = {}, {}
-    for base in ("logreg", "lightgbm"):
-        model = spec_for(base).make(train_params, fit.churned)
-        fitted = report.fit_learners(sorted(learners.LEARNERS), model, fit, valid, seed)
-        _, qini = report.choose(fitted, valid, "auto")
-        for name, learner in fitted.items():
-            scores[f"ours_{name}_{base}"] = learner.predict(scored.X)
-            valid_qini[f"ours_{name}_{base}"] = qini[name]
-    chosen = max(valid_qini, key=lambda k: (valid_qini[k], k))
-    scores["ours_auto"] = scores[chosen]
+    names = [f"ours_{name}_{base}" for base in BASES for name in sorted(learners.LEARNERS)]
+
+    def fit_all(wanted, part):  # every learner over both base models, named as in the JSON
+        out = {}
+        for base in BASES:
+            model = spec_for(base).make(train_params, part.churned)
+            fitted = report.fit_learners(sorted(learners.LEARNERS), model, part, valid, seed)
+            out |= {f"ours_{n}_{base}": m for n, m in fitted.items()}
+        return {n: out[n] for n in wanted}
+
+    fitted = fit_all(names, fit)
+    _, valid_qini = report.choose(fitted, valid, "auto")
+    scores = {name: learner.predict(scored.X) for name, learner in fitted.items()}
+    scores["ours_valid"] = scores[max(valid_qini, key=lambda k: (valid_qini[k], k))]
+    folds, top = cv
+    cv_qini = selection.cross_validate(fit_all, names, fit, folds, seed, top)
+    chosen = selection.best(cv_qini)
+    singles = {n: c for n, c in cv_qini.items() if n != selection.AVERAGE}
+    scores["ours_cv_single"] = scores[selection.best(singles)]  # the rule without `average`
+    if chosen == selection.AVERAGE:
+        scores["ours_auto"] = np.mean([scores[n] for n in cv_qini[chosen]["members"]], axis=0)
+        chosen = "average of " + ", ".join(cv_qini[selection.AVERAGE]["members"])
+    else:
+        scores["ours_auto"] = scores[chosen]
     return scores, chosen
 
 
-def compare(folder: Path, seed: int, resamples: int) -> dict:
+def compare(folder: Path, seed: int, resamples: int, cv: tuple[int, int]) -> dict:
     draw = pd.read_csv(folder / f"draw_{seed}.csv")
     refs = pd.read_csv(folder / f"references_{seed}.csv")
     x_names = json.loads((folder / "x_names.json").read_text())
@@ -151,6 +170,7 @@ def compare(folder: Path, seed: int, resamples: int) -> dict:
             x_names,
             treatment,
             seed,
+            cv,
         )
         for column in refs.columns:
             if column.endswith(f"__{treatment}"):
@@ -174,7 +194,10 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int) -> dict:
     }
     refs = [k for k in values if k.startswith("causalml_")]
     best = max(refs, key=lambda k: values[k][0])
-    diffs = {f"ours_auto_minus_{k}": values["ours_auto"] - values[k] for k in refs}
+    diffs = {
+        f"ours_auto_minus_{k}": values["ours_auto"] - values[k]
+        for k in [*refs, "ours_valid", "ours_cv_single"]
+    }
     out = {"auuc": {k: round(float(v[0]), 4) for k, v in values.items()}, "best_reference": best}
     out["ours_auto_minus"] = {
         k.removeprefix("ours_auto_minus_"): {
@@ -195,6 +218,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--python", default="/work/causalml-venv/bin/python")
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--folds", type=int, help="default: uplift.cv_folds's default")
+    parser.add_argument("--average-top", type=int, help="default: uplift.cv_average_top's")
     args = parser.parse_args(argv)
     if args.side == "causalml":
         causalml_side(args.dir, args.seeds)
@@ -209,12 +234,20 @@ def main(argv: list[str] | None = None) -> None:
         versions = subprocess.run(
             [args.python, "-m", "pip", "freeze"], check=True, capture_output=True, text=True
         ).stdout
-        results = {str(seed): compare(folder, seed, args.resamples) for seed in args.seeds}
+        from churnlab.config.uplift import UpliftParams  # the project venv only
+
+        default = UpliftParams()
+        args.folds = default.cv_folds if args.folds is None else args.folds
+        args.average_top = default.cv_average_top if args.average_top is None else args.average_top
+        cv = (args.folds, args.average_top)
+        results = {str(seed): compare(folder, seed, args.resamples, cv) for seed in args.seeds}
     out = {
         "what": "make_uplift_classification() defaults (documented), notebook split "
         "(test_size=0.2, random_state=111); AUUC = churnlab.uplift.metrics.auuc on the test "
         "rows of control + each treatment; intervals: paired bootstrap of those rows",
         "documented_seed": DOCUMENTED_SEED,
+        "cv_folds": args.folds,
+        "cv_average_top": args.average_top,
         "causalml_env": sorted(line for line in versions.splitlines() if "==" in line),
         "draws": results,
     }

@@ -279,6 +279,9 @@ ENTRIES: dict[str, Entry] = {
             "ShiftBooster",
         )
     },
+    # The uplift `average` candidate (churnlab.uplift.selection): the mean of uplift learners
+    # fitted elsewhere (fit(X, y, treatment)); tests/test_uplift_selection.py checks it.
+    "AverageLearner": Entry(None, not_checked="wraps fitted uplift learners"),
     # The refit's fold models served as one (churnlab.modeling.bagging): like LogOdds it wraps
     # models fitted elsewhere, on 3 features here, so every check that fits or predicts on its
     # own data or shape cannot apply; the API checks (clone, get_params, repr, tags) run.

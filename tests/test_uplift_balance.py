@@ -51,3 +51,16 @@ def test_synthetic_report_shows_the_section_not_a_table_row():
     assert "## Past campaign: balance of treated and control" in text and "`age`" in text
     # No campaign: the report is as before.
     assert "Past campaign" not in quality.synthetic_markdown({"rows_in": 1})
+
+
+def test_smd_is_the_hand_computed_formula_and_balance_uses_it():
+    # means 3 and 1, population variances 5 and 3: (3 - 1) / sqrt((5 + 3) / 2) = 1
+    assert campaign_data.smd(3.0, 5.0, 1.0, 3.0) == 1.0
+    assert campaign_data.smd(1.0, 5.0, 3.0, 3.0) == -1.0
+    assert campaign_data.smd(2.0, 0.0, 2.0, 0.0) is None  # no spread
+    assert campaign_data.smd(2.0, float("nan"), 1.0, 1.0) is None  # a missing figure
+    frame = pd.DataFrame({"x": [1.0, 3.0, 5.0, 0.0, 2.0, np.nan]})
+    flags = np.array([1, 1, 1, 0, 0, 0])
+    # treated 1, 3, 5: mean 3, variance 8/3; control 0, 2 (NaN left out): mean 1, variance 1
+    expected = round((3 - 1) / np.sqrt((8 / 3 + 1) / 2), 6)
+    assert campaign_data.balance(frame, flags) == {"x": expected}

@@ -74,6 +74,7 @@ BASE_TYPES = (
     "churnlab.uplift.learners.ShiftLearner",
     "churnlab.uplift.learners.TLearner",
     "churnlab.uplift.learners.XLearner",
+    "churnlab.uplift.selection.AverageLearner",  # the cross-validated `average` candidate
     "numpy.dtype",
     "numpy.float32",
     "numpy.float64",

@@ -28,9 +28,22 @@ class UpliftParams(Strict):
     learner: Learner | Literal["auto"] = "auto"
     """`s`, `t`, `x`, `dr` (doubly robust), `class_transformation` or `shift` (the control
     model's churn log-odds, the offer's shift of them boosted on the treated customers);
-    `auto` = the candidate with the best Qini coefficient on the validation split."""
+    `auto` = the candidate with the best Qini coefficient on the validation split, or with
+    `uplift.cv_folds` > 0 the best cross-validated Qini on train."""
     candidates: list[Learner] = Field(default_factory=lambda: list(LEARNER_NAMES), min_length=1)
     """The learners `auto` compares (each is fitted on train and scored on valid and test)."""
+    cv_folds: int = Field(0, ge=0, le=20)
+    """`auto` keeps the candidate with the best mean Qini over this many folds of train
+    (stratified by treatment × churn, a customer's fold a pure function of its key and
+    `uplift.seed`; each fold's learners fitted on the other folds); the kept learner is then
+    the one fitted on all of train. 0 = the best Qini on the validation split (a few hundred
+    treated customers: noisier). Each fold costs about one more fit of every candidate; 0 is
+    the default because no number of folds gained significantly over several split seeds
+    for the CPU it costs (`benchmarks/bench_uplift.py`, [Uplift](uplift.md))."""
+    cv_average_top: int = Field(3, ge=0, le=len(LEARNER_NAMES))
+    """With 2 or more (and `uplift.cv_folds` > 0): one more candidate, `average`, the mean
+    uplift of this many candidates with the best cross-validated Qini, scored on the same
+    folds; 0 = no average."""
     base_model: str = "logreg"
     """The zoo classifier inside every learner (a `train` model name; its `train.<name>`
     hyper-parameters, early-stopped on the validation split where the model does)."""
@@ -49,6 +62,13 @@ class UpliftParams(Strict):
     """Resamples of test customers for the intervals of the uplift metrics."""
     seed: int = Field(42, ge=0)
     """Seed of the bootstrap and of the learners' subsampling."""
+
+    @field_validator("cv_folds")
+    @classmethod
+    def _folds(cls, folds: int) -> int:
+        if folds == 1:
+            raise ValueError("must be 0 (choose on the validation split) or at least 2")
+        return folds
 
     @field_validator("base_model")
     @classmethod

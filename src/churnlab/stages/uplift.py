@@ -3,7 +3,9 @@
 Reads the featurized splits, the campaign (synthetic: the truth table; user data: the
 ``uplift.treatment`` / ``uplift.propensity`` columns of the split tables, checked before
 anything is written) and the churn pipeline (for today's risk policy); fits the candidate
-learners (:mod:`churnlab.uplift.report`), keeps the best on validation, and writes
+learners (:mod:`churnlab.uplift.report`), keeps the best Qini on validation (or, with
+``uplift.cv_folds``, the best cross-validated Qini on train: :mod:`churnlab.uplift.selection`),
+and writes
 ``metrics/uplift.json``, the curves and deciles under ``plots/uplift/`` and the learner, its
 columns and the decision's money to ``models/uplift.skops``, which the scorer loads beside the
 churn model (:mod:`churnlab.uplift.artifact`; ``{"skipped": reason}`` when the stage does not
@@ -25,7 +27,7 @@ from churnlab.errors import UserError
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.registry import spec_for
-from churnlab.uplift import artifact, campaign_data, metrics, policy, report
+from churnlab.uplift import artifact, campaign_data, metrics, policy, report, selection
 
 log = logging.getLogger(__name__)
 
@@ -54,13 +56,13 @@ def read_campaign(params: Params, name: str, truth: pd.DataFrame | None) -> repo
             rows["treated"].to_numpy().astype(int),
             rows["propensity"].to_numpy(),
             rows["true_uplift"].to_numpy(),
+            table["customer_key"].to_numpy(),
         )
     source = str(paths.SPLIT / f"{name}.parquet")
     flags = campaign_data.treatment_flags(table, u.treatment, u.treated_value, source)
     e = campaign_data.propensities(table, u.propensity, flags, source)
-    return report.Campaign(
-        _without(features, [c for c in (u.treatment, u.propensity) if c]), churned, flags, e
-    )
+    X = _without(features, [c for c in (u.treatment, u.propensity) if c])
+    return report.Campaign(X, churned, flags, e, keys=table["customer_key"].to_numpy())
 
 
 def _truth(params: Params) -> pd.DataFrame | None:
@@ -107,7 +109,20 @@ def main(params: Params) -> None:
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
     if u.learner != "auto" and u.learner not in fitted:
         fitted |= report.fit_learners([u.learner], base, train, valid, u.seed)
+    cv = {}
+    if u.learner == "auto" and u.cv_folds:
+        cv = selection.cross_validate(
+            lambda names, part: report.fit_learners(names, base, part, valid, u.seed),
+            u.candidates, train, u.cv_folds, u.seed, u.cv_average_top,
+        )  # fmt: skip
+        if selection.AVERAGE in cv:
+            members = [fitted[n] for n in cv[selection.AVERAGE]["members"]]
+            fitted[selection.AVERAGE] = selection.AverageLearner(members).fit()
     chosen, valid_qini = report.choose(fitted, valid, u.learner)
+    chosen = selection.best(cv) if cv else chosen
+    rule = (
+        f"cv ({u.cv_folds} folds of train)" if cv else ("valid" if u.learner == "auto" else "fixed")
+    )
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     score = scores[chosen]
     ev = params.evaluate
@@ -126,9 +141,14 @@ def main(params: Params) -> None:
     result |= {
         "enabled": True,
         "learner": chosen,
+        "selection": rule,
         "base_model": u.base_model,
         "learners": {
-            name: {"valid_qini": q, **metrics.summary(test.stayed, scores[name], test.treatment)}
+            name: {
+                "valid_qini": q,
+                **({"cv_qini": cv[name]} if name in cv else {}),
+                **metrics.summary(test.stayed, scores[name], test.treatment),
+            }
             for name, q in valid_qini.items()
         },
         "balance_smd": smd,

@@ -7,5 +7,6 @@ AUUC, uplift at top shares, bootstrap intervals), ``learners`` (S-, T-, X-, DR-l
 the class transformation over the model zoo, scikit-learn style and skops-safe), ``policy``
 (contact when uplift × value − offer cost > 0 within the budget; net gain of the policies,
 exact with true effects or by inverse-propensity weighting), ``campaign_data`` (the treated
-flag and propensity of user data, checked) and ``report`` (the stage's figures and plots).
+flag and propensity of user data, checked), ``selection`` (the learner chosen by
+cross-validated Qini on train) and ``report`` (the stage's figures and plots).
 """

@@ -13,6 +13,8 @@ a campaign was randomised (|SMD| > 0.1 is commonly read as imbalance).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -63,17 +65,27 @@ def propensities(frame: pd.DataFrame, column: str, flags: np.ndarray, source: st
     return values
 
 
+def smd(mean_a: float, var_a: float, mean_b: float, var_b: float) -> float | None:
+    """Standardised mean difference of group a over group b: the difference of the means over
+    the pooled standard deviation ``sqrt((var_a + var_b) / 2)`` (population variances),
+    rounded to 6 decimals; None when the column has no spread (or a figure is missing)."""
+    spread = math.sqrt((var_a + var_b) / 2) if var_a + var_b >= 0 else math.nan
+    if not spread > 0:  # also NaN
+        return None
+    return round(float((mean_a - mean_b) / spread), 6)
+
+
 def balance(frame: pd.DataFrame, flags: np.ndarray) -> dict[str, float]:
-    """Standardised mean difference (treated − control over the pooled s.d.) per numeric
-    column; columns without spread are left out."""
+    """Standardised mean difference (:func:`smd`, treated − control) per numeric column;
+    columns without spread are left out."""
     treated, control = flags == 1, flags == 0
     out = {}
     for column in frame.select_dtypes("number").columns:
         values = frame[column].to_numpy(dtype="float64")
         a, b = values[treated], values[control]
-        spread = np.sqrt((np.nanvar(a) + np.nanvar(b)) / 2)
-        if spread > 0:
-            out[str(column)] = round(float((np.nanmean(a) - np.nanmean(b)) / spread), 6)
+        value = smd(np.nanmean(a), np.nanvar(a), np.nanmean(b), np.nanvar(b))
+        if value is not None:
+            out[str(column)] = value
     return out
 
 
@@ -85,12 +97,12 @@ def imbalanced(smd: dict[str, float], limit: float = SMD_WARNING) -> list[str]:
 def balance_report(frame: pd.DataFrame, flags: np.ndarray, limit: float = SMD_WARNING) -> dict:
     """The data-quality report's campaign section: group sizes, every numeric column's SMD
     and those beyond ``limit`` (worst first)."""
-    smd = balance(frame, flags)
+    differences = balance(frame, flags)
     treated = int(np.sum(flags))
     return {
         "treated": treated,
         "control": len(flags) - treated,
-        "smd": smd,
+        "smd": differences,
         "smd_limit": limit,
-        "imbalanced": imbalanced(smd, limit),
+        "imbalanced": imbalanced(differences, limit),
     }

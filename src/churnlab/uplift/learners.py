@@ -82,18 +82,12 @@ class ShiftBooster(LightGBMClassifier):
     the change of those log-odds, here the offer's (second stage of the shift learner)."""
 
     def fit(self, X, y, offset, X_valid=None, y_valid=None, offset_valid=None):
-        model = self._library_model()
-        kwargs = {}
+        """The shared native fit (:class:`~churnlab.modeling.zoo.native.NativeBoosted`),
+        started from ``offset`` on train and ``offset_valid`` on the validation rows."""
+        offsets = {"init_score": np.asarray(offset, dtype="float64")}
         if X_valid is not None:
-            kwargs = self._early_stopping(as_matrix(X_valid), np.asarray(y_valid))
-            kwargs["eval_init_score"] = [np.asarray(offset_valid, dtype="float64")]
-        model.fit(
-            as_matrix(X), np.asarray(y), init_score=np.asarray(offset, dtype="float64"), **kwargs
-        )
-        self.booster_, self.best_iteration = self._result(model)
-        self.classes_ = np.array([0, 1])
-        self.n_features_in_ = np.shape(X)[1]
-        return self
+            offsets["eval_init_score"] = [np.asarray(offset_valid, dtype="float64")]
+        return super().fit(X, y, X_valid, y_valid, **offsets)
 
     def shift(self, X) -> np.ndarray:
         """The learned change of the log-odds (without the offset)."""

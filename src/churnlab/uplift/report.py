@@ -32,10 +32,19 @@ class Campaign:
     treatment: np.ndarray
     propensity: np.ndarray
     true_uplift: np.ndarray | None = None
+    keys: np.ndarray | None = None  # customer keys (the cross-validation folds hash them)
 
     @property
     def stayed(self) -> np.ndarray:
         return 1 - np.asarray(self.churned)
+
+    def take(self, rows: np.ndarray) -> Campaign:
+        """The campaign of the given row positions."""
+        arrays = (self.churned, self.treatment, self.propensity, self.true_uplift, self.keys)
+        return Campaign(
+            self.X.iloc[rows].reset_index(drop=True),
+            *(None if a is None else np.asarray(a)[rows] for a in arrays),
+        )
 
 
 def fit_learners(names, base, train: Campaign, valid: Campaign, seed: int) -> dict:

@@ -62,12 +62,14 @@ class NativeBoosted(ClassifierMixin, BaseEstimator):
         """The booster's probability of the positive class for a float32 matrix."""
         raise NotImplementedError
 
-    def fit(self, X, y, X_valid=None, y_valid=None):
+    def fit(self, X, y, X_valid=None, y_valid=None, **fit_params):
+        """Fit, early-stopped on the validation split when given; ``fit_params`` go to the
+        library's ``fit`` as they are (e.g. LightGBM's ``init_score``/``eval_init_score``)."""
         model = self._library_model()
         kwargs = {}
         if X_valid is not None:
             kwargs = self._early_stopping(as_matrix(X_valid), np.asarray(y_valid))
-        model.fit(as_matrix(X), np.asarray(y), **kwargs)
+        model.fit(as_matrix(X), np.asarray(y), **kwargs, **fit_params)
         self.booster_, self.best_iteration = self._result(model)
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = np.shape(X)[1]
