@@ -35,23 +35,19 @@ AnyValue = StrictStr | StrictBool | FiniteNumber
 Date = Annotated[StrictStr, Field(json_schema_extra={"format": "date-time"})]
 
 
-def _text(rule: dict[str, Any], required: bool) -> Any:
-    pattern = accepted_text(rule, required)
-    return (
-        StrictStr if pattern is None else Annotated[StrictStr, StringConstraints(pattern=pattern)]
-    )
-
-
 def value_type(rule: dict[str, Any], required: bool) -> Any:
     """The JSON values one column takes (None added by the caller when it is optional)."""
     kind = rule["as"]
-    if kind == "number":
-        return FiniteNumber | _text(rule, required)
-    if kind == "flag":  # 1.0 arrives as 1, so a batch mixing numbers and words reads the same
-        return StrictBool | Literal[0, 1] | _text(rule, required)
     if kind == "datetime":
         return Date
-    return AnyValue
+    pattern = accepted_text(rule, required)
+    if pattern is None:  # categories, text, and optional columns that read anything unreadable
+        return AnyValue  # as missing
+    text = Annotated[StrictStr, StringConstraints(pattern=pattern)]
+    if kind == "number":
+        return FiniteNumber | text
+    # 1.0 arrives as 1, so that a batch mixing numbers and words reads the same
+    return StrictBool | Literal[0, 1] | text
 
 
 def raw_request_model(conversions: dict, schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
