@@ -2,34 +2,67 @@
 
 Every operation of the served OpenAPI document gets a bounded number of generated requests,
 valid and invalid ones, with a fixed seed, and every schemathesis check runs on each answer
-(status codes and bodies as documented, invalid data refused, the API key enforced, no 5xx).
-The app runs in this process with an API key, as in production.
+(status codes and bodies as documented, valid data accepted, invalid data refused, the API
+key enforced, no 5xx). Two models: the synthetic one (typed prepared fields) and one trained
+on a user's table (raw columns: numbers as text with decimal commas and blanks, a Yes/No
+flag, dates, categories, free text), whose request schema is generated from the saved
+conversions. The app runs in this process with an API key, as in production.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from conftest import small_params
+from conftest import SALT, small_params
 
 schemathesis = pytest.importorskip("schemathesis")
 hypothesis = pytest.importorskip("hypothesis")
 
+from churnlab.data import privacy  # noqa: E402
 from churnlab.serving.api import create_app  # noqa: E402
 from churnlab.serving.scorer import Scorer  # noqa: E402
 
-EXAMPLES = 100  # per operation and generation mode
+EXAMPLES = 30  # per operation, generation mode and model
 KEY = {"X-API-Key": "fuzz-key"}
 
 
 @pytest.fixture(scope="module")
-def schema(trained_run):
+def user_models(tmp_path_factory):
+    """A small model trained on a user table (the table of ``test_userdata`` and a flag)."""
+    from churnlab.stages import featurize, prepare, split, train
+    from test_userdata import churn_table, user_params
+
+    root = tmp_path_factory.mktemp("fuzz_user")
+    table = churn_table(400)
+    table["paperless"] = np.where(np.arange(len(table)) % 3 == 0, "Yes", "No")
+    table.to_csv(root / "in.csv", index=False)
+    params = user_params(root / "in.csv")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv(privacy.SALT_ENV, SALT.decode())
+        for stage in (prepare, split, featurize, train):
+            stage.main(params)
+    return root / "models"
+
+
+@pytest.fixture(scope="module", params=["synthetic", "user table"])
+def schema(request, trained_run):
+    models = (
+        trained_run / "models"
+        if request.param == "synthetic"
+        else request.getfixturevalue("user_models")
+    )
     params = small_params().serve.model_copy(update={"max_batch": 50, "max_body_bytes": 200_000})
-    app = create_app(Scorer.load(trained_run / "models", params), api_key=KEY["X-API-Key"])
+    app = create_app(Scorer.load(models, params), api_key=KEY["X-API-Key"])
     return schemathesis.openapi.from_asgi("/openapi.json", app, headers=KEY)
 
 
 def _fuzz(operation, mode, sent: list[int]) -> list[str]:
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    load_all_checks()
+    checks = CHECKS.get_all()  # every built-in check, positive_data_acceptance included
     failures: list[str] = []
 
     @hypothesis.settings(
@@ -42,7 +75,7 @@ def _fuzz(operation, mode, sent: list[int]) -> list[str]:
     @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
     def run(case):
         try:
-            sent.append(case.call_and_validate(headers=KEY).status_code)
+            sent.append(case.call_and_validate(headers=KEY, checks=checks).status_code)
         except Exception as exc:  # collect every failing case, not only the first
             failures.append(f"{operation.label} [{mode}]: {str(exc)[:2000]}")
 

@@ -29,10 +29,16 @@ Stable interface::
 because training read them so) and ``rejects`` (a table: row, id, reason). Read a user's file
 with :func:`churnlab.serving.batch.read_table` (or in chunks, ``read_chunks``) to get what
 ``churnlab score`` gets: every CSV cell as text, the dialect sniffed like training's reader.
+
+The text a number or flag rule reads is declared once here (:func:`number_text`,
+:data:`TRUE_WORDS`, :data:`FALSE_WORDS`, :data:`SPACE`): replay reads by them, and
+:func:`accepted_text` turns them into the pattern of the API's request schema, so the
+published schema and the server cannot disagree. A little over 300 lines for that reason.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +59,58 @@ from churnlab.errors import UserError
 TRUE_WORDS = ("true", "t", "yes", "y", "1")
 FALSE_WORDS = ("false", "f", "no", "n", "0")
 EXPECTED = {"number": "a number", "flag": "yes/no", "datetime": "a date"}
+# What ``str.strip`` (and so pandas' ``.str.strip``) removes around a value.
+SPACE = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+
+
+def number_text(decimal_comma: bool = False, bounded: bool = False) -> str:
+    """The regex of a number written as text, stripped, as replay reads it (what
+    ``pd.to_numeric`` parses); ``bounded``: at most 200 digits before the point and a
+    positive exponent under 100, so that every match is a finite float."""
+    dot = "[.,]" if decimal_comma else r"\."
+    whole = "[0-9]{1,200}" if bounded else "[0-9]+"
+    power = r"-[0-9]+|\+?[0-9]{1,2}" if bounded else "[+-]?[0-9]+"
+    return rf"[+-]?(?:{whole}(?:{dot}[0-9]*)?|{dot}[0-9]+)(?:[eE](?:{power}))?"
+
+
+NUMBER = re.compile(number_text())
+
+
+def _char_class(chars: str) -> str:
+    """``[...]`` of ``chars`` with runs as ranges, every character as ``\\uXXXX``."""
+    codes, runs = sorted(map(ord, chars)), []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return "[" + "".join(rf"\u{a:04x}" + (rf"-\u{b:04x}" if b > a else "") for a, b in runs) + "]"
+
+
+_SPACES = _char_class(SPACE) + "*"
+
+
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+def accepted_text(rule: dict[str, Any], required: bool) -> str | None:
+    """The anchored pattern (the same in Python, ECMA and Rust syntax) of the text values a
+    number or flag ``rule`` reads without a reject; None when any text is read (categories,
+    free text, and optional columns whose unreadable values training read as missing).
+    Blanks and ``nan`` are missing, so they match only when the column is optional."""
+    kind = rule["as"]
+    if kind not in ("number", "flag") or (rule.get("invalid") and not required):
+        return None
+    if kind == "number":
+        body = number_text(bool(rule.get("decimal_comma")), bounded=True)
+        blank = _any_case("nan")
+    else:
+        body = "|".join(_any_case(w) for w in (*TRUE_WORDS, *FALSE_WORDS))
+        blank = ""
+    if not required:
+        body = f"{body}|{blank}" if blank else body
+    return f"^{_SPACES}(?:{body}){'' if required else '?'}{_SPACES}$"
 
 
 @dataclass
@@ -102,7 +160,8 @@ def _number(values: pd.Series, rule: dict) -> tuple[pd.Series, pd.Series]:
     text = text.mask(text.str.lower() == "nan")  # what the training reader reads as missing
     if rule.get("decimal_comma"):
         text = text.str.replace(",", ".", regex=False)
-    converted = pd.to_numeric(text, errors="coerce").astype("float64")
+    numbers = text.where(text.str.fullmatch(NUMBER.pattern).fillna(False))
+    converted = pd.to_numeric(numbers, errors="coerce").astype("float64")
     bad = text.notna().to_numpy() & ~np.isfinite(converted.to_numpy())
     return converted.mask(bad), pd.Series(bad, index=values.index)
 

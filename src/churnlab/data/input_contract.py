@@ -23,7 +23,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
     StrictFloat,
     StrictInt,
     StrictStr,
@@ -102,41 +101,6 @@ def request_model(schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
             optional = Field(alias=name, description=description + "; optional")
             field = (Annotated[kind | None, optional], None)
         fields[f"field_{len(fields)}"] = field
-    return create_model(
-        "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
-    )
-
-
-RawValue = StrictStr | StrictBool | FiniteNumber
-
-
-def raw_request_model(conversions: dict, schema: dict[str, dict[str, Any]]) -> type[BaseModel]:
-    """A pydantic model of one customer of a model trained on a user table: the columns of
-    that table with their raw values (``"Partner": "Yes"``, ``"TotalCharges": " "``), which
-    :func:`churnlab.data.conversions.replay` converts and checks. The fields carry the user's
-    column names as aliases, so any column name works."""
-    fields: dict[str, Any] = {}
-
-    def add(name: str, required: bool, description: str) -> None:
-        kind = RawValue if required else RawValue | None
-        annotated = Annotated[kind, Field(alias=name, description=description)]
-        fields[f"field_{len(fields)}"] = (annotated, ... if required else None)
-
-    id_column = conversions.get("id") or ""
-    if id_column:
-        add(id_column, False, "optional customer id, passed through to the answer")
-    for name in conversions["parse"]:
-        entry = schema.get(name, {"kind": conversions["columns"][name]["type"], "required": False})
-        description = f"{entry['kind']}, as in your table"
-        if entry.get("categories"):
-            description += f"; categories seen in training: {', '.join(entry['categories'])}"
-        add(name, entry["required"], description + ("" if entry["required"] else "; optional"))
-    label = (conversions.get("label") or {}).get("column") or ""
-    for name, entry in conversions["columns"].items():
-        if entry["type"] == "drop":
-            add(name, False, f"dropped in training ({entry.get('reason', '')}): ignored")
-    if label and label not in conversions["columns"]:
-        add(label, False, "the target column: ignored")
     return create_model(
         "Customer", __config__=ConfigDict(extra="forbid", allow_inf_nan=False), **fields
     )

@@ -34,8 +34,9 @@ from pydantic import BaseModel, Field, create_model
 
 from churnlab.config import paths
 from churnlab.config.params import Params, load_params
-from churnlab.data.input_contract import ID_COLUMN, raw_request_model, request_model
+from churnlab.data.input_contract import ID_COLUMN, request_model
 from churnlab.serving.body_limit import BodyLimit
+from churnlab.serving.request_schema import raw_request_model
 from churnlab.serving.scorer import Scorer, reasons_of
 
 log = logging.getLogger(__name__)
