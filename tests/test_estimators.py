@@ -344,6 +344,9 @@ ENTRIES: dict[str, Entry] = {
             ),
         },
     ),
+    # The logistic regression of the zoo (baseline, train.model: logreg): LogisticRegression
+    # fitted on standardised columns (churnlab.modeling.zoo.logreg).
+    "StandardizedLogisticRegression": Entry(lambda: DISCOVERED["StandardizedLogisticRegression"]()),
     "LightGBMClassifier": Entry(
         lambda: DISCOVERED["LightGBMClassifier"](n_estimators=20, n_jobs=1),
         {

@@ -8,7 +8,13 @@ from scipy import integrate, stats
 
 from churnlab.config.params import LeaderboardParams
 from churnlab.errors import UserError
-from churnlab.evaluation.profit import PAPER, EMPCParams, empc, empc_contact_share
+from churnlab.evaluation.profit import (
+    PAPER,
+    EMPCParams,
+    empc,
+    empc_contact_share,
+    roc_convex_hull,
+)
 from churnlab.modeling.selection import select
 
 
@@ -78,3 +84,55 @@ def test_empc_choice_without_empc_in_cv_results_is_a_clear_error():
     summaries = {"logreg": _summary(0.86, 9.0), "xgboost": _summary(0.87, None)}
     with pytest.raises(UserError, match=r"metrics/cv/xgboost\.json has no empc"):
         select(summaries, LeaderboardParams(primary_metric="empc"))
+
+
+def _random_case(rng: np.random.Generator, case: int):
+    """Labels, scores (continuous, rounded into ties, or a few levels) and a random campaign."""
+    n = int(rng.integers(2, 2000))
+    y = rng.binomial(1, rng.uniform(0.02, 0.9), n)
+    scores = y * rng.uniform(0, 2) + rng.normal(size=n)
+    scores = [scores, np.round(scores, 1), rng.integers(0, 5, n).astype(float)][case % 3]
+    campaign = EMPCParams(
+        clv=float(rng.uniform(20, 500)),
+        incentive_cost=float(rng.uniform(0, 30)),
+        contact_cost=float(rng.uniform(0, 5)),
+        alpha=float(rng.uniform(0.5, 10)),
+        beta=float(rng.uniform(0.5, 20)),
+    )
+    return y, scores, campaign
+
+
+def test_empc_matches_empulse_on_random_cases():
+    # empulse is the oracle only: the evaluate stage does not import it (it pulls in sympy).
+    from dataclasses import asdict
+
+    empulse_metrics = pytest.importorskip("empulse.metrics")
+    rng = np.random.default_rng(13)
+    for case in range(24):
+        y, scores, campaign = _random_case(rng, case)
+        expected = empulse_metrics.empc_score(y, scores, **asdict(campaign))
+        rate = empulse_metrics.empc_score.optimal_rate(y, scores, **asdict(campaign))
+        assert empc(y, scores, campaign) == pytest.approx(expected, abs=1e-6)
+        assert empc_contact_share(y, scores, campaign) == pytest.approx(rate, abs=1e-6)
+
+
+def test_single_class_and_unprofitable_campaigns():
+    y, scores = np.ones(5), np.arange(5.0)
+    # every customer churns: contacting all earns 190 * E[gamma] - 1 = 56 each
+    assert empc(y, scores) == pytest.approx(56.0, abs=1e-6)
+    assert empc_contact_share(y, scores) == pytest.approx(1.0, abs=1e-6)
+    assert empc(np.zeros(5), scores) == 0.0 and empc_contact_share(np.zeros(5), scores) == 0.0
+    # an incentive above the customer's value: no campaign pays
+    assert empc(np.array([1, 0, 1]), np.array([0.9, 0.1, 0.8]), EMPCParams(clv=5.0)) == 0.0
+
+
+def test_nan_scores_are_refused():
+    with pytest.raises(ValueError, match="NaN"):
+        empc(np.array([0, 1]), np.array([np.nan, 0.3]))
+
+
+def test_the_hull_keeps_only_convex_vertices():
+    # Ranked churner, non-churner, churner, churner: the ROC points (fp, tp) are (0,0), (0,1),
+    # (1,1), (1,2), (1,3); (1,1) and (1,2) lie below the hull's edge from (0,1) to (1,3).
+    tp, fp = roc_convex_hull(np.array([1, 0, 1, 1]), np.array([0.9, 0.8, 0.7, 0.6]))
+    assert tp.tolist() == [0, 1, 3] and fp.tolist() == [0, 0, 1]
