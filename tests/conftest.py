@@ -174,6 +174,24 @@ def trained_run(featurized_run, tmp_path_factory) -> Path:
     return root
 
 
+# Shared Spark runs (suite4): one featurize on the session's local[2] for the tests that compare
+# with it (test_spark_featurize.py, test_spark_scale_standalone.py).
+@pytest.fixture(scope="session")
+def spark_featurized(spark, split_parts, tmp_path_factory) -> Path:
+    """A temporary repository in which the featurize stage ran on Spark (the session-wide
+    ``local[2]``) over ``split_parts``, with ``small_params(engine={"name": "spark"})``."""
+    from churnlab.config import paths
+    from churnlab.stages import featurize
+
+    root = tmp_path_factory.mktemp("spark_featurized")
+    for name, frame in split_parts.items():
+        io.write_table(frame, root / paths.SPLIT / f"{name}.parquet")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        featurize.main(small_params(engine={"name": "spark"}))
+    return root
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One ``local[2]`` SparkSession for every Spark test (issue 16); skipped cleanly without

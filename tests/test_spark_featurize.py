@@ -12,21 +12,17 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.features.fit import featurize as local_featurize
-from churnlab.stages import featurize
 from conftest import small_params
 
 pytestmark = pytest.mark.e2e
 
 
-def test_featurize_stage_on_spark_equals_local(spark, split_parts, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    for name, frame in split_parts.items():
-        io.write_table(frame, paths.SPLIT / f"{name}.parquet")
+def test_featurize_stage_on_spark_equals_local(spark_featurized, split_parts):
+    """``spark_featurized`` (conftest): the featurize stage on Spark over ``split_parts``."""
     params = small_params(engine={"name": "spark"})
-    featurize.main(params)
     local = local_featurize(split_parts, params.featurize, params.data.snapshot_date, None)
     for name in paths.SPLIT_NAMES:
-        on_spark = io.read_table(paths.FEATURES / f"{name}.parquet")
+        on_spark = io.read_table(spark_featurized / paths.FEATURES / f"{name}.parquet")
         expected = local.matrices[name]
         assert list(on_spark.columns) == list(expected.columns)
         assert len(on_spark) == len(expected) > 0
@@ -37,8 +33,8 @@ def test_featurize_stage_on_spark_equals_local(spark, split_parts, tmp_path, mon
             atol=1e-9,
         )
         assert (on_spark[TARGET].to_numpy() == expected[TARGET].to_numpy()).all()
-    assert io.read_json(paths.METRICS / "featurize.json") == local.report
-    fitted = package.load(paths.FEATURIZER)
+    assert io.read_json(spark_featurized / paths.METRICS / "featurize.json") == local.report
+    fitted = package.load(spark_featurized / paths.FEATURIZER)
     assert list(fitted.get_feature_names_out()) == list(local.featurizer.get_feature_names_out())
 
 

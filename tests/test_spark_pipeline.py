@@ -2,8 +2,8 @@
 (issue 16), and ``churnlab score --engine spark`` gives the local scorer's scores.
 
 Both pipelines run the stages' ``main`` on the same prepared 2,000 synthetic customers in two
-temporary repositories; the Spark one writes Parquet part-file directories that the following
-stages read.
+temporary repositories (the local one from the session's ``trained_run`` on); the Spark one
+writes Parquet part-file directories that the following stages read.
 """
 
 from __future__ import annotations
@@ -27,20 +27,22 @@ pytestmark = pytest.mark.e2e
 STAGES = (split, featurize, train, baselines, evaluate)
 
 
-def run_copy(source, target, params, monkeypatch):
+def run_copy(source, target, params, monkeypatch, stages=STAGES):
     shutil.copytree(source, target)
     with monkeypatch.context() as mp:
         mp.chdir(target)
-        for stage in STAGES:
+        for stage in stages:
             stage.main(params)
     return target
 
 
 @pytest.fixture(scope="module")
-def both(spark, prepare_run, tmp_path_factory):
+def both(spark, prepare_run, trained_run, tmp_path_factory):
+    """The local pipeline continues the session's ``trained_run`` (split, featurize and train
+    already run on ``prepare_run`` with ``small_params()``); Spark runs every stage."""
     root = tmp_path_factory.mktemp("engines")
     with pytest.MonkeyPatch.context() as mp:
-        local = run_copy(prepare_run, root / "local", small_params(), mp)
+        local = run_copy(trained_run, root / "local", small_params(), mp, (baselines, evaluate))
         on_spark = run_copy(prepare_run, root / "spark", small_params(engine={"name": "spark"}), mp)
     return local, on_spark
 

@@ -22,7 +22,6 @@ import yaml
 
 from churnlab import io
 from churnlab.config import paths
-from churnlab.stages import featurize
 from conftest import REPO_ROOT, small_params
 
 pytestmark = pytest.mark.e2e
@@ -104,7 +103,9 @@ def write_split(split_parts, where: Path) -> None:
         io.write_table(frame, where / paths.SPLIT / f"{name}.parquet")
 
 
-def test_featurize_on_a_standalone_master_equals_local_2(spark, standalone, split_parts, tmp_path):
+def test_featurize_on_a_standalone_master_equals_local_2(
+    spark, spark_featurized, standalone, split_parts, tmp_path
+):
     cluster = tmp_path / "cluster"
     write_split(split_parts, cluster)
     conf = {
@@ -126,11 +127,7 @@ def test_featurize_on_a_standalone_master_equals_local_2(spark, standalone, spli
     )
     assert run.returncode == 0, run.stderr[-3000:]
 
-    local = tmp_path / "local"
-    write_split(split_parts, local)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(local)
-        featurize.main(small_params(engine={"name": "spark"}))  # the session-wide local[2]
+    local = spark_featurized  # featurize on the session-wide local[2] (conftest)
     assert spark.sparkContext.master == "local[2]"
     for name in paths.SPLIT_NAMES:
         got = io.read_table(cluster / paths.FEATURES / f"{name}.parquet")

@@ -41,17 +41,25 @@ def corrupt_test_split(root) -> None:
         io.write_table(frame, path)
 
 
+def session_training(trained_run) -> tuple[dict, object]:
+    """The session's ``trained_run``: ``featurized_run`` after the train stage on
+    ``small_params()``, the run the tests below would otherwise repeat."""
+    return io.read_json(trained_run / paths.METRICS / "train.json"), package.load(
+        trained_run / paths.PIPELINE
+    )
+
+
 @pytest.mark.e2e
-def test_refit_never_reads_the_test_split(featurized_run, tmp_path):
+def test_refit_never_reads_the_test_split(featurized_run, trained_run, tmp_path):
     params = small_params()
-    summary, pipeline = run_train(featurized_run, tmp_path / "clean", params)
+    summary, pipeline = session_training(trained_run)
     shutil.copytree(featurized_run, tmp_path / "corrupted_src")
     corrupt_test_split(tmp_path / "corrupted_src")
     corrupted, pipeline2 = run_train(tmp_path / "corrupted_src", tmp_path / "corrupted", params)
     assert summary["refit"]["method"] == "train_valid"
     assert corrupted["threshold"] == summary["threshold"]
     assert corrupted["valid"] == summary["valid"]
-    valid = feature_frame(io.read_table(tmp_path / "clean" / paths.SPLIT / "valid.parquet"))
+    valid = feature_frame(io.read_table(trained_run / paths.SPLIT / "valid.parquet"))
     np.testing.assert_array_equal(pipeline.predict_proba(valid), pipeline2.predict_proba(valid))
 
 
@@ -62,11 +70,11 @@ def scored_customers(summary) -> float:
 
 
 @pytest.mark.e2e
-def test_refit_fits_train_plus_valid_with_scaled_rounds(featurized_run, tmp_path):
-    summary, pipeline = run_train(featurized_run, tmp_path / "repo", small_params())
+def test_refit_fits_train_plus_valid_with_scaled_rounds(trained_run):
+    summary, pipeline = session_training(trained_run)
     r = summary["refit"]
-    n_train = len(io.read_table(tmp_path / "repo" / paths.SPLIT / "train.parquet"))
-    n_valid = len(io.read_table(tmp_path / "repo" / paths.SPLIT / "valid.parquet"))
+    n_train = len(io.read_table(trained_run / paths.SPLIT / "train.parquet"))
+    n_valid = len(io.read_table(trained_run / paths.SPLIT / "valid.parquet"))
     assert r["rows"] == n_train + n_valid
     assert r["final_rounds"] == round(r["early_stopping_rounds_on_train"] * r["rows"] / n_train)
     model = pipeline.named_steps["model"].calibrated_classifiers_[0].estimator.estimator.estimator
