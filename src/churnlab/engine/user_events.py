@@ -77,9 +77,10 @@ def active_customers(raw, p: DataParams, snapshot: dt.date):
         )
     c = p.customers
     names = {p.id: "customer_id", c.signup: "signup_date", c.closed: "closed_at"}
+    names.pop("", None)
     fields = []
     for field in raw.schema.fields:
-        name = names.get(field.name, field.name) if field.name else field.name
+        name = names.get(field.name, field.name)
         kind = "string" if name == "customer_id" else field.dataType.simpleString()
         kind = "timestamp_ntz" if name in ("signup_date", "closed_at") else kind
         fields.append(f"`{name}` {kind}")
@@ -129,10 +130,12 @@ def snapshot_table(spark, customers, log_table, p: DataParams, w: Windows):
     events._check_no_clash(pd.DataFrame(columns=attributes), reserved, p)
     views = {"events_in": mapped}
     for name, sql in events.view_queries(p).items():
-        views[name.removesuffix("_raw")] = dialect.run(spark, sql, {}, views)
-    table = on_spark.build_snapshot(spark, views, active, w)
+        views[name] = dialect.run(spark, sql, {}, {"events_in": mapped})
+    raw = {name.removesuffix("_raw"): frame for name, frame in views.items()}
+    table = on_spark.build_snapshot(spark, raw, active, w)
     history = all_time_features(spark, views, table.select("customer_id"), w.snapshot, p)
-    events._check_no_clash(pd.DataFrame(columns=attributes), set(history.columns), p)
+    computed = set(history.columns) - {"customer_id"}
+    events._check_no_clash(pd.DataFrame(columns=attributes), computed, p)
     table = table.drop(*events._unmapped_features(p, w)).join(history, on="customer_id")
     names = [*events.generated_names(w), *history.columns]
     features = [c for c in names if c in table.columns and c not in (TARGET, "customer_id")]

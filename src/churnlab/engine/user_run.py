@@ -91,6 +91,7 @@ def _run(spark, params: Params, salt: bytes, formats: list[str]) -> Outputs:
             "Spark yet; set uplift.enabled: false or use engine.name: local"
         )
     source_columns = [c for c in customers.columns if c != user_sources.ROW]
+    customers = customers.cache()  # read (or built from the event log) once
     prepared = prepare_table(spark, customers, table_params, salt, formats, sp, order)
     table = prepared.table.cache()
     try:
@@ -100,6 +101,7 @@ def _run(spark, params: Params, salt: bytes, formats: list[str]) -> Outputs:
         )
     finally:
         table.unpersist()
+        customers.unpersist()
     if event_figures:
         figures["events"] = event_figures
     source = {"source": d.source, "rows": figures["rows_in"], "columns": source_columns}
