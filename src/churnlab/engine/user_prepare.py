@@ -25,7 +25,7 @@ from churnlab.config.engine import SparkParams
 from churnlab.config.params import DataParams
 from churnlab.data import conversions, privacy, quality, userdata
 from churnlab.data import schema_inference as schema
-from churnlab.engine.driver import stratified_rows
+from churnlab.engine.sample import stratified_rows
 from churnlab.errors import UserError
 
 log = logging.getLogger(__name__)
