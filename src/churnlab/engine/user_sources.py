@@ -41,6 +41,8 @@ def _first_line(exc: Exception) -> str:
 def read(spark, kind: str, path: str, query: str, table: str, as_text, key: str):
     """The source as a Spark DataFrame with ``_row``; a failure is one :class:`UserError`."""
     log.info("reading %s source %s on Spark", kind, sources._redact(path))
+    if kind in ("csv", "parquet") and "://" not in path:  # the JVM's directory is not ours
+        path = str(Path(path).resolve())
     try:
         if kind == "csv":
             frame = _read_csv(spark, path, as_text)
