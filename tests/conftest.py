@@ -130,12 +130,7 @@ def featurize_params() -> FeaturizeParams:
 @pytest.fixture(scope="session")
 def prepare_run(tmp_path_factory) -> Path:
     """A temporary repository in which the real prepare stage has run on small params."""
-    root = tmp_path_factory.mktemp("repo")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.setenv(privacy.SALT_ENV, SALT.decode())
-        prepare.main(small_params())
-    return root
+    return run_stages(tmp_path_factory.mktemp("repo"), small_params())
 
 
 @pytest.fixture(scope="session")
@@ -206,3 +201,13 @@ def spark():
     session = spark_session(small_params().engine.spark)
     yield session
     session.stop()
+
+
+def run_stages(root: Path, params: Params, *stages) -> Path:
+    """The real stages (prepare when none is given) run in ``root`` with the test salt."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv(privacy.SALT_ENV, SALT.decode())
+        for stage in stages or (prepare,):
+            stage.main(params)
+    return root

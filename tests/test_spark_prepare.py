@@ -9,9 +9,7 @@ import pytest
 
 from churnlab import io
 from churnlab.config import paths
-from churnlab.data import privacy
-from churnlab.stages import prepare
-from conftest import SALT, small_params
+from conftest import run_stages, small_params
 
 # A Spark session and a snapshot over 2,000 customers: tens of seconds on this machine.
 pytestmark = pytest.mark.e2e
@@ -23,12 +21,7 @@ def spark_params(**spark):
 
 @pytest.fixture(scope="module")
 def spark_run(spark, tmp_path_factory) -> object:
-    root = tmp_path_factory.mktemp("spark_prepare")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        mp.setenv(privacy.SALT_ENV, SALT.decode())
-        prepare.main(spark_params())
-    return root
+    return run_stages(tmp_path_factory.mktemp("spark_prepare"), spark_params())
 
 
 def assert_same_table(got: pd.DataFrame, expected: pd.DataFrame) -> None:

@@ -1,7 +1,8 @@
 """Section ``engine`` of ``params.yaml``: which engine runs the stages (issue 16).
 
 ``local`` is the DuckDB/pandas path on one machine; ``spark`` runs prepare (the synthetic
-source), split, featurize, train and evaluate through a SparkSession (:mod:`churnlab.engine`).
+source and a user's tables and event logs), split, featurize, train and evaluate through a
+SparkSession (:mod:`churnlab.engine`).
 The Spark-only sizes (the featurizer's fit sample, the driver's training sample, distributed
 training) live under ``engine.spark`` so that switching engines never changes the local path's
 params.
@@ -29,7 +30,8 @@ class SparkParams(Strict):
     `s3a://bucket/churn`, `abfss://...`, `hdfs://...`, `file:///...`."""
     fit_rows: int = Field(200_000, gt=0)
     """The featurizer is fitted on the driver on a seeded stratified sample of at most this many
-    train rows (all rows when train is smaller, which gives exactly the local result)."""
+    train rows (all rows when train is smaller, which gives exactly the local result); a user
+    table's schema is inferred from at most this many rows the same way."""
     driver_rows: int = Field(2_000_000, gt=0)
     """Training on the driver (`distributed: false`) collects at most this many train rows (a
     seeded stratified sample beyond)."""

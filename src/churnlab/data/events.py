@@ -63,12 +63,22 @@ def _column(frame: pd.DataFrame, column: str, key: str, where: str) -> pd.Series
 
 def event_frame(raw: pd.DataFrame, p: DataParams) -> pd.DataFrame:
     """The log as ``customer_id, ts, amount, is_activity, is_failed, kind, text, event_no``."""
+    out = event_columns(raw, p)
+    out = out[out["customer_id"].notna() & out["ts"].notna()].drop_duplicates()
+    out["event_no"] = np.arange(len(out), dtype="int64")  # a stable tie-break for text order
+    return out.reset_index(drop=True)
+
+
+def event_columns(raw: pd.DataFrame, p: DataParams, check_empty: bool = True) -> pd.DataFrame:
+    """Each row of the log mapped (``customer_id`` ... ``text``), rows not yet filtered: a
+    function of the row alone, so the Spark engine runs it per batch. ``check_empty``: a log
+    without any timestamp fails (the Spark engine checks that over all batches)."""
     e, where = p.events, "the event log " + p.events.path
     ids = _column(raw, e.customer_id, "data.events.customer_id", where)
     out = pd.DataFrame({"customer_id": ids.astype("str").str.strip()})
     when = _column(raw, e.timestamp, "data.events.timestamp", where)
     out["ts"] = _timestamps(when, f"data.events.timestamp {e.timestamp!r} in {where}")
-    if out["ts"].isna().all():
+    if check_empty and out["ts"].isna().all():
         raise UserError(f"data.events.timestamp {e.timestamp!r} in {where} has no values")
     if e.amount:
         amount = _column(raw, e.amount, "data.events.amount", where)
@@ -91,34 +101,37 @@ def event_frame(raw: pd.DataFrame, p: DataParams) -> pd.DataFrame:
     if e.text:
         text = _column(raw, e.text, "data.events.text", where).astype("str").str.strip()
         out["text"] = text.where(text != "")
-    out = out[out["customer_id"].notna() & out["ts"].notna()].drop_duplicates()
-    out["event_no"] = np.arange(len(out), dtype="int64")  # a stable tie-break for text order
-    return out.reset_index(drop=True)
+    return out
 
 
 def register_views(con: duckdb.DuckDBPyConnection, events: pd.DataFrame, p: DataParams) -> None:
     """``logins_raw``, ``payments_raw``, ``tickets_raw`` over the mapped event log."""
     con.register("events_in", events)
-    con.execute(
-        "CREATE VIEW logins_raw AS SELECT customer_id, ts AS login_at FROM events_in "
-        "WHERE is_activity"
-    )
+    for name, sql in view_queries(p).items():
+        con.execute(f"CREATE VIEW {name} AS {sql}")
+
+
+def view_queries(p: DataParams) -> dict[str, str]:
+    """The DuckDB queries of the three event views over ``events_in`` (the Spark engine runs
+    them translated, :mod:`churnlab.engine.dialect`)."""
+    views = {"logins_raw": "SELECT customer_id, ts AS login_at FROM events_in WHERE is_activity"}
     if p.events.amount or p.events.failed_types:
         amount = "amount" if p.events.amount else "NULL::DOUBLE"
-        con.execute(
-            f"CREATE VIEW payments_raw AS SELECT customer_id, ts AS paid_at, {amount} AS amount, "
+        views["payments_raw"] = (
+            f"SELECT customer_id, ts AS paid_at, {amount} AS amount, "
             "CASE WHEN is_failed THEN 'failed' ELSE 'ok' END AS status FROM events_in "
             f"WHERE {amount} IS NOT NULL OR is_failed"
         )
     else:
-        con.execute(f"CREATE VIEW payments_raw AS {_NO_PAYMENTS} WHERE false")
+        views["payments_raw"] = f"{_NO_PAYMENTS} WHERE false"
     if p.events.text:
-        con.execute(
-            "CREATE VIEW tickets_raw AS SELECT event_no AS ticket_id, customer_id, "
+        views["tickets_raw"] = (
+            "SELECT event_no AS ticket_id, customer_id, "
             "ts AS created_at, text AS description FROM events_in WHERE text IS NOT NULL"
         )
     else:
-        con.execute(f"CREATE VIEW tickets_raw AS {_NO_TICKETS} WHERE false")
+        views["tickets_raw"] = f"{_NO_TICKETS} WHERE false"
+    return views
 
 
 def customer_frame(raw: pd.DataFrame, p: DataParams, snapshot: dt.date) -> pd.DataFrame:

@@ -5,10 +5,13 @@ missing pyspark, a missing Java or an unreachable master into one clear line; ``
 and writes Parquet tables where ``engine.spark.storage`` says (with a ``manifest`` in the
 repository when that is outside it). One module per stage's Spark side, each with a ``run`` the
 stage calls: the synthetic snapshot (``prepare``, from the DuckDB SQL translated by
-``dialect``), the keyed split (``split``), the featurizer fitted on the driver and applied with
-``mapInPandas`` (``featurize``), distributed XGBoost (``distributed``), the train rows
-of training on the driver (``driver``), scoring of the test split
-and of ``churnlab score --engine spark`` (``score``). Each is a Spark translation of a local
+``dialect``), a user's own data (``user_run``: the readers in ``user_sources``, the
+event-log snapshot in ``user_events``, the per-customer table in ``user_prepare`` and its
+quality figures in ``user_quality``), the keyed split (``split``), the featurizer fitted on
+the driver and applied with ``mapInPandas`` (``featurize``), distributed XGBoost
+(``distributed``), the train rows of training on the driver (``driver``, with the seeded
+stratified ``sample``), scoring of the test split and of ``churnlab score --engine spark``
+(``score``). Each is a Spark translation of a local
 pure function and is proven equal to it by the ``tests/test_spark_*.py`` parity tests. Only the
 stages and batch scoring import this package, and pyspark is imported inside functions, so the
 local engine never needs it.

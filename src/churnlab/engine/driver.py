@@ -19,6 +19,7 @@ from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.engine import tables
+from churnlab.engine.sample import stratified_rows
 from churnlab.engine.session import spark_session
 from churnlab.features.groups import feature_frame
 from churnlab.modeling.inputs import inputs
@@ -31,23 +32,6 @@ def count_rows(where: str) -> int:
     import pyarrow.dataset as ds
 
     return ds.dataset(where, format="parquet").count_rows()
-
-
-def stratified_rows(frame, n_rows: int, seed: int, target: str = TARGET):
-    """At most ``n_rows`` rows of ``frame``, the share of each class kept, ranked by a seeded
-    64-bit hash of every value of the row (ties by the row's values)."""
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
-    columns = list(frame.columns)
-    total = frame.count()
-    share = n_rows / total
-    counts = frame.groupBy(target).count().withColumn("_take", F.floor(F.col("count") * share))
-    order = Window.partitionBy(target).orderBy("_h", *columns)
-    ranked = frame.withColumn("_h", F.xxhash64(F.lit(seed), *columns))
-    ranked = ranked.withColumn("_pos", F.row_number().over(order))
-    taken = ranked.join(counts.select(target, "_take"), on=target)
-    return taken.filter(F.col("_pos") <= F.col("_take")).orderBy("_h", *columns).select(*columns)
 
 
 def train_inputs(params: Params, uses_features: bool) -> tuple[pd.DataFrame, np.ndarray]:

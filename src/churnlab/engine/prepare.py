@@ -37,12 +37,13 @@ ROW = "_row"  # file order, for "keep the first" of repeated ids
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
 
 
-def _nanos_columns(where: Path) -> list[str]:
-    """Columns pandas wrote as nanosecond timestamps (Spark reads them only as longs)."""
+def nanos_columns(where: Path) -> list[str]:
+    """Columns pandas wrote as nanosecond timestamps (Spark reads them only as longs) in a
+    local Parquet file or directory."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
+    import pyarrow.dataset as ds
 
-    schema = pq.read_schema(where)
+    schema = ds.dataset(where, format="parquet").schema
     return [f.name for f in schema if pa.types.is_timestamp(f.type) and f.type.unit == "ns"]
 
 
@@ -59,7 +60,7 @@ def read_raw(spark, raw_dir: Path = paths.RAW) -> dict:
         missing = [c for c in schema if c not in frame.columns]
         if missing:
             raise UserError(f"{where} lacks column(s) {missing}; it has {sorted(frame.columns)}")
-        for column in _nanos_columns(where) if where.is_file() else []:
+        for column in nanos_columns(where) if where.is_file() else []:
             micros = F.expr(f"`{column}` div 1000")
             frame = frame.withColumn(column, F.timestamp_micros(micros).cast("timestamp_ntz"))
         frames[table] = frame

@@ -22,6 +22,9 @@ DEFAULT_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     "spark.sql.shuffle.partitions": "8",
     "spark.ui.showConsoleProgress": "false",
+    # Column names as pandas and scikit-learn see them: a user's categories "Month-to-month"
+    # and "month-to-month" give two one-hot features, which Spark would call one name.
+    "spark.sql.caseSensitive": "true",
 }
 CONNECT_TIMEOUT_S = 5.0
 

@@ -105,15 +105,8 @@ def main_user(params: Params) -> None:
         result.quality["campaign_balance"] = campaign_data.balance_report(others, flags)
     step("write")
     source = {"source": d.source, "rows": len(raw), "columns": list(raw.columns)}
-    io.write_json(source, paths.RAW / "source.json")
-    # An empty truth table: a truth file left by an earlier synthetic run must not be read.
-    empty = pd.DataFrame({"customer_key": pd.Series([], dtype="string"), "churn_probability": []})
-    io.write_table(empty, paths.TRUTH)
-    io.write_json(result.schema, paths.SCHEMA)
     io.write_table(result.table, paths.PREPARED)
-    io.write_json(result.quality, paths.METRICS / "data_quality.json")
-    io.write_text(quality.markdown(result.quality, d.source), paths.QUALITY_REPORT)
-    keep_only_this_run({"source.json"}, {paths.TRUTH.name, paths.SCHEMA.name, paths.PREPARED.name})
+    write_user_records(d.source, source, result.schema, result.quality, paths.PREPARED.name)
     step.done()
     log.info(
         "prepared %d customers x %d features, label rate %.3f",
@@ -123,7 +116,22 @@ def main_user(params: Params) -> None:
     )
 
 
+def write_user_records(kind: str, source: dict, schema: dict, dq: dict, prepared: str) -> None:
+    """What a user-data run records beside its prepared table, then the clean-up."""
+    io.write_json(source, paths.RAW / "source.json")
+    # An empty truth table: a truth file left by an earlier synthetic run must not be read.
+    empty = pd.DataFrame({"customer_key": pd.Series([], dtype="string"), "churn_probability": []})
+    io.write_table(empty, paths.TRUTH)
+    io.write_json(schema, paths.SCHEMA)
+    io.write_json(dq, paths.METRICS / "data_quality.json")
+    io.write_text(quality.markdown(dq, kind), paths.QUALITY_REPORT)
+    keep_only_this_run({"source.json"}, {paths.TRUTH.name, paths.SCHEMA.name, prepared})
+
+
 def main(params: Params) -> None:
+    if params.data.source != "synthetic" and params.engine.name == "spark":
+        main_user_spark(params)
+        return
     if params.data.source != "synthetic":
         main_user(params)
         return
@@ -200,3 +208,27 @@ def main_spark(params: Params) -> None:
     if tables.external(sp):
         names = [manifest.manifest_path(name) for name in names]
     write_synthetic_figures(dq, {name.name for name in names})
+
+
+def main_user_spark(params: Params) -> None:
+    """A user's table or customers plus event log on Spark: the session and the storage are
+    checked, the gate passed, before anything is written."""
+    from churnlab.engine import manifest, tables, user_run
+    from churnlab.engine.session import spark_session
+
+    d, sp = params.data, params.engine.spark
+    tables.location(sp, paths.PREPARED)  # a missing storage directory fails here
+    spark = spark_session(sp)
+    formats = (
+        sources.csv_date_formats(d.path) if d.source == "csv" and os.path.isfile(d.path) else []
+    )
+    out = user_run.run(spark, params, privacy.salt_from_env(), formats)
+    name = paths.PREPARED.name
+    if tables.external(sp):
+        name = manifest.manifest_path(paths.PREPARED).name
+    write_user_records(d.source, out.source, out.schema, out.quality, name)
+    log.info(
+        "prepared %d customers on Spark, label rate %.3f",
+        out.quality["rows_out"],
+        out.quality["label_rate"],
+    )
