@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import math
 from pathlib import Path
 
 import numpy as np
@@ -267,9 +266,9 @@ def campaign_balance(prepared, truth) -> dict:
         a, b = groups.get(1), groups.get(0)
         if a is None or b is None or None in (a[f"v{i}"], b[f"v{i}"], a[f"m{i}"], b[f"m{i}"]):
             continue
-        spread = math.sqrt((a[f"v{i}"] + b[f"v{i}"]) / 2)
-        if spread > 0:
-            smd[column] = round(float((a[f"m{i}"] - b[f"m{i}"]) / spread), 6)
+        value = campaign_data.smd(a[f"m{i}"], a[f"v{i}"], b[f"m{i}"], b[f"v{i}"])
+        if value is not None:
+            smd[column] = value
     return {
         "treated": int(groups[1]["n"]) if 1 in groups else 0,
         "control": int(groups[0]["n"]) if 0 in groups else 0,
