@@ -14,8 +14,8 @@ answered with a plain 500: no traceback leaves the server. When the uplift or su
 was saved with the churn model, each prediction also carries the uplift and recommended
 action, or the horizon probabilities, median days to churn, value at risk and the contact
 decision by value at risk (per customer: the contact budget applies to whole files only);
-otherwise those fields are absent. A little over 300 lines: every answer field is described where it is
-declared, since that text is the OpenAPI document.
+otherwise those fields are absent. A little over 300 lines: every answer field is described
+where it is declared, since that text is the OpenAPI document.
 """
 
 import hmac
