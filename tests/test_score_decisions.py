@@ -106,3 +106,21 @@ def test_score_file_api_and_predict_decide_alike(served):
     # predict ranks the whole file: its contacts are the budget's share of the score's.
     assert table["contact"].sum() == min(int(np.ceil(0.1 * len(table))), scored["contact"].sum())
     assert not (table["contact"] & ~scored["contact"]).any()
+
+
+@pytest.mark.e2e
+def test_spark_scoring_writes_the_same_decisions(served, spark):
+    from churnlab.config.columns import CUSTOMER_KEY
+    from churnlab.serving.batch import score_on_spark
+
+    root, rows = served
+    scorer = Scorer.load(root / "models", small_params().serve, business_params=B)
+    source = root / "customers.parquet"
+    rows.drop(columns=[TARGET]).to_parquet(source, index=False)
+    score_file(scorer, source, root / "local.parquet")
+    score_on_spark(scorer, str(source), str(root / "spark.parquet"), small_params().engine.spark)
+    expected = pd.read_parquet(root / "local.parquet").set_index(CUSTOMER_KEY)
+    got = pd.read_parquet(root / "spark.parquet").set_index(CUSTOMER_KEY).loc[expected.index]
+    assert got["contact"].tolist() == expected["contact"].tolist()
+    np.testing.assert_allclose(got["expected_net_gain"], expected["expected_net_gain"], atol=1e-9)
+    assert expected["expected_net_gain"].notna().all()
