@@ -44,7 +44,7 @@ def test_a_hand_computed_row_and_no_budget_per_row():
     assert out["contact"].dtype == bool
 
 
-def test_without_a_survival_model_the_columns_are_there_but_empty():
+def test_without_a_survival_model_the_columns_are_absent():
     scorer = Scorer(Pipeline([("model", LogisticRegression())]), {}, ServeParams())
     dtypes = scorer.output_dtypes()
     assert "contact" not in dtypes and "expected_net_gain" not in dtypes
