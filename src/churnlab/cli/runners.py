@@ -116,7 +116,7 @@ def score(args: argparse.Namespace, params: Params) -> int:
     serve_params = params.serve
     if args.reasons is not None:
         serve_params = serve_params.model_copy(update={"top_reasons": args.reasons})
-    scorer = Scorer.load(args.models, serve_params, params.report.units)
+    scorer = Scorer.load(args.models, serve_params, params.report.units, params.business)
     if args.engine == "spark":
         from churnlab.serving.batch import score_on_spark
 

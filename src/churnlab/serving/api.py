@@ -12,9 +12,10 @@ are 413; with ``CHURNLAB_API_KEY`` set every route but ``/health`` needs the hea
 (the 422 ``detail`` and ``errors``; 400, 401, 413). Unexpected errors are logged here and
 answered with a plain 500: no traceback leaves the server. When the uplift or survival model
 was saved with the churn model, each prediction also carries the uplift and recommended
-action, or the horizon probabilities, median days to churn and value at risk; otherwise those
-fields are absent. A little over 300 lines: every answer field is described where it is
-declared, since that text is the OpenAPI document.
+action, or the horizon probabilities, median days to churn, value at risk and the contact
+decision by value at risk (per customer: the contact budget applies to whole files only);
+otherwise those fields are absent. A little over 300 lines: every answer field is described
+where it is declared, since that text is the OpenAPI document.
 """
 
 import hmac
@@ -81,6 +82,16 @@ class Prediction(BaseModel):
     )
     value_at_risk: float | None = Field(
         None, description="churn probability within the value horizon x lifetime value"
+    )
+    expected_net_gain: float | None = Field(
+        None,
+        description="offer acceptance rate x value_at_risk - offer cost (params business; "
+        "survival model present)",
+    )
+    contact: bool | None = Field(
+        None,
+        description="expected_net_gain > 0 (survival model present; decided per customer: the "
+        "contact budget applies where a whole file is ranked, churnlab predict's call list)",
     )
 
 
@@ -216,6 +227,8 @@ def _outlook(row: dict[str, Any]) -> dict[str, Any]:
         out["median_days_to_churn"] = None if median != median else float(median)  # NaN: null
         out["customer_lifetime_value"] = float(row["customer_lifetime_value"])
         out["value_at_risk"] = float(row["value_at_risk"])
+        out["expected_net_gain"] = float(row["expected_net_gain"])
+        out["contact"] = bool(row["contact"])
     return out
 
 
@@ -318,6 +331,6 @@ def app_from_env() -> FastAPI:
     """The app uvicorn runs (``churnlab.serving.api:app_from_env`` with ``--factory``)."""
     params: Params = load_params(os.environ.get(PARAMS_ENV, str(paths.PARAMS)))
     model_dir = Path(os.environ.get(MODEL_DIR_ENV, str(paths.MODELS)))
-    scorer = Scorer.load(model_dir, params.serve, params.report.units)
+    scorer = Scorer.load(model_dir, params.serve, params.report.units, params.business)
     public_docs = os.environ.get(PUBLIC_DOCS_ENV, "") == "1"
     return create_app(scorer, os.environ.get(API_KEY_ENV) or None, public_docs)

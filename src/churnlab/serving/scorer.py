@@ -12,7 +12,13 @@ Month-to-month raises risk"), as ``churnlab predict`` words them. When the uplif
 stages saved their models beside the pipeline (``uplift.skops``, ``survival.skops``), every
 answer also carries the uplift and the recommended action (:mod:`churnlab.uplift.artifact`),
 the churn probability within each horizon, the median days to churn, the lifetime value and
-the value at risk (:mod:`churnlab.survival.artifact`); without them nothing changes.
+the value at risk (:mod:`churnlab.survival.artifact`); without them nothing changes. With
+the value at risk comes the contact decision of each row, by the one rule of
+:func:`churnlab.evaluation.business.value_at_risk_contacts` (``expected_net_gain`` =
+acceptance × value at risk − offer cost, ``contact`` when it is positive, params
+``business``): a request or a chunk is not a campaign, so the contact budget applies only
+where a whole file is ranked (``churnlab predict``'s call list). A little over 300 lines: the
+one place where every served column is computed and typed.
 """
 
 from __future__ import annotations
@@ -31,9 +37,9 @@ from sklearn.pipeline import Pipeline
 
 from churnlab import io, package
 from churnlab.config import paths
-from churnlab.config.params import ServeParams
+from churnlab.config.params import BusinessParams, ServeParams
 from churnlab.data.conversions import Replayed, check_metadata, is_user_record, replay
-from churnlab.evaluation import explain, reasons
+from churnlab.evaluation import business, explain, reasons
 from churnlab.features.fastpath import CompiledFeaturizer, compile_featurizer
 from churnlab.modeling.calibration import calibrated_from_base
 from churnlab.modeling.registry import base_estimator, spec_of
@@ -70,6 +76,7 @@ class Scorer:
     units: dict[str, str] = field(default_factory=dict)  # params report.units, for reasons
     uplift: UpliftModel | None = field(default=None, repr=False)
     survival: SurvivalModel | None = field(default=None, repr=False)
+    business: BusinessParams = field(default_factory=BusinessParams)  # the contact rule
 
     def __post_init__(self) -> None:
         steps = self.pipeline.named_steps
@@ -92,7 +99,11 @@ class Scorer:
 
     @classmethod
     def load(
-        cls, model_dir: Path | str, serve: ServeParams, units: dict[str, str] | None = None
+        cls,
+        model_dir: Path | str,
+        serve: ServeParams,
+        units: dict[str, str] | None = None,
+        business_params: BusinessParams | None = None,
     ) -> Scorer:
         model_dir = Path(model_dir)
         metadata = io.read_json(model_dir / paths.MODEL_META.name)
@@ -102,6 +113,8 @@ class Scorer:
         digest = hashlib.sha256(pipeline_path.read_bytes()).hexdigest()
         metadata = {**metadata, "model_sha256": digest, "git_revision": git_revision(model_dir)}
         scorer = cls(pipeline, metadata, serve, units=dict(units or {}))
+        if business_params is not None:
+            scorer.business = business_params
         names = scorer.feature_names
         scorer.uplift = uplift_artifact.load(model_dir / paths.UPLIFT_MODEL.name, names)
         scorer.survival = survival_artifact.load(model_dir / paths.SURVIVAL_MODEL.name, names)
@@ -200,7 +213,18 @@ class Scorer:
             for column in self.outlook_dtypes():
                 if column in table:
                     out[column] = table[column].to_numpy()
+            out |= self.decision(out["value_at_risk"])
         return out
+
+    def decision(self, value_at_risk) -> dict[str, np.ndarray]:
+        """``expected_net_gain`` and ``contact`` of each row by the value-at-risk rule, with
+        no budget (every row is its own decision: the budget ranks whole files)."""
+        per_row = self.business.model_copy(update={"contact_budget_share": 1.0})
+        gain = business.expected_net_gain(value_at_risk, per_row)
+        return {
+            "expected_net_gain": np.round(gain, 2),
+            "contact": business.value_at_risk_contacts(value_at_risk, per_row),
+        }
 
     def outlook_dtypes(self) -> dict[str, str]:
         dtypes = {}
@@ -213,8 +237,10 @@ class Scorer:
                 "value_horizon_churn_probability",
                 "customer_lifetime_value",
                 "value_at_risk",
+                "expected_net_gain",
             ):
                 dtypes[column] = "float64"
+            dtypes["contact"] = "boolean"
         return dtypes
 
     def score_valid(self, frame: pd.DataFrame) -> pd.DataFrame:
