@@ -166,8 +166,56 @@ def normalise_skops(data: bytes) -> bytes:
     return out.getvalue()
 
 
+FIGURE_DPI = 110
+FIGURE_PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, around the tight bounding box
+
+
 def save_figure(fig: Any, target: Path | str) -> None:
-    """Save a matplotlib figure as PNG without software/date metadata."""
+    """Save a matplotlib figure as PNG cropped to its content, without software/date metadata.
+
+    ``savefig(bbox_inches="tight")`` draws the figure twice (once without rendering, to
+    measure it, then for real). Here its bounding box is measured by a layout pass only and
+    the figure drawn once: cropped to the padded box (the same content, at most a pixel's
+    shift), or, when content sticks out of the canvas, which a crop cannot show, drawn by
+    savefig on a canvas of that box.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.image import imsave
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.set_dpi(FIGURE_DPI)
+    canvas = FigureCanvasAgg(fig)
+    # Measured before drawing (a layout pass, as tight_layout does), then drawn once.
+    content = fig.get_tightbbox(canvas.get_renderer())
+    width, height = fig.get_size_inches()
+    box = content.padded(FIGURE_PAD_INCHES)
+    if content.x0 < 0 or content.y0 < 0 or content.x1 > width or content.y1 > height:
+        # The box already measured: savefig draws once, on a canvas that holds it all.
+        fig.savefig(
+            buffer, format="png", dpi=FIGURE_DPI, bbox_inches=box, metadata={"Software": None}
+        )
+    else:
+        canvas.draw()
+        crop = _crop(np.asarray(canvas.buffer_rgba()), box, fig)
+        imsave(buffer, crop, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     write_bytes(buffer.getvalue(), target)
+
+
+def _crop(pixels: np.ndarray, box: Any, fig: Any) -> np.ndarray:
+    """The pixels inside ``box`` (inches, origin bottom left); where the padding reaches past
+    the canvas, the figure's face colour (as savefig draws it there)."""
+    from matplotlib.colors import to_rgba
+
+    rows, cols = pixels.shape[:2]
+    # The size savefig gives a box (whole pixels, truncated), anchored at its top left.
+    left, top = math.floor(box.x0 * FIGURE_DPI), rows - math.ceil(box.y1 * FIGURE_DPI)
+    right, bottom = left + int(box.width * FIGURE_DPI), top + int(box.height * FIGURE_DPI)
+    face = np.round(np.array(to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
+    out = np.empty((bottom - top, right - left, 4), dtype=np.uint8)
+    out[:] = face
+    src_top, src_left = max(top, 0), max(left, 0)
+    src_bottom, src_right = min(bottom, rows), min(right, cols)
+    out[src_top - top : src_bottom - top, src_left - left : src_right - left] = pixels[
+        src_top:src_bottom, src_left:src_right
+    ]
+    return out
