@@ -163,29 +163,3 @@ def test_save_figure_is_byte_stable(tmp_path):
     assert first.startswith(b"\x89PNG")
     assert first == (tmp_path / "2.png").read_bytes()
     assert b"Software" not in first
-
-
-def _tight_reference(fig, target) -> None:
-    """What save_figure wrote before it drew figures once: savefig(bbox_inches="tight")."""
-    fig.savefig(target, format="png", dpi=io.FIGURE_DPI, bbox_inches="tight")
-
-
-@pytest.mark.parametrize("label", ["short", "a very long category label " * 3])
-def test_save_figure_shows_what_a_tight_savefig_shows(tmp_path, label):
-    """Drawn once and cropped (a label inside the canvas) or drawn on the measured box (a label
-    sticking out of it): the same image size as savefig's tight box and the same pixels, up to
-    anti-aliasing at a sub-pixel shift."""
-    from matplotlib.figure import Figure
-    from matplotlib.image import imread
-
-    images = []
-    for name, save in (("ours.png", io.save_figure), ("tight.png", _tight_reference)):
-        fig = Figure(figsize=(3, 2.5))
-        ax = fig.subplots()
-        ax.barh([label, "other"], [3, 1])
-        ax.set_title("a title")
-        save(fig, tmp_path / name)
-        images.append(imread(tmp_path / name))
-    ours, tight = images
-    assert ours.shape == tight.shape
-    assert np.abs(ours - tight).mean() < 0.01

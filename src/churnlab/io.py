@@ -173,11 +173,10 @@ FIGURE_PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, around the tight bou
 def save_figure(fig: Any, target: Path | str) -> None:
     """Save a matplotlib figure as PNG cropped to its content, without software/date metadata.
 
-    ``savefig(bbox_inches="tight")`` draws the figure twice (once without rendering, to
-    measure it, then for real). Here its bounding box is measured by a layout pass only and
-    the figure drawn once: cropped to the padded box (the same content, at most a pixel's
-    shift), or, when content sticks out of the canvas, which a crop cannot show, drawn by
-    savefig on a canvas of that box.
+    ``savefig(bbox_inches="tight")`` lays the figure out twice (once to measure, once to
+    render). Here it is drawn once and the rendered pixels are cropped to the same padded
+    bounding box (the same content, at most a pixel's shift); a figure whose content sticks
+    out of its canvas, which a crop cannot show, is drawn again on a canvas of that box.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.image import imsave
@@ -185,17 +184,16 @@ def save_figure(fig: Any, target: Path | str) -> None:
     buffer = io.BytesIO()
     fig.set_dpi(FIGURE_DPI)
     canvas = FigureCanvasAgg(fig)
-    # Measured before drawing (a layout pass, as tight_layout does), then drawn once.
+    canvas.draw()
     content = fig.get_tightbbox(canvas.get_renderer())
     width, height = fig.get_size_inches()
     box = content.padded(FIGURE_PAD_INCHES)
     if content.x0 < 0 or content.y0 < 0 or content.x1 > width or content.y1 > height:
-        # The box already measured: savefig draws once, on a canvas that holds it all.
+        # The box already measured: savefig draws once more, on a canvas that holds it all.
         fig.savefig(
             buffer, format="png", dpi=FIGURE_DPI, bbox_inches=box, metadata={"Software": None}
         )
     else:
-        canvas.draw()
         crop = _crop(np.asarray(canvas.buffer_rgba()), box, fig)
         imsave(buffer, crop, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
     write_bytes(buffer.getvalue(), target)
