@@ -166,54 +166,8 @@ def normalise_skops(data: bytes) -> bytes:
     return out.getvalue()
 
 
-FIGURE_DPI = 110
-FIGURE_PAD_INCHES = 0.1  # matplotlib's savefig.pad_inches, around the tight bounding box
-
-
 def save_figure(fig: Any, target: Path | str) -> None:
-    """Save a matplotlib figure as PNG cropped to its content, without software/date metadata.
-
-    ``savefig(bbox_inches="tight")`` lays the figure out twice (once to measure, once to
-    render). Here it is drawn once and the rendered pixels are cropped to the same padded
-    bounding box (the same content, at most a pixel's shift); a figure whose content sticks
-    out of its canvas, which a crop cannot show, is drawn again on a canvas of that box.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.image import imsave
-
+    """Save a matplotlib figure as PNG without software/date metadata."""
     buffer = io.BytesIO()
-    fig.set_dpi(FIGURE_DPI)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    content = fig.get_tightbbox(canvas.get_renderer())
-    width, height = fig.get_size_inches()
-    box = content.padded(FIGURE_PAD_INCHES)
-    if content.x0 < 0 or content.y0 < 0 or content.x1 > width or content.y1 > height:
-        # The box already measured: savefig draws once more, on a canvas that holds it all.
-        fig.savefig(
-            buffer, format="png", dpi=FIGURE_DPI, bbox_inches=box, metadata={"Software": None}
-        )
-    else:
-        crop = _crop(np.asarray(canvas.buffer_rgba()), box, fig)
-        imsave(buffer, crop, format="png", dpi=FIGURE_DPI, metadata={"Software": None})
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     write_bytes(buffer.getvalue(), target)
-
-
-def _crop(pixels: np.ndarray, box: Any, fig: Any) -> np.ndarray:
-    """The pixels inside ``box`` (inches, origin bottom left); where the padding reaches past
-    the canvas, the figure's face colour (as savefig draws it there)."""
-    from matplotlib.colors import to_rgba
-
-    rows, cols = pixels.shape[:2]
-    # The size savefig gives a box (whole pixels, truncated), anchored at its top left.
-    left, top = math.floor(box.x0 * FIGURE_DPI), rows - math.ceil(box.y1 * FIGURE_DPI)
-    right, bottom = left + int(box.width * FIGURE_DPI), top + int(box.height * FIGURE_DPI)
-    face = np.round(np.array(to_rgba(fig.get_facecolor())) * 255).astype(np.uint8)
-    out = np.empty((bottom - top, right - left, 4), dtype=np.uint8)
-    out[:] = face
-    src_top, src_left = max(top, 0), max(left, 0)
-    src_bottom, src_right = min(bottom, rows), min(right, cols)
-    out[src_top - top : src_bottom - top, src_left - left : src_right - left] = pixels[
-        src_top:src_bottom, src_left:src_right
-    ]
-    return out
