@@ -14,7 +14,7 @@ answer also carries the uplift and the recommended action (:mod:`churnlab.uplift
 the churn probability within each horizon, the median days to churn, the lifetime value and
 the value at risk (:mod:`churnlab.survival.artifact`); without them nothing changes. With
 the value at risk comes the contact decision of each row, by the one rule of
-:func:`churnlab.evaluation.business.value_at_risk_contacts` (``expected_net_gain`` =
+:func:`churnlab.evaluation.business.value_at_risk_contacts` without its budget (``expected_net_gain`` =
 acceptance × value at risk − offer cost, ``contact`` when it is positive, params
 ``business``): a request or a chunk is not a campaign, so the contact budget applies only
 where a whole file is ranked (``churnlab predict``'s call list). A little over 300 lines: the
@@ -219,12 +219,8 @@ class Scorer:
     def decision(self, value_at_risk) -> dict[str, np.ndarray]:
         """``expected_net_gain`` and ``contact`` of each row by the value-at-risk rule, with
         no budget (every row is its own decision: the budget ranks whole files)."""
-        per_row = self.business.model_copy(update={"contact_budget_share": 1.0})
-        gain = business.expected_net_gain(value_at_risk, per_row)
-        return {
-            "expected_net_gain": np.round(gain, 2),
-            "contact": business.value_at_risk_contacts(value_at_risk, per_row),
-        }
+        gain = business.expected_net_gain(value_at_risk, self.business)
+        return {"expected_net_gain": np.round(gain, 2), "contact": gain > 0}  # NaN: no call
 
     def outlook_dtypes(self) -> dict[str, str]:
         dtypes = {}
