@@ -86,3 +86,22 @@ def test_outside_dvc_nothing_is_checked(repo, monkeypatch):
     _set(repo / "params.yaml", "split.seed", 7)
     with guard(repo / "params.yaml", params):
         _set(repo / "params.yaml", "train.seed", 8)
+
+
+def test_a_yes_written_by_dvc_reads_as_the_string_it_was(repo):
+    """DVC (YAML 1.2) writes the string ``Yes`` unquoted to dvc.lock; read as YAML 1.1 it came
+    back as ``True`` and a quoted ``positive: 'Yes'`` in params.yaml was called changed."""
+    from ruamel.yaml import YAML
+
+    rt = YAML()
+    lock = rt.load((repo / "dvc.lock").read_text())
+    lock["stages"]["prepare"]["params"]["params.yaml"]["data"]["positive"] = "Yes"
+    with (repo / "dvc.lock").open("w") as out:
+        rt.dump(lock, out)
+    assert "positive: Yes\n" in (repo / "dvc.lock").read_text()  # unquoted, as DVC writes it
+    _set(repo / "params.yaml", "data.positive", "Yes")
+    assert "positive: 'Yes'" in (repo / "params.yaml").read_text()
+    assert changed_since_upstream(repo, "split", "params.yaml") == []
+    _set(repo / "params.yaml", "data.positive", "No")
+    (found,) = changed_since_upstream(repo, "split", "params.yaml")
+    assert "'positive': 'Yes'" in found and "'positive': 'No'" in found

@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ruamel.yaml import YAML, YAMLError
 
 from churnlab.config.params import Params, load_params
 from churnlab.errors import UserError
@@ -45,9 +45,11 @@ ADVICE = (
 
 
 def _yaml(path: Path) -> dict:
+    """A YAML file read as DVC reads it (YAML 1.2: ``Yes`` is a string, as DVC writes it to
+    ``dvc.lock`` unquoted; YAML 1.1 would read it back as ``True``)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, ValueError, yaml.YAMLError):
+        return YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, ValueError, YAMLError):
         return {}
 
 

@@ -69,7 +69,8 @@ def out_of_fold_auc(values: pd.Series, y: pd.Series, folds: int = LEAKAGE_FOLDS)
 def rank_auc(y: np.ndarray, score: np.ndarray) -> float:
     """ROC-AUC as the Mann-Whitney statistic (ties count half), equal to
     ``sklearn.metrics.roc_auc_score`` and several times faster on a million rows."""
-    ranks = pd.Series(score).rank(method="average").to_numpy()  # scipy.stats costs a second to import
+    # pandas' average ranks (scipy.stats.rankdata's, without a second of importing scipy.stats)
+    ranks = pd.Series(score).rank(method="average").to_numpy()
     positive = y == 1
     n_pos = int(positive.sum())
     n_neg = len(y) - n_pos
