@@ -24,7 +24,15 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.evaluation import holdout, model_card, profit, reasons, report_pages, shap_report
+from churnlab.evaluation import (
+    business,
+    holdout,
+    model_card,
+    profit,
+    reasons,
+    report_pages,
+    shap_report,
+)
 from churnlab.evaluation.outlook_report import card_lines
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
@@ -60,6 +68,16 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     return uplift, survival, png.read_bytes() if png.exists() else None
 
 
+def outlook_shown(result: dict) -> tuple[dict | None, dict | None, bytes | None]:
+    """:func:`read_outlook`, without the survival stage's saved-value table when the business
+    section shows it (``business.saved_value``): one place in the report."""
+    uplift, survival, png = read_outlook()
+    if "saved_value" in result["business"]:
+        value = {k: v for k, v in survival["value"].items() if k != "campaign"}
+        survival = survival | {"value": value}
+    return uplift, survival, png
+
+
 def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> None:
     """``reports/index.html`` from the figures just written (``found``: the explanations, or
     None for a model without an exact method; ``warnings``: the model's, shown first in its
@@ -75,7 +93,7 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> N
             ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
         ),
         warnings,
-        report_pages.outlook_section(*read_outlook(), b.currency),
+        report_pages.outlook_section(*outlook_shown(result), b.currency),
     )
     io.write_text(page, paths.REPORTS / "index.html")
 
@@ -105,6 +123,9 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
+    saved_value = business.saved_value_section(read_outlook()[1], len(y), b)
+    if saved_value is not None:  # each test customer has a value: the saved value too
+        result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
     skip_missing = params.data.source != "synthetic"
     slices = holdout.segment_summary(
