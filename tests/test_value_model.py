@@ -18,6 +18,7 @@ from churnlab.config.params import BusinessParams
 from churnlab.config.survival import SurvivalValueParams
 from churnlab.evaluation import business, report_pages
 from churnlab.survival import curves, policies
+from conftest import small_params
 from test_model_card import BUSINESS, METRICS
 from test_survival_value import ConstantHazard
 
@@ -144,3 +145,27 @@ def test_the_report_shows_saved_value_beside_saved_customers():
     assert "survival model&#x27;s lifetime value" in shown or "survival model's lifetime" in shown
     before = page(METRICS)  # no value: the page as before
     assert "customers kept" not in before and "paired interval" not in before
+
+
+def test_evaluate_values_the_test_customers_by_a_value_column(monkeypatch):
+    # No survival stage (no timestamps), a value column: evaluate compares the policies
+    # itself with the classifier's probability and the label.
+    from churnlab.stages import evaluate
+
+    monkeypatch.setattr(evaluate, "read_outlook", lambda: (None, {"skipped": "no dates"}, None))
+    params = small_params(
+        report={"value_column": "yearly"},
+        business=B.model_dump(),
+        evaluate={"bootstrap_resamples": 50},
+    )
+    test = pd.DataFrame({"yearly": [1000.0, 100.0, "?", 500.0]})
+    y, scores = np.array([1, 1, 0, 0]), np.array([0.3, 0.9, 0.8, 0.1])
+    saved = evaluate.saved_value_section(params, test, y, scores)
+    # "?" counts with the flat 500: value at risk 300, 90, 400, 50; the rule calls 0 and 2
+    assert saved["value_from"] == "column"
+    assert saved["contacted"]["value_at_risk"] == 2
+    assert saved["saved"]["value_at_risk"] == pytest.approx(0.5 * 1000 - 10 - 10)
+    assert saved["saved"]["probability"] == pytest.approx(0.5 * 100 - 10 - 10)
+    assert saved["churned_within_days"] == params.data.churn_window_days
+    without = small_params(business=B.model_dump())
+    assert evaluate.saved_value_section(without, test, y, scores) is None

@@ -68,11 +68,34 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     return uplift, survival, png.read_bytes() if png.exists() else None
 
 
+def saved_value_section(params: Params, test: pd.DataFrame, y, scores) -> dict | None:
+    """``business.saved_value`` when the test customers have a value
+    (:func:`churnlab.evaluation.business.customer_value`): the survival stage's campaign on
+    the test split when it ran (its value is the value column when one is named, else the
+    lifetime value); else, with a value column the test split holds, the same comparison here
+    (:func:`churnlab.survival.policies.compare`, the classifier's probability, churned = the
+    label); else None (no value: the business section as before)."""
+    b, e, named = params.business, params.evaluate, params.report.value_column
+    found = business.saved_value_section(read_outlook()[1], len(y), b)
+    if found is not None or not named or named not in test:
+        return found
+    from churnlab.survival import policies
+
+    value = business.customer_value(b, len(y), test[named], named).values
+    campaign = policies.compare(
+        value, scores * value, scores, y.astype(bool), b, e.bootstrap_resamples, e.bootstrap_seed
+    )
+    campaign |= {"churned_within_days": params.data.churn_window_days}
+    campaign |= {"probability_from": "classifier"}
+    survival = {"n_test": len(y), "value": {"from": "column", "campaign": campaign}}
+    return business.saved_value_section(survival, len(y), b)
+
+
 def outlook_shown(result: dict) -> tuple[dict | None, dict | None, bytes | None]:
     """:func:`read_outlook`, without the survival stage's saved-value table when the business
     section shows it (``business.saved_value``): one place in the report."""
     uplift, survival, png = read_outlook()
-    if "saved_value" in result["business"]:
+    if "saved_value" in result["business"] and "campaign" in (survival or {}).get("value", {}):
         value = {k: v for k, v in survival["value"].items() if k != "campaign"}
         survival = survival | {"value": value}
     return uplift, survival, png
@@ -123,7 +146,7 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
-    saved_value = business.saved_value_section(read_outlook()[1], len(y), b)
+    saved_value = saved_value_section(params, test, y, scores)
     if saved_value is not None:  # each test customer has a value: the saved value too
         result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
