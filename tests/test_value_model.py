@@ -17,12 +17,11 @@ import pytest
 from churnlab.config.params import BusinessParams
 from churnlab.config.survival import SurvivalValueParams
 from churnlab.evaluation import business, report_pages
-from churnlab.survival import curves, policies
+from churnlab.survival import curves
 from conftest import small_params
 from test_model_card import BUSINESS, METRICS
+from test_survival_decisions import B, example_campaign
 from test_survival_value import ConstantHazard
-
-B = BusinessParams(contact_budget_share=0.5, offer_acceptance_rate=0.5, offer_cost=10.0)
 
 
 def geometric_sum(x: float, n: int) -> float:
@@ -90,21 +89,8 @@ def test_which_value_applies():
     np.testing.assert_allclose(chosen.values, np.full(4, 500.0))
 
 
-def campaign() -> dict:
-    out = policies.compare(
-        np.array([1000.0, 100.0, 40.0, 500.0]),
-        np.array([300.0, 90.0, 32.0, 50.0]),
-        np.array([0.3, 0.9, 0.8, 0.1]),
-        np.array([True, True, False, False]),
-        B,
-        30,
-        0,
-    )
-    return out | {"churned_within_days": 60, "probability_from": "classifier"}
-
-
 def test_the_business_section_gets_the_saved_value_only_with_values():
-    survival = {"n_test": 4, "value": {"from": "survival", "campaign": campaign()}}
+    survival = {"n_test": 4, "value": {"from": "survival", "campaign": example_campaign()}}
     saved = business.saved_value_section(survival, 4, B)
     # value at risk: customers 0 and 1 (both churned); probability: 1 (churned) and 2
     assert saved["churners_contacted"] == {
@@ -135,7 +121,7 @@ def page(m: dict) -> str:
 
 def test_the_report_shows_saved_value_beside_saved_customers():
     saved = business.saved_value_section(
-        {"n_test": 4, "value": {"from": "survival", "campaign": campaign()}}, 4, B
+        {"n_test": 4, "value": {"from": "survival", "campaign": example_campaign()}}, 4, B
     )
     m = METRICS | {"business": METRICS["business"] | {"saved_value": saved}}
     shown = page(m)
