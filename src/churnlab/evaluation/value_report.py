@@ -30,9 +30,9 @@ def saved_value_lines(saved: dict | None, currency: str) -> list[str]:
     return [
         f"Valued per customer ({VALUE_FROM.get(saved['value_from'], saved['value_from'])}) "
         f"and counted on the test split: calling the budget by churn probability saves "
-        f"{money(saved['saved'][by_p], currency)} ({saved['saved_customers'][by_p]:,.0f} "
+        f"{money(saved['saved'][by_p], currency)} ({saved['saved_customers'][by_p]:,.1f} "
         f"customers kept); the value-at-risk rule calls {saved['contacted'][rule]:,}, saves "
-        f"{money(saved['saved'][rule], currency)} ({saved['saved_customers'][rule]:,.0f} kept): "
+        f"{money(saved['saved'][rule], currency)} ({saved['saved_customers'][rule]:,.1f} kept): "
         f"{money(diff['value'], currency)} more, 95 % paired interval "
         f"[{money(low, currency)}, {money(high, currency)}] (table below the profit curve)."
     ]
