@@ -88,8 +88,9 @@ def test_predict_decides_by_the_value_at_risk_within_the_budget():
     assert any("Worth a call: 2 customers" in line and "95 EUR" in line for line in lines)
 
 
-def test_the_report_shows_the_saved_value_with_its_intervals():
-    campaign = policies.compare(
+def example_campaign() -> dict:
+    """The survival stage's comparison on four hand-made test customers (as in its output)."""
+    out = policies.compare(
         np.array([1000.0, 100.0, 40.0, 500.0]),
         np.array([300.0, 90.0, 32.0, 50.0]),
         np.array([0.3, 0.9, 0.8, 0.1]),
@@ -98,6 +99,11 @@ def test_the_report_shows_the_saved_value_with_its_intervals():
         30,
         0,
     )
+    return out | {"churned_within_days": 60, "probability_from": "classifier"}
+
+
+def test_the_report_shows_the_saved_value_with_its_intervals():
+    campaign = example_campaign()
     survival = {
         "model": "xgb_cox",
         "concordance": 0.81,
@@ -108,7 +114,7 @@ def test_the_report_shows_the_saved_value_with_its_intervals():
             "saved": {"contacted": 2, "by_value_at_risk": 1.0, "by_probability": 0.0},
             "at_risk": 472.0,
             "currency": "EUR",
-            "campaign": campaign | {"churned_within_days": 60, "probability_from": "classifier"},
+            "campaign": campaign,
         },
     }
     frame = outlook_report.saved_value_frame(survival, "")

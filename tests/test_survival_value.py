@@ -30,8 +30,11 @@ class ConstantHazard:
 def test_contractual_value_by_hand():
     # Two customers: monthly fee 100 (margin 30 % = 30 a month) keeping 90 % a month, and a
     # missing fee (flat margin 10) keeping 50 %. Follow-up 90 days = three 30-day periods,
-    # discount 10 % a period: value = margin * sum_k S(30 k) / 1.1 ** k.
-    v = SurvivalValueParams(margin_share=0.3, margin_per_period=10.0, discount_rate=0.1)
+    # discount 10 % a period: value = margin * sum_k S(30 k) / 1.1 ** k (the cap at the
+    # three observed periods leaves out the tail past the follow-up: tests/test_value_model.py).
+    v = SurvivalValueParams(
+        margin_share=0.3, margin_per_period=10.0, discount_rate=0.1, max_periods=3
+    )
     customers = pd.DataFrame({"monthly_fee": [100.0, np.nan]})
     model = ConstantHazard([0.9, 0.5])
     table = curves.customer_table(model, None, 90, [30, 60], 60, curves.margins(customers, v), v)

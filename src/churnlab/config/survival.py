@@ -17,7 +17,9 @@ SurvivalModel = Literal["xgb_cox", "xgb_aft", "coxph", "rsf"]
 
 
 class SurvivalValueParams(Strict):
-    """Contractual customer value: margin per period over the expected remaining lifetime."""
+    """Contractual customer value: margin per period over the discounted expected remaining
+    lifetime, the survival curve extended past the follow-up by a geometric tail
+    (:func:`churnlab.survival.curves.lifetime_periods`)."""
 
     margin_column: str = "monthly_fee"
     """Column of the customers (split tables) holding the revenue per period; empty = every
@@ -30,6 +32,14 @@ class SurvivalValueParams(Strict):
     """Length of one billing period in days."""
     discount_rate: float = Field(0.01, ge=0, lt=1)
     """Discount rate per period of future margins."""
+    max_periods: int = Field(60, gt=0, le=600)
+    """Lifetime cap in periods from the snapshot (60 monthly periods = 5 years): the expected
+    remaining lifetime counts the periods up to it. Beyond the observed follow-up the survival
+    curve continues with the hazard of its last `tail_periods` held constant (a geometric
+    tail); a cap at or below the observed periods counts the follow-up only."""
+    tail_periods: int = Field(3, gt=0, le=24)
+    """Observed periods at the end of the follow-up whose mean hazard per period the tail keeps
+    (fewer when the follow-up has fewer periods)."""
 
 
 class SurvivalParams(Strict):

@@ -7,20 +7,70 @@ contacted, and a non-churner, bring nothing. So contacting a customer pays off w
 ``p(churn) × acceptance × value > cost``. These functions only need the ``BusinessParams``
 object, so cost-based thresholds can reuse them.
 
-When each customer's value is known (the survival model's lifetime value, or a value column),
-the one contact rule is :func:`contact_decision` on the expected value at risk (churn
-probability within the horizon × value): contact when ``acceptance × value at risk − offer
-cost > 0``, at most the contact budget, highest value at risk first. ``churnlab predict``
+Which value a customer has is decided in one place, :func:`customer_value`: a value column the
+params name, else the survival model's lifetime value, else the flat
+``retained_customer_value``. When each customer's value is known, the one contact rule is
+:func:`contact_decision` on the expected value at risk (churn probability within the horizon ×
+value): contact when ``acceptance × value at risk − offer cost > 0``, at most the contact
+budget, highest value at risk first. ``churnlab predict``
 decides with it and the survival stage measures the value it saves on the test split.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from churnlab.config.params import BusinessParams
 from churnlab.metrics import classification_metrics, expected_caught, ranking_summary, rounded
+
+
+@dataclass(frozen=True)
+class CustomerValue:
+    """Each customer's value, which source it came from (``column``, ``survival`` or
+    ``flat``) and the sentences that say so in a report."""
+
+    values: np.ndarray
+    source: str
+    notes: list[str]
+
+
+def customer_value(
+    b: BusinessParams,
+    n: int,
+    column=None,
+    column_name: str = "",
+    lifetime=None,
+) -> CustomerValue:
+    """The one value model: which value applies to each of ``n`` customers.
+
+    1. ``column`` (the values of a value column the params or the command name, e.g. a yearly
+       revenue): that value; a cell that is not a non-negative number gets the flat value;
+    2. else ``lifetime`` (the survival model's customer lifetime value, margin per period ×
+       discounted expected remaining lifetime): that value, the flat one where it is missing;
+    3. else the flat ``business.retained_customer_value`` for everyone (the documented
+       fallback; the value-at-risk order is then the churn-probability order).
+    """
+    flat = b.retained_customer_value
+    if column is not None:
+        values = pd.to_numeric(pd.Series(np.asarray(column)), errors="coerce").to_numpy("float64")
+        source, notes = "column", [f"Customer value from column {column_name}."]
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            notes.append(
+                f"{int(bad.sum()):,} customers have no usable {column_name} and count with the "
+                f"business value {flat:,.0f}."
+            )
+    elif lifetime is not None:
+        values = np.asarray(lifetime, dtype="float64")
+        bad = ~np.isfinite(values)
+        source = "survival"
+        notes = ["Customer value: margin × expected remaining lifetime (survival model)."]
+    else:
+        return CustomerValue(np.full(n, flat), "flat", [])
+    return CustomerValue(np.where(bad, flat, values), source, notes)
 
 
 def net_savings(churners_contacted: float, contacted: float, b: BusinessParams) -> float:
@@ -161,3 +211,23 @@ def expected_campaign(
             "expected_net_savings": kept[rows] - called[rows] * b.offer_cost,
         }
     )
+
+
+def saved_value_section(survival: dict | None, n_test: int, b: BusinessParams) -> dict | None:
+    """``business.saved_value`` of ``metrics/evaluate.json``: the saved value beside the saved
+    customers when each test customer has a value (the survival stage valued the same
+    ``n_test`` test customers, :mod:`churnlab.survival.policies`): per policy — the
+    value-at-risk rule, the whole budget by value at risk, the whole budget by churn
+    probability — the customers contacted, the churners among them, the saved customers
+    (``offer_acceptance_rate`` of those) and the realized saved value, with each value policy's
+    paired difference to the probability order. None otherwise (no value: the section stays as
+    it was)."""
+    if not survival or "skipped" in survival or survival.get("n_test") != n_test:
+        return None
+    value = survival.get("value") or {}
+    campaign = value.get("campaign")
+    if not campaign or "churners_contacted" not in campaign:
+        return None
+    churners = campaign["churners_contacted"]
+    saved = {name: churners[name] * b.offer_acceptance_rate for name in churners}
+    return campaign | {"value_from": value.get("from", "survival"), "saved_customers": saved}

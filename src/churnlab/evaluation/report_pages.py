@@ -16,6 +16,7 @@ import pandas as pd
 
 from churnlab.evaluation import html_report as h
 from churnlab.evaluation import outlook_report
+from churnlab.evaluation.value_report import saved_value_lines, saved_value_table
 from churnlab.evaluation.wording import money, quality_facts, quality_word
 
 # Sections every report has, in order (their anchors; tested in a real browser); the uplift
@@ -63,7 +64,7 @@ def _headline_evaluation(m: dict, b: dict) -> list[str]:
         )
     if gap is not None:
         lines.append(f"That is {gap:,.0f} more churners than {against} with the same calls.")
-    return lines
+    return lines + saved_value_lines(business.get("saved_value"), currency)
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ def page_sections(
     quality: list[str],
     terms: list[str],
     outlook: h.Section | None = None,
+    campaign: str = "",
 ) -> list[h.Section]:
     """The sections every report has, in the order of ``SECTIONS`` (``outlook`` after the
-    curves when given)."""
+    curves when given; ``campaign``: HTML shown below the profit and gains figures)."""
     sections = [
         h.Section("headline", "In short", "".join(h.paragraph(t, "headline") for t in headline)),
         h.Section("call-list", call_title, call_body),
@@ -93,7 +95,7 @@ def page_sections(
         h.Section(
             "curves",
             "What a campaign is worth: profit and gains",
-            h.figures([figures.profit, figures.gains]),
+            h.figures([figures.profit, figures.gains]) + campaign,
         ),
         h.Section("data-quality", "Data quality", h.bullet_list(quality)),
         h.glossary(terms),
@@ -191,6 +193,7 @@ def evaluation_page(
         quality_items(quality_facts(quality), list(warnings)),
         EVALUATION_TERMS,
         outlook,
+        saved_value_table(m["business"].get("saved_value"), business.get("currency", "")),
     )
     return h.page(
         "Churn model report",

@@ -99,13 +99,11 @@ def read_customers(path: Path, scorer: Scorer, id_column: str) -> Customers:
     return Customers(replayed, ids.astype("string").reset_index(drop=True), found, extra)
 
 
-def customer_values(
-    customers: Customers, column: str, default: float
-) -> tuple[np.ndarray, list[str]]:
-    """Each customer's value: ``column`` of the file, or ``default`` (the business value)
-    where the column is empty or not a number; with sentences for the data-quality section."""
+def value_column_values(customers: Customers, column: str) -> pd.Series | None:
+    """The cells of the value ``column`` of the file (None when no column is named); which
+    value then applies is :func:`churnlab.evaluation.business.customer_value`."""
     if not column:
-        return np.full(len(customers.ids), default), []
+        return None
     features = customers.replayed.features
     source = customers.extra if column in customers.extra else features
     if column not in source:
@@ -113,15 +111,7 @@ def customer_values(
             f"value column {column!r} is not in the customers file; columns: "
             f"{sorted([*features.columns, *customers.extra.columns])}"
         )
-    values = pd.to_numeric(source[column], errors="coerce").to_numpy(dtype="float64")
-    bad = ~np.isfinite(values) | (values < 0)
-    notes = [f"Customer value from column {column}."]
-    if bad.any():
-        notes.append(
-            f"{int(bad.sum()):,} customers have no usable {column} and count with the business "
-            f"value {default:,.0f}."
-        )
-    return np.where(bad, default, values), notes
+    return source[column]
 
 
 def unseen_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
@@ -314,13 +304,19 @@ def score_customers(
     facts = [*missing_facts(clean), *unseen_notes(replayed.unseen)]
     facts += as_missing_notes(replayed.as_missing)
     clean = clean[ok]
-    values, value_notes = customer_values(
-        customers, value_column, params.business.retained_customer_value
-    )
     scored_rows = scorer.score_valid(clean)
-    if not value_column and "customer_lifetime_value" in scored_rows:
-        values[ok] = scored_rows["customer_lifetime_value"].to_numpy()
-        value_notes = ["Customer value: margin × expected remaining lifetime (survival model)."]
+    lifetime = None
+    if "customer_lifetime_value" in scored_rows:
+        lifetime = np.full(len(ok), np.nan)
+        lifetime[ok] = scored_rows["customer_lifetime_value"].to_numpy()
+    chosen = business.customer_value(
+        params.business,
+        len(ok),
+        value_column_values(customers, value_column),
+        value_column,
+        lifetime,
+    )
+    values, value_notes = chosen.values, chosen.notes
     why, drivers = explained(scorer, clean, params)
     predictions = predictions_frame(customers, ok, scored_rows, values, why, scorer)
     order = params.serve.call_list_order

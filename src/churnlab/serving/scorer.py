@@ -14,11 +14,11 @@ answer also carries the uplift and the recommended action (:mod:`churnlab.uplift
 the churn probability within each horizon, the median days to churn, the lifetime value and
 the value at risk (:mod:`churnlab.survival.artifact`); without them nothing changes. With
 the value at risk comes the contact decision of each row, by the one rule of
-:func:`churnlab.evaluation.business.value_at_risk_contacts` without its budget (``expected_net_gain`` =
-acceptance × value at risk − offer cost, ``contact`` when it is positive, params
-``business``): a request or a chunk is not a campaign, so the contact budget applies only
-where a whole file is ranked (``churnlab predict``'s call list). A little over 300 lines: the
-one place where every served column is computed and typed.
+:func:`churnlab.evaluation.business.value_at_risk_contacts` without its budget
+(``expected_net_gain`` = acceptance × value at risk − offer cost, ``contact`` when it is
+positive, params ``business``): a request or a chunk is not a campaign, so the contact
+budget applies only where a whole file is ranked (``churnlab predict``'s call list). A little
+over 300 lines: the one place where every served column is computed and typed.
 """
 
 from __future__ import annotations

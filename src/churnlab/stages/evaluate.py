@@ -24,7 +24,15 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.evaluation import holdout, model_card, profit, reasons, report_pages, shap_report
+from churnlab.evaluation import (
+    business,
+    holdout,
+    model_card,
+    profit,
+    reasons,
+    report_pages,
+    shap_report,
+)
 from churnlab.evaluation.outlook_report import card_lines
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
@@ -60,6 +68,39 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     return uplift, survival, png.read_bytes() if png.exists() else None
 
 
+def saved_value_section(params: Params, test: pd.DataFrame, y, scores) -> dict | None:
+    """``business.saved_value`` when the test customers have a value
+    (:func:`churnlab.evaluation.business.customer_value`): the survival stage's campaign on
+    the test split when it ran (its value is the value column when one is named, else the
+    lifetime value); else, with a value column the test split holds, the same comparison here
+    (:func:`churnlab.survival.policies.compare`, the classifier's probability, churned = the
+    label); else None (no value: the business section as before)."""
+    b, e, named = params.business, params.evaluate, params.report.value_column
+    found = business.saved_value_section(read_outlook()[1], len(y), b)
+    if found is not None or not named or named not in test:
+        return found
+    from churnlab.survival import policies
+
+    value = business.customer_value(b, len(y), test[named], named).values
+    campaign = policies.compare(
+        value, scores * value, scores, y.astype(bool), b, e.bootstrap_resamples, e.bootstrap_seed
+    )
+    campaign |= {"churned_within_days": params.data.churn_window_days}
+    campaign |= {"probability_from": "classifier"}
+    survival = {"n_test": len(y), "value": {"from": "column", "campaign": campaign}}
+    return business.saved_value_section(survival, len(y), b)
+
+
+def outlook_shown(result: dict) -> tuple[dict | None, dict | None, bytes | None]:
+    """:func:`read_outlook`, without the survival stage's saved-value table when the business
+    section shows it (``business.saved_value``): one place in the report."""
+    uplift, survival, png = read_outlook()
+    if "saved_value" in result["business"] and "campaign" in (survival or {}).get("value", {}):
+        value = {k: v for k, v in survival["value"].items() if k != "campaign"}
+        survival = survival | {"value": value}
+    return uplift, survival, png
+
+
 def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> None:
     """``reports/index.html`` from the figures just written (``found``: the explanations, or
     None for a model without an exact method; ``warnings``: the model's, shown first in its
@@ -75,7 +116,7 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> N
             ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
         ),
         warnings,
-        report_pages.outlook_section(*read_outlook(), b.currency),
+        report_pages.outlook_section(*outlook_shown(result), b.currency),
     )
     io.write_text(page, paths.REPORTS / "index.html")
 
@@ -105,6 +146,9 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
+    saved_value = saved_value_section(params, test, y, scores)
+    if saved_value is not None:  # each test customer has a value: the saved value too
+        result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
     skip_missing = params.data.source != "synthetic"
     slices = holdout.segment_summary(

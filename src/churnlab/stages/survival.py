@@ -24,6 +24,7 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
+from churnlab.evaluation import business
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.inputs import inputs
@@ -170,7 +171,12 @@ def main(params: Params) -> None:
         p.value,
     )
     table.insert(0, "customer_key", split_test["customer_key"].to_numpy())
+    named = params.report.value_column
+    column = split_test[named] if named and named in split_test else None
+    chosen = business.customer_value(b, len(table), column, named, table["value"])
+    table = curves.revalued(table, chosen.values)
     out["value"] = {
+        "from": chosen.source,
         "total": float(table["value"].sum()),
         "at_risk": float(table["value_at_risk"].sum()),
         "saved": curves.saved_value(table, b),

@@ -47,8 +47,9 @@ def realized_saving(churned, value, b: BusinessParams) -> np.ndarray:
 def compare(
     value, value_at_risk, probability, churned, b: BusinessParams, resamples: int, seed: int
 ) -> dict:
-    """Contacts and realized saved value of each policy on the test customers, and each
-    value policy's saved value minus the probability policy's with its 95 % paired interval."""
+    """Contacts, churners among them (the saved customers are ``offer_acceptance_rate`` of
+    those) and realized saved value of each policy on the test customers, and each value
+    policy's saved value minus the probability policy's with its 95 % paired interval."""
     contacts = policy_contacts(np.asarray(value_at_risk, "float64"), probability, b)
     saving = realized_saving(churned, value, b)
 
@@ -60,8 +61,10 @@ def compare(
 
     full = figures(np.ones(len(saving)))
     draws = bootstrap_draws(figures, len(saving), resamples, seed)
+    churners = np.asarray(churned, dtype=bool)
     return {
         "contacted": {name: int(c.sum()) for name, c in contacts.items()},
+        "churners_contacted": {name: int((c & churners).sum()) for name, c in contacts.items()},
         "saved": {name: full[name] for name in POLICIES},
         "differences": {
             key: {"value": full[key], "interval": interval(draws[key])}

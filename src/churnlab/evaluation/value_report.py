@@ -1,0 +1,56 @@
+"""The saved value of the evaluate report's business section, when customers have a value.
+
+``business.saved_value`` of ``metrics/evaluate.json``
+(:func:`churnlab.evaluation.business.saved_value_section`) in a sentence for the headline and
+a table below the profit and gains figures: each contact policy's calls, churners reached,
+customers kept and realized value saved on the test split, with the paired difference to the
+churn-probability order (the survival stage's table,
+:func:`churnlab.evaluation.outlook_report.saved_value_frame`, with the customers beside it).
+"""
+
+from __future__ import annotations
+
+from churnlab.evaluation import html_report as h
+from churnlab.evaluation import outlook_report
+from churnlab.evaluation.wording import money
+
+VALUE_FROM = {
+    "survival": "the survival model's lifetime value: margin × discounted expected lifetime",
+    "column": "the value column",
+}
+
+
+def saved_value_lines(saved: dict | None, currency: str) -> list[str]:
+    """The saved value of the budget in a sentence (none without per-customer value)."""
+    if not saved:
+        return []
+    rule, by_p = "value_at_risk", "probability"
+    diff = saved["differences"][f"{rule}_minus_probability"]
+    low, high = diff["interval"]
+    return [
+        f"Valued per customer ({VALUE_FROM.get(saved['value_from'], saved['value_from'])}) "
+        f"and counted on the test split: calling the budget by churn probability saves "
+        f"{money(saved['saved'][by_p], currency)} ({saved['saved_customers'][by_p]:,.1f} "
+        f"customers kept); the value-at-risk rule calls {saved['contacted'][rule]:,}, saves "
+        f"{money(saved['saved'][rule], currency)} ({saved['saved_customers'][rule]:,.1f} kept): "
+        f"{money(diff['value'], currency)} more, 95 % paired interval "
+        f"[{money(low, currency)}, {money(high, currency)}] (table below the profit curve)."
+    ]
+
+
+def saved_value_table(saved: dict | None, currency: str) -> str:
+    """Each contact policy's calls, churners reached, customers kept and value saved on the
+    test split (the survival stage's table, :func:`outlook_report.saved_value_frame`)."""
+    if not saved:
+        return ""
+    frame = outlook_report.saved_value_frame({"value": {"campaign": saved}}, currency)
+    keys = list(outlook_report.VALUE_POLICIES)
+    frame.insert(2, "churners reached", [saved["churners_contacted"][k] for k in keys])
+    frame.insert(3, "customers kept", [f"{saved['saved_customers'][k]:,.1f}" for k in keys])
+    caption = (
+        f"Realized on the test split: a contacted customer who churned within "
+        f"{saved['churned_within_days']} days is kept with the offer's acceptance rate, worth "
+        f"their value; every call costs the offer. Churn probability from the "
+        f"{saved['probability_from']}."
+    )
+    return h.paragraph(caption) + h.table(frame)
