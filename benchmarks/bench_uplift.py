@@ -13,7 +13,9 @@ Per seed and pooled over seeds, with paired bootstrap intervals (every figure of
 computed on the same resamples of its test customers; pooled = mean over seeds per resample):
 
 - ``qini_share_of_oracle``: the kept learner's Qini over the true effect's Qini (target ≥ 0.9);
-- ``shift_minus_t``: share of the oracle of the shift learner minus the T-learner's;
+- ``shift_minus_t``: share of the oracle of the shift learner minus the T-learner's, and
+  ``shift_corrected_minus_shift`` the same for the corrected shift learner minus the shift one
+  (``shift_corrected_share_of_oracle``: its own share, whichever learner the rule keeps);
 - ``uplift_over_risk``: the uplift policy's exact net gain over the risk policy's, minus 1
   (target ≥ 0.2), and ``uplift_minus_risk`` in money.
 
@@ -117,8 +119,14 @@ def figures(draws: dict, confidence: float) -> dict:
         "uplift_over_risk": interval(draws["uplift_gain"] / draws["risk_gain"] - 1, confidence),
         "uplift_minus_risk": interval(draws["uplift_gain"] - draws["risk_gain"], confidence),
     }
-    if "share_shift" in draws and "share_t" in draws:
-        out["shift_minus_t"] = interval(draws["share_shift"] - draws["share_t"], confidence)
+    for better, worse in (("shift", "t"), ("shift_corrected", "shift")):
+        if f"share_{better}" in draws and f"share_{worse}" in draws:
+            difference = draws[f"share_{better}"] - draws[f"share_{worse}"]
+            out[f"{better}_minus_{worse}"] = interval(difference, confidence)
+    if "share_shift_corrected" in draws:  # the learner itself, whatever the rule keeps
+        out["shift_corrected_share_of_oracle"] = interval(
+            draws["share_shift_corrected"], confidence
+        )
     rules = [k.removeprefix("share_rule_") for k in draws if k.startswith("share_rule_")]
     out["rules_share_of_oracle"] = {
         r: interval(draws[f"share_rule_{r}"], confidence) for r in rules

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from churnlab import package
+from churnlab.config.params import load_params
+from churnlab.config.uplift import LEARNER_NAMES, UpliftParams
 from churnlab.errors import UserError
 from churnlab.modeling.registry import spec_for
 from churnlab.uplift import campaign_data, learners, metrics, policy
 from conftest import small_params
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _campaign(n: int, seed: int, share: float = 0.3, effect: float = -2.0):
@@ -145,3 +152,39 @@ def test_learner_refuses_a_treatment_that_is_not_two_groups(treatment):
     model = learners.TLearner(base=spec_for("logreg").make(small_params().train, [0, 1, 0, 1]))
     with pytest.raises(ValueError, match="0/1 with both groups"):
         model.fit(X, np.array([0, 1, 0, 1]), np.array(treatment))
+
+
+def test_corrected_shift_learner_keeps_the_control_misfit_out_of_the_shift():
+    """The control risk is curved in f0 (a logistic regression misses it) and the offer moves
+    the log-odds by -2 where f1 > 0 only. The plain shift booster learns the misfit as part of
+    the offer's effect on the treated; the corrected learner learns the misfit on the control
+    customers first, so its shift of customers without an effect stays near zero."""
+    rng = np.random.default_rng(3)
+    n = 12_000
+    X = pd.DataFrame(rng.normal(size=(n, 3)), columns=["f0", "f1", "f2"])
+    t = (rng.random(n) < 0.4).astype(int)
+    logit = 1.5 * X["f0"].to_numpy() ** 2 - 2.0
+    effect = np.where(X["f1"] > 0, -2.0, 0.0)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(logit + t * effect)))).astype(int)
+    base = spec_for("logreg").make(small_params().train, y)
+    fit, valid = slice(0, 9000), slice(9000, None)
+    shifts = {}
+    for name in ("shift", "shift_corrected"):
+        model = learners.LEARNERS[name](base=base).fit(
+            X.iloc[fit], y[fit], t[fit], valid=(X.iloc[valid], y[valid], t[valid])
+        )
+        shifts[name] = model.shift_.shift(X)
+    none = effect == 0
+    error = {name: np.abs(shift[none]).mean() for name, shift in shifts.items()}
+    assert error["shift_corrected"] < 0.5 * error["shift"]
+    assert np.median(shifts["shift_corrected"][~none]) == pytest.approx(-2.0, abs=0.6)
+
+
+def test_the_params_name_every_learner_and_refuse_an_unknown_one(tmp_path):
+    assert set(UpliftParams().candidates) == set(LEARNER_NAMES) == set(learners.LEARNERS)
+    assert UpliftParams(learner="shift_corrected").learner == "shift_corrected"
+    raw = yaml.safe_load((ROOT / "params.yaml").read_text(encoding="utf-8"))
+    raw["uplift"]["candidates"] = ["shift", "shift_corected"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(UserError, match=r"uplift\.candidates.*shift_corrected"):
+        load_params(tmp_path / "params.yaml")

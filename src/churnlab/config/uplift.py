@@ -16,8 +16,8 @@ from pydantic import Field, field_validator
 from churnlab.config.base import Strict
 from churnlab.config.models import MODEL_NAMES
 
-LEARNER_NAMES = ("s", "t", "x", "dr", "class_transformation", "shift")
-Learner = Literal["s", "t", "x", "dr", "class_transformation", "shift"]
+LEARNER_NAMES = ("s", "t", "x", "dr", "class_transformation", "shift", "shift_corrected")
+Learner = Literal["s", "t", "x", "dr", "class_transformation", "shift", "shift_corrected"]
 
 
 class UpliftParams(Strict):
@@ -28,6 +28,8 @@ class UpliftParams(Strict):
     learner: Learner | Literal["auto"] = "auto"
     """`s`, `t`, `x`, `dr` (doubly robust), `class_transformation` or `shift` (the control
     model's churn log-odds, the offer's shift of them boosted on the treated customers);
+    `shift_corrected` (the same, the control model's log-odds first corrected by a booster on
+    the control customers);
     `auto` = the candidate with the best Qini coefficient on the validation split, or with
     `uplift.cv_folds` > 0 the best cross-validated Qini on train."""
     candidates: list[Learner] = Field(default_factory=lambda: list(LEARNER_NAMES), min_length=1)
