@@ -105,6 +105,19 @@ def write_reliability(frames: dict, method: str) -> None:
     )
 
 
+def model_input_schema(params: Params) -> dict:
+    """The input schema of the train split; on Spark from its Parquet schema and aggregates."""
+    if params.engine.name == "spark":
+        from churnlab.engine import input_schema as on_spark
+        from churnlab.engine import tables
+        from churnlab.engine.session import spark_session
+
+        sp = params.engine.spark
+        where = tables.location(sp, paths.SPLIT / "train.parquet")
+        return on_spark.input_schema(tables.read(spark_session(sp), where))
+    return input_schema(feature_frame(io.read_table(paths.SPLIT / "train.parquet")))
+
+
 def main(params: Params) -> None:
     p = params.train
     spec = spec_for(p.model)
@@ -136,12 +149,11 @@ def main(params: Params) -> None:
     if too_good:  # in the log, metrics/train.json, the metadata and so the model card
         log.warning("%s", too_good)
         summary = {**summary, "warnings": [too_good]}
-    train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
     metadata = {
         **summary,
         **provenance(params),
         "snapshot_date": str(params.data.snapshot_date),
-        "input_schema": input_schema(train_rows),
+        "input_schema": model_input_schema(params),
         # How prepare read the user's table, replayed when the model scores such a table.
         "conversions": io.read_json(paths.SCHEMA),
     }
