@@ -12,7 +12,8 @@ and after calibration, what the threshold does to a campaign, the refit and the 
 the reliability diagram ``plots/calibration/``. With ``engine.name: spark`` the features Spark
 wrote are read here (training on the driver, as locally), or with
 ``engine.spark.distributed: true`` XGBoost is fitted on the executors
-(:mod:`churnlab.engine.distributed`) and calibrated here on validation.
+(:mod:`churnlab.engine.distributed`; refitted on train+valid there when ``train.refit`` says
+so) and calibrated here. On Spark the input schema comes from Spark aggregates.
 """
 
 from __future__ import annotations
