@@ -6,6 +6,7 @@ schema and quality figures; the catalog and JDBC readers map their options."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
@@ -136,3 +137,51 @@ def test_unreadable_sql_sources_fail_with_one_line(spark, tmp_path):
     assert "\n" not in str(error.value)
     with pytest.raises(UserError, match="no such file or directory"):
         user_sources.read(spark, "csv", str(tmp_path / "none.csv"), "", "", set(), "data.path")
+
+
+def campaign_table(empty_rows: int = 0) -> pd.DataFrame:
+    """test_userdata's CSV with a past campaign: ``treated`` is ``offer`` or ``none`` (the first
+    rows blank when asked), offered more often to short-tenure customers, so the balance is not
+    trivial."""
+    table = churn_table()
+    rng = np.random.default_rng(8)
+    tenure = pd.to_numeric(table["tenure"], errors="coerce").fillna(36)
+    treated = (rng.random(len(table)) < np.where(tenure < 24, 0.6, 0.3)).astype(int)
+    table["treated"] = np.where(treated == 1, "offer", "none").astype(object)
+    table.loc[: empty_rows - 1, "treated"] = None
+    return table
+
+
+def campaign_params(path):
+    params = user_params(path)
+    uplift = params.uplift.model_copy(update={"treated_value": "offer"})
+    return params.model_copy(update={"uplift": uplift})
+
+
+def test_a_past_campaigns_balance_equals_the_local_report(spark, tmp_path_factory):
+    """A user CSV with the ``uplift.treatment`` column: the balance by Spark aggregates (the
+    one SMD formula) equals the local engine's report, and so does every other record."""
+    roots = {}
+    for engine in ("local", "spark"):
+        root = tmp_path_factory.mktemp(f"campaign_{engine}")
+        campaign_table().to_csv(root / "in.csv", sep=";", index=False)
+        roots[engine] = run_stages(root, on_engine(campaign_params(root / "in.csv"), engine))
+    assert_same_records(roots["local"], roots["spark"])
+    balance = io.read_json(roots["spark"] / paths.METRICS / "data_quality.json")["campaign_balance"]
+    assert balance["treated"] + balance["control"] == len(campaign_table())
+    assert {"fee", "tenure"} <= set(balance["smd"]) and "treated" not in balance["smd"]
+    assert balance["smd"]["tenure"] < -0.1  # offered to short tenures
+
+
+def test_a_blank_treatment_is_the_local_error_before_anything_is_written(spark, tmp_path):
+    messages = []
+    for engine in ("local", "spark"):
+        root = tmp_path / engine
+        root.mkdir()
+        campaign_table(empty_rows=3).to_csv(root / "in.csv", sep=";", index=False)
+        with pytest.raises(UserError) as caught:
+            run_stages(root, on_engine(campaign_params(root / "in.csv"), engine))
+        messages.append(str(caught.value).replace(str(root), "ROOT"))
+        assert not (root / paths.PREPARED).exists()
+    assert messages[1] == messages[0]
+    assert "'treated' has 3 empty rows" in messages[0]

@@ -26,8 +26,8 @@ from churnlab.config.columns import CUSTOMER_KEY, TARGET
 from churnlab.config.params import Params
 from churnlab.data import cleaning, privacy, raw_tables, snapshot
 from churnlab.engine import dialect, tables
+from churnlab.engine.campaign import campaign_balance
 from churnlab.errors import UserError
-from churnlab.uplift import campaign_data
 
 log = logging.getLogger(__name__)
 ROW = "_row"  # file order, for "keep the first" of repeated ids
@@ -240,39 +240,3 @@ def _run(spark, params: Params, salt: bytes) -> dict:
     if params.uplift.enabled and "treated" in others:  # the past campaign's balance
         dq["campaign_balance"] = campaign_balance(prepared, truth)
     return dq
-
-
-def campaign_balance(prepared, truth) -> dict:
-    """:func:`churnlab.uplift.campaign_data.balance_report` by Spark aggregates: per numeric
-    column the treated and control means and population variances (nulls left out, as
-    ``nanmean``/``nanvar``); only two rows per column reach the driver."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import BooleanType, NumericType
-
-    numeric = [
-        f.name
-        for f in prepared.schema.fields
-        if isinstance(f.dataType, NumericType)
-        and not isinstance(f.dataType, BooleanType)
-        and f.name not in (TARGET, CUSTOMER_KEY)
-    ]
-    joined = prepared.join(truth.select(CUSTOMER_KEY, "treated"), on=CUSTOMER_KEY)
-    stats = [F.avg(c).alias(f"m{i}") for i, c in enumerate(numeric)]
-    stats += [F.var_pop(c).alias(f"v{i}") for i, c in enumerate(numeric)]
-    stats.append(F.count("*").alias("n"))
-    groups = {int(r["treated"]): r for r in joined.groupBy("treated").agg(*stats).collect()}
-    smd = {}
-    for i, column in enumerate(numeric):
-        a, b = groups.get(1), groups.get(0)
-        if a is None or b is None or None in (a[f"v{i}"], b[f"v{i}"], a[f"m{i}"], b[f"m{i}"]):
-            continue
-        value = campaign_data.smd(a[f"m{i}"], a[f"v{i}"], b[f"m{i}"], b[f"v{i}"])
-        if value is not None:
-            smd[column] = value
-    return {
-        "treated": int(groups[1]["n"]) if 1 in groups else 0,
-        "control": int(groups[0]["n"]) if 0 in groups else 0,
-        "smd": smd,
-        "smd_limit": campaign_data.SMD_WARNING,
-        "imbalanced": campaign_data.imbalanced(smd),
-    }

@@ -1,7 +1,8 @@
 """Scoring on Spark: the saved inference pipeline applied on the executors with ``mapInPandas``.
 
 :func:`probabilities` gives the evaluate stage the test split's scores (two columns collected to
-the driver, where metrics, intervals and plots are computed as locally). :func:`score_table` is
+the driver, where metrics, intervals and plots are computed as locally:
+:mod:`churnlab.engine.holdout`). :func:`score_table` is
 ``churnlab score --engine spark``: every batch goes through the local :class:`Scorer`'s
 ``inputs`` + ``score_replayed`` (conversions replayed, bad rows with an ``error`` and no score),
 so each row gets the local scorer's output; the result is written as Parquet part files.
@@ -14,11 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from churnlab.config import paths
 from churnlab.config.columns import CUSTOMER_KEY
-from churnlab.config.params import Params
-from churnlab.engine import tables
-from churnlab.engine.session import spark_session
 from churnlab.errors import UserError
 from churnlab.features.groups import feature_frame
 
@@ -43,14 +40,6 @@ def probabilities(frame, pipeline) -> pd.Series:
 def aligned(scores: pd.Series, keys: pd.Series) -> np.ndarray:
     """``scores`` in the order of ``keys`` (every key must have been scored)."""
     return scores.loc[keys.to_numpy()].to_numpy()
-
-
-def score_test_split(params: Params, pipeline, test: pd.DataFrame) -> np.ndarray:
-    """The evaluate stage on Spark: the test split scored on the executors, in the order of
-    ``test`` (the split as read on the driver)."""
-    sp = params.engine.spark
-    frame = tables.read(spark_session(sp), tables.location(sp, paths.SPLIT / "test.parquet"))
-    return aligned(probabilities(frame, pipeline), test[CUSTOMER_KEY])
 
 
 def _scored_batches(scorer):

@@ -4,8 +4,10 @@ Reads the source with :mod:`churnlab.engine.user_sources`, builds the point-in-t
 on Spark when an event log is given (:mod:`churnlab.engine.user_events`), prepares the
 per-customer table (:mod:`churnlab.engine.user_prepare`), writes it in raw-id order where
 ``engine.spark.storage`` says, and returns what the stage records beside it (the schema, the
-data-quality figures by Spark aggregates, the source summary). A user error raised inside a
-Python worker (a bad date, an unreadable value) reaches the user as that one line.
+data-quality figures by Spark aggregates, with a past campaign's balance when the table has
+the ``uplift.treatment`` column (:mod:`churnlab.engine.campaign`), the source summary). A user
+error raised inside a Python worker (a bad date, an unreadable value) reaches the user as that
+one line.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from churnlab.config import paths
 from churnlab.config.params import Params
 from churnlab.data import events, snapshot
 from churnlab.engine import tables, user_events, user_quality, user_sources
+from churnlab.engine.campaign import user_campaign_balance
 from churnlab.engine.prepare import nanos_as_long
 from churnlab.engine.user_prepare import ID, ORDER, prepare_table
 from churnlab.errors import UserError
@@ -84,17 +87,15 @@ def _run(spark, params: Params, salt: bytes, formats: list[str]) -> Outputs:
         frame = pd.DataFrame(columns=customers.columns)
         frame.attrs["event_features"] = features
         table_params, order = events.as_single_table(d, frame, w), "customer_id"
-    u = params.uplift
-    if u.enabled and u.treatment in customers.columns:
-        raise UserError(
-            f"a past campaign's column {u.treatment!r}: its balance report is not computed on "
-            "Spark yet; set uplift.enabled: false or use engine.name: local"
-        )
     source_columns = [c for c in customers.columns if c != user_sources.ROW]
     customers = customers.cache()  # read (or built from the event log) once
     prepared = prepare_table(spark, customers, table_params, salt, formats, sp, order)
     table = prepared.table.cache()
+    u, balance = params.uplift, None
     try:
+        if u.enabled and u.treatment in table.columns:  # checked before anything is written
+            where = str(d.path or d.source)
+            balance = user_campaign_balance(table, u, where, (ID, ORDER))
         tables.write_stage_table(spark, sp, table.drop(ORDER), paths.PREPARED, True, ID)
         figures = user_quality.figures(
             prepared.raw, table.drop(ID), prepared.schema, prepared.quality
@@ -104,5 +105,7 @@ def _run(spark, params: Params, salt: bytes, formats: list[str]) -> Outputs:
         customers.unpersist()
     if event_figures:
         figures["events"] = event_figures
+    if balance is not None:  # a past campaign
+        figures["campaign_balance"] = balance
     source = {"source": d.source, "rows": figures["rows_in"], "columns": source_columns}
     return Outputs(prepared.schema, figures, source)

@@ -104,20 +104,35 @@ def refit_method(params: Params, rows: int) -> str:
     return "train" if params.split.method == "time" else method
 
 
+@dataclass(frozen=True)
+class Refitted:
+    """``refit.refit``'s results made elsewhere (distributed XGBoost on Spark, which passes
+    no train rows): the labels of the out-of-fold scores and the train rows' count."""
+
+    fitted: tuple  # (early-stopped model, final model on train+valid, refit.OutOfFold)
+    labels: np.ndarray  # one per out-of-fold score, in its order
+    train_rows: int
+
+
 def train(params: Params, X, y, X_valid, y_valid, fitted=None) -> Trained:
     """Fit and calibrate ``train.model`` (or the selected model), choose the threshold on
     held-out scores (validation, or out-of-fold over train+valid), summarise. A model
     ``fitted`` elsewhere (distributed XGBoost on Spark, which passes no train rows) is only
-    calibrated and thresholded on validation."""
+    calibrated and thresholded on validation; a :class:`Refitted` one is calibrated and
+    thresholded on its out-of-fold scores, as the local refit."""
     p = params.train
     name, extra = p.model, {}
-    if fitted is None and refit_method(params, len(y) + len(y_valid)) == "train_valid":
+    if isinstance(fitted, Refitted):
+        fitted, y_scored, n_train = fitted.fitted, fitted.labels, fitted.train_rows
+    elif fitted is None and refit_method(params, len(y) + len(y_valid)) == "train_valid":
         name, fitted, extra = autoselect.fit_selected(params, X, y, X_valid, y_valid)
         y_scored = np.concatenate([np.asarray(y), np.asarray(y_valid)])
+        n_train = len(y)
+    if isinstance(fitted, tuple):  # refitted on train+valid
         model, calibrated, scores, calibration_report, reliability = fit_all_data(
             params, fitted, y_scored
         )
-        extra["refit"] = refit_summary(p, fitted, len(y), len(y_scored))
+        extra["refit"] = refit_summary(p, fitted, n_train, len(y_scored))
     else:
         y_scored = y_valid
         model, calibrated, scores, calibration_report, reliability = fit_calibrated(

@@ -8,7 +8,8 @@ slice), plot data under ``plots/`` for ``dvc plots`` with a PNG of each, the SHA
 customers with their reasons in words, and ``index.html``, the self-contained report for a
 reader without the metrics: :mod:`churnlab.evaluation.report_pages`).
 EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside ROC-AUC. With
-``engine.name: spark`` the test scores are computed on the executors (:mod:`churnlab.engine.score`).
+``engine.name: spark`` the test scores are computed on the executors and only a few columns
+of the test split reach the driver (:mod:`churnlab.engine.holdout`).
 The uplift and survival stages run first; the report and model card show their policy
 comparison and survival headline when they ran (:mod:`churnlab.evaluation.outlook_report`).
 """
@@ -121,18 +122,25 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> N
     io.write_text(page, paths.REPORTS / "index.html")
 
 
+def scored_test(params: Params, pipeline):
+    """(the test split, its scores, SHAP's rows + their scores + evaluate params). On Spark the
+    scores come from the executors and only a few columns of the split reach the driver."""
+    if params.engine.name == "spark":
+        from churnlab.engine.holdout import scored_test as on_spark
+
+        view = on_spark(params, pipeline)
+        return view.columns, view.scores, view.explained
+    test = io.read_table(paths.SPLIT / "test.parquet")
+    scores = pipeline.predict_proba(feature_frame(test))[:, 1]
+    return test, scores, (test, scores, params.evaluate)
+
+
 def main(params: Params) -> None:
     e, b = params.evaluate, params.business
     pipeline = package.load(paths.PIPELINE)
     meta = io.read_json(paths.MODEL_META)
-    test = io.read_table(paths.SPLIT / "test.parquet")
+    test, scores, explained = scored_test(params, pipeline)
     y = test[TARGET].to_numpy()
-    if params.engine.name == "spark":  # scored on the executors
-        from churnlab.engine import score
-
-        scores = score.score_test_split(params, pipeline, test)
-    else:
-        scores = pipeline.predict_proba(feature_frame(test))[:, 1]
     threshold = meta["threshold"]
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     result |= {
@@ -164,7 +172,7 @@ def main(params: Params) -> None:
         features = pipeline.named_steps["features"]
         holdout.write_model_importance(paths.PLOTS, meta["model"], model, features, e.top_features)
     try:
-        found = shap_report.explain_test(pipeline, test, scores, e, params.report, params.actions)
+        found = shap_report.explain_test(pipeline, *explained, params.report, params.actions)
     except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
         log.warning("no SHAP explanations: %s", exc)
         found, dependence_figures = None, []

@@ -12,7 +12,8 @@ and after calibration, what the threshold does to a campaign, the refit and the 
 the reliability diagram ``plots/calibration/``. With ``engine.name: spark`` the features Spark
 wrote are read here (training on the driver, as locally), or with
 ``engine.spark.distributed: true`` XGBoost is fitted on the executors
-(:mod:`churnlab.engine.distributed`) and calibrated here on validation.
+(:mod:`churnlab.engine.distributed`; refitted on train+valid there when ``train.refit`` says
+so) and calibrated here. On Spark the input schema comes from Spark aggregates.
 """
 
 from __future__ import annotations
@@ -105,6 +106,19 @@ def write_reliability(frames: dict, method: str) -> None:
     )
 
 
+def model_input_schema(params: Params) -> dict:
+    """The input schema of the train split; on Spark from its Parquet schema and aggregates."""
+    if params.engine.name == "spark":
+        from churnlab.engine import input_schema as on_spark
+        from churnlab.engine import tables
+        from churnlab.engine.session import spark_session
+
+        sp = params.engine.spark
+        where = tables.location(sp, paths.SPLIT / "train.parquet")
+        return on_spark.input_schema(tables.read(spark_session(sp), where))
+    return input_schema(feature_frame(io.read_table(paths.SPLIT / "train.parquet")))
+
+
 def main(params: Params) -> None:
     p = params.train
     spec = spec_for(p.model)
@@ -136,12 +150,11 @@ def main(params: Params) -> None:
     if too_good:  # in the log, metrics/train.json, the metadata and so the model card
         log.warning("%s", too_good)
         summary = {**summary, "warnings": [too_good]}
-    train_rows = feature_frame(io.read_table(paths.SPLIT / "train.parquet"))
     metadata = {
         **summary,
         **provenance(params),
         "snapshot_date": str(params.data.snapshot_date),
-        "input_schema": input_schema(train_rows),
+        "input_schema": model_input_schema(params),
         # How prepare read the user's table, replayed when the model scores such a table.
         "conversions": io.read_json(paths.SCHEMA),
     }
