@@ -179,6 +179,22 @@ def model_means(figures: dict[str, dict]) -> dict:
     }
 
 
+def summaries(per_seed: dict, figures: dict, seeds: list[int], check_seeds: list[int]) -> dict:
+    """The differences and model means over ``seeds``; the differences over ``check_seeds``
+    (never used to choose settings) apart, under ``check``."""
+    if set(seeds) & set(check_seeds):
+        raise SystemExit(f"--check-seeds must be new seeds, not among --seeds {seeds}")
+    out = {
+        "differences": summary({s: per_seed[s] for s in seeds}),
+        "means": model_means({str(s): figures[str(s)] for s in seeds}),
+        "check": None,
+    }
+    if check_seeds:
+        check = summary({s: per_seed[s] for s in check_seeds})
+        out["check"] = {"seeds": list(check_seeds), "differences": check}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -210,15 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
         "headline_model": models[0],
         "models": models,
         "bootstrap_resamples": params.survival.bootstrap_resamples,
-        "differences": summary({s: per_seed[s] for s in args.seeds}),
-        "check": {
-            "seeds": args.check_seeds,
-            "differences": summary({s: per_seed[s] for s in args.check_seeds}),
-        }
-        if args.check_seeds
-        else None,
+        **summaries(per_seed, figures, args.seeds, args.check_seeds),
         "figures": figures,
-        "means": model_means({s: figures[str(s)] for s in args.seeds}),
         "n_customers": params.synthetic.n_customers,
         "campaign_share": params.synthetic.campaign_share,
         "load_average_before": load_before,
