@@ -26,10 +26,13 @@ resample), and the smallest and largest seed. Every model's figures per seed go 
 ``figures``, their means over the seeds under ``means``. Writes
 ``benchmarks/results/survival.json`` with the machine load.
 
+``--check-seeds``: further split seeds, never used to choose the model's settings, summarised
+apart under ``check`` (their figures are under ``figures`` too, but not in ``means``).
+
 Run from the repository root with the project venv, after ``dvc repro`` (for
 ``data/prepared``)::
 
-    python benchmarks/bench_survival.py --seeds 0 1 2
+    python benchmarks/bench_survival.py --seeds 0 1 2 --check-seeds 3 4
 """
 
 from __future__ import annotations
@@ -176,9 +179,32 @@ def model_means(figures: dict[str, dict]) -> dict:
     }
 
 
+def summaries(per_seed: dict, figures: dict, seeds: list[int], check_seeds: list[int]) -> dict:
+    """The differences and model means over ``seeds``; the differences over ``check_seeds``
+    (never used to choose settings) apart, under ``check``."""
+    if set(seeds) & set(check_seeds):
+        raise SystemExit(f"--check-seeds must be new seeds, not among --seeds {seeds}")
+    out = {
+        "differences": summary({s: per_seed[s] for s in seeds}),
+        "means": model_means({str(s): figures[str(s)] for s in seeds}),
+        "check": None,
+    }
+    if check_seeds:
+        check = summary({s: per_seed[s] for s in check_seeds})
+        out["check"] = {"seeds": list(check_seeds), "differences": check}
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--check-seeds",
+        type=int,
+        nargs="*",
+        default=[],
+        help="split seeds never used to choose settings: summarised apart, under check",
+    )
     parser.add_argument("--models", nargs="*", default=[], help="baselines beside the headline")
     args = parser.parse_args(argv)
     os.chdir(ROOT)
@@ -191,7 +217,7 @@ def main(argv: list[str] | None = None) -> dict:
     table, truth = sources.synthetic_durations(params)
     known, truth = sources.keyed(table), sources.keyed(truth)
     per_seed, figures = {}, {}
-    for seed in args.seeds:
+    for seed in [*args.seeds, *args.check_seeds]:
         data = seed_data(params, prepared, known, truth, seed)
         figures[str(seed)], per_seed[seed] = one_seed(params, data, truth, models, seed)
         print(f"seed {seed}: {figures[str(seed)]}", flush=True)
@@ -200,9 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
         "headline_model": models[0],
         "models": models,
         "bootstrap_resamples": params.survival.bootstrap_resamples,
-        "differences": summary(per_seed),
+        **summaries(per_seed, figures, args.seeds, args.check_seeds),
         "figures": figures,
-        "means": model_means(figures),
         "n_customers": params.synthetic.n_customers,
         "campaign_share": params.synthetic.campaign_share,
         "load_average_before": load_before,
