@@ -206,15 +206,22 @@ def bench_size(n_customers: int, root: Path, snapshot: Path, env: dict, report: 
         shutil.rmtree(where)
         write_report(report)
     run["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    if set(run["engines"]) == set(ENGINES) and "seconds" in run["prepare"]:
+    if "seconds" in run["prepare"]:
         summarize(run)
     write_report(report)
 
 
 def summarize(run: dict) -> None:
-    """The engines' ratios and the projection (when every engine ran in this run)."""
-    local = run["engines"]["local"]["seconds"]
-    run["spark_local_2_over_local"] = round(run["engines"]["spark_local_2"]["seconds"] / local, 3)
+    """The engines' ratios and the projection, from the engines that completed in this run:
+    Spark ``local[2]`` over local when both did; ``local[1]`` over ``local[2]`` per stage and
+    the projection when both Spark runs did."""
+    done = {name for name, engine in run["engines"].items() if engine.get("complete")}
+    if {"local", "spark_local_2"} <= done:
+        local = run["engines"]["local"]["seconds"]
+        spark = run["engines"]["spark_local_2"]["seconds"]
+        run["spark_local_2_over_local"] = round(spark / local, 3)
+    if not {"spark_local_1", "spark_local_2"} <= done:
+        return
     run["local_1_over_local_2"] = {
         stage: round(
             run["engines"]["spark_local_1"]["stages"][stage]["seconds"]
