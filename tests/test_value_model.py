@@ -133,12 +133,12 @@ def test_the_report_shows_saved_value_beside_saved_customers():
     assert "customers kept" not in before and "paired interval" not in before
 
 
-def test_evaluate_values_the_test_customers_by_a_value_column(monkeypatch):
+def test_evaluate_values_the_test_customers_by_a_value_column():
     # No survival stage (no timestamps), a value column: evaluate compares the policies
     # itself with the classifier's probability and the label.
     from churnlab.stages import evaluate
 
-    monkeypatch.setattr(evaluate, "read_outlook", lambda: (None, {"skipped": "no dates"}, None))
+    survival = {"skipped": "no dates"}  # the survival stage's metrics without timestamps
     params = small_params(
         report={"value_column": "yearly"},
         business=B.model_dump(),
@@ -146,7 +146,7 @@ def test_evaluate_values_the_test_customers_by_a_value_column(monkeypatch):
     )
     test = pd.DataFrame({"yearly": [1000.0, 100.0, "?", 500.0]})
     y, scores = np.array([1, 1, 0, 0]), np.array([0.3, 0.9, 0.8, 0.1])
-    saved = evaluate.saved_value_section(params, test, y, scores)
+    saved = evaluate.saved_value_section(params, survival, test, y, scores)
     # "?" counts with the flat 500: value at risk 300, 90, 400, 50; the rule calls 0 and 2
     assert saved["value_from"] == "column"
     assert saved["contacted"]["value_at_risk"] == 2
@@ -154,4 +154,4 @@ def test_evaluate_values_the_test_customers_by_a_value_column(monkeypatch):
     assert saved["saved"]["probability"] == pytest.approx(0.5 * 100 - 10 - 10)
     assert saved["churned_within_days"] == params.data.churn_window_days
     without = small_params(business=B.model_dump())
-    assert evaluate.saved_value_section(without, test, y, scores) is None
+    assert evaluate.saved_value_section(without, survival, test, y, scores) is None

@@ -69,15 +69,16 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     return uplift, survival, png.read_bytes() if png.exists() else None
 
 
-def saved_value_section(params: Params, test: pd.DataFrame, y, scores) -> dict | None:
+def saved_value_section(params: Params, survival: dict | None, test: pd.DataFrame, y, scores):
     """``business.saved_value`` when the test customers have a value
     (:func:`churnlab.evaluation.business.customer_value`): the survival stage's campaign on
     the test split when it ran (its value is the value column when one is named, else the
     lifetime value); else, with a value column the test split holds, the same comparison here
     (:func:`churnlab.survival.policies.compare`, the classifier's probability, churned = the
-    label); else None (no value: the business section as before)."""
+    label); else None (no value: the business section as before). ``survival``: the survival
+    stage's metrics (:func:`read_outlook`)."""
     b, e, named = params.business, params.evaluate, params.report.value_column
-    found = business.saved_value_section(read_outlook()[1], len(y), b)
+    found = business.saved_value_section(survival, len(y), b)
     if found is not None or not named or named not in test:
         return found
     from churnlab.survival import policies
@@ -92,20 +93,20 @@ def saved_value_section(params: Params, test: pd.DataFrame, y, scores) -> dict |
     return business.saved_value_section(survival, len(y), b)
 
 
-def outlook_shown(result: dict) -> tuple[dict | None, dict | None, bytes | None]:
-    """:func:`read_outlook`, without the survival stage's saved-value table when the business
-    section shows it (``business.saved_value``): one place in the report."""
-    uplift, survival, png = read_outlook()
+def outlook_shown(result: dict, outlook: tuple) -> tuple[dict | None, dict | None, bytes | None]:
+    """``outlook`` (:func:`read_outlook`), without the survival stage's saved-value table when
+    the business section shows it (``business.saved_value``): one place in the report."""
+    uplift, survival, png = outlook
     if "saved_value" in result["business"] and "campaign" in (survival or {}).get("value", {}):
         value = {k: v for k, v in survival["value"].items() if k != "campaign"}
         survival = survival | {"value": value}
     return uplift, survival, png
 
 
-def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> None:
+def write_index(result: dict, quality: dict, b, found, warnings: list[str], outlook) -> None:
     """``reports/index.html`` from the figures just written (``found``: the explanations, or
     None for a model without an exact method; ``warnings``: the model's, shown first in its
-    data-quality section)."""
+    data-quality section; ``outlook``: :func:`read_outlook`)."""
     page = report_pages.evaluation_page(
         result,
         quality,
@@ -117,7 +118,7 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str]) -> N
             ((paths.PLOTS / "gains.png").read_bytes(), "Cumulative gains (test)"),
         ),
         warnings,
-        report_pages.outlook_section(*outlook_shown(result), b.currency),
+        report_pages.outlook_section(*outlook_shown(result, outlook), b.currency),
     )
     io.write_text(page, paths.REPORTS / "index.html")
 
@@ -154,7 +155,8 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
-    saved_value = saved_value_section(params, test, y, scores)
+    outlook = read_outlook()
+    saved_value = saved_value_section(params, outlook[1], test, y, scores)
     if saved_value is not None:  # each test customer has a value: the saved value too
         result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
@@ -189,10 +191,10 @@ def main(params: Params) -> None:
         figures,
         meta.get("warnings", []),
         meta.get("selection"),
-        card_lines(*read_outlook()[:2], b.currency),
+        card_lines(*outlook[:2], b.currency),
     )
     io.write_text(card, paths.REPORTS / "model_card.md")
-    write_index(result, quality, b, found, meta.get("warnings", []))
+    write_index(result, quality, b, found, meta.get("warnings", []), outlook)
     if "oracle_roc_auc" in result:  # synthetic data: the ceiling is known
         log.info("test ROC-AUC %.4f (oracle %.4f)", result["roc_auc"], result["oracle_roc_auc"])
     else:
