@@ -154,12 +154,13 @@ def _replicates(
         picks = rng.integers(0, n, size=(rows, n))
         row_of_pick = np.repeat(np.arange(rows), n)
         picks = picks.ravel()
-        positive, negative = y[picks], 1 - y[picks]
+        positive = y[picks]
         for collected, (group, n_groups) in zip(parts, groups, strict=True):
             cells = row_of_pick * n_groups + group[picks]
             size = rows * n_groups
             pos = np.bincount(cells, weights=positive, minlength=size).reshape(rows, n_groups)
-            neg = np.bincount(cells, weights=negative, minlength=size).reshape(rows, n_groups)
+            # Whole numbers: the negatives are the picks less the positives, exactly.
+            neg = np.bincount(cells, minlength=size).reshape(rows, n_groups) - pos
             collected.append(_ranking_from_groups(pos, neg))
     return [tuple(np.concatenate(m) for m in zip(*collected, strict=True)) for collected in parts]
 
@@ -195,6 +196,12 @@ def bootstrap_intervals(
 ) -> dict:
     """Percentile bootstrap intervals for ROC-AUC and PR-AUC (resampling customers)."""
     replicates = bootstrap_replicates(y_true, scores, n_resamples, seed, chunk)
+    return intervals_from_replicates(replicates, confidence)
+
+
+def intervals_from_replicates(replicates: tuple[np.ndarray, np.ndarray], confidence: float):
+    """:func:`bootstrap_intervals` from replicates already drawn (:func:`bootstrap_replicates`,
+    or one score set of :func:`paired_replicates`: the same resamples give the same figures)."""
     out = {}
     for name, values in zip(("roc_auc", "pr_auc"), replicates, strict=True):
         values, low, high = _percentiles(values, confidence)
@@ -219,11 +226,28 @@ def paired_bootstrap(
     percentile interval and standard deviation, and ``p_value``, the share of resamples where
     A does not beat B (a one-sided bootstrap p-value for "A is better").
     """
+    replicates = paired_replicates(y_true, scores_a, scores_b, n_resamples, seed, chunk)
+    return paired_from_replicates(y_true, scores_a, scores_b, replicates, confidence)
+
+
+def paired_replicates(
+    y_true: np.ndarray, scores_a, scores_b, n_resamples: int, seed: int, chunk: int = 100
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """(ROC-AUC, PR-AUC) replicates of A and of B on the same resamples; each is exactly
+    :func:`bootstrap_replicates` of that score set with the same seed."""
+    y = np.asarray(y_true, dtype="float64")
+    a, b = (np.asarray(s, dtype="float64") for s in (scores_a, scores_b))
+    rep_a, rep_b = _replicates(y, [a, b], n_resamples, seed, chunk)
+    return rep_a, rep_b
+
+
+def paired_from_replicates(y_true, scores_a, scores_b, replicates, confidence: float = 0.95):
+    """:func:`paired_bootstrap` from :func:`paired_replicates` already drawn."""
     y = np.asarray(y_true, dtype="float64")
     a, b = (np.asarray(s, dtype="float64") for s in (scores_a, scores_b))
     full = np.ones((1, len(y)))
     full_a, full_b = _weighted_ranking_metrics(y, a, full), _weighted_ranking_metrics(y, b, full)
-    rep_a, rep_b = _replicates(y, [a, b], n_resamples, seed, chunk)
+    rep_a, rep_b = replicates
     out = {}
     for i, name in enumerate(("roc_auc", "pr_auc")):
         diff, low, high = _percentiles(rep_a[i] - rep_b[i], confidence)

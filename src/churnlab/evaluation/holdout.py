@@ -21,10 +21,12 @@ from churnlab.config.params import BusinessParams, EvaluateParams
 from churnlab.evaluation import business, plots
 from churnlab.evaluation.segments import segment_columns, segment_metrics
 from churnlab.metrics import (
-    bootstrap_intervals,
+    bootstrap_replicates,
     calibration_table,
     classification_metrics,
-    paired_bootstrap,
+    intervals_from_replicates,
+    paired_from_replicates,
+    paired_replicates,
     ranking_summary,
     rounded,
 )
@@ -48,14 +50,17 @@ FIGURES = [
 
 
 def oracle_figures(
-    y: np.ndarray, scores: np.ndarray, oracle: np.ndarray, e: EvaluateParams
+    y: np.ndarray, scores: np.ndarray, oracle: np.ndarray, e: EvaluateParams, replicates=None
 ) -> dict:
     """Bayes-optimal ROC-AUC, the model's gap to it, and the gap's paired bootstrap interval.
 
     The oracle and the model score the same customers, so the interval (same resamples for
-    both) shows whether a gap is the model's or the luck of the test draw.
+    both) shows whether a gap is the model's or the luck of the test draw. ``replicates``:
+    :func:`churnlab.metrics.paired_replicates` of (oracle, scores) when already drawn.
     """
-    paired = paired_bootstrap(y, oracle, scores, e.bootstrap_resamples, e.bootstrap_seed)
+    if replicates is None:
+        replicates = paired_replicates(y, oracle, scores, e.bootstrap_resamples, e.bootstrap_seed)
+    paired = paired_from_replicates(y, oracle, scores, replicates)
     gap = paired["roc_auc"]
     oracle_roc_auc = float(roc_auc_score(y, oracle))
     return {
@@ -76,9 +81,13 @@ def holdout_metrics(
     result["model"] = meta["model"]
     result["threshold_method"] = meta.get("decision", {}).get("method", "max_f1")
     result["calibration"] = meta.get("calibration", {}).get("method", "none")
-    if oracle is not None:
-        result |= oracle_figures(y, scores, oracle, e)
-    ci = bootstrap_intervals(y, scores, e.bootstrap_resamples, e.bootstrap_seed, e.confidence)
+    if oracle is None:
+        replicates = bootstrap_replicates(y, scores, e.bootstrap_resamples, e.bootstrap_seed)
+    else:  # the model's replicates of the paired draw are its own (same seed): drawn once
+        paired = paired_replicates(y, oracle, scores, e.bootstrap_resamples, e.bootstrap_seed)
+        result |= oracle_figures(y, scores, oracle, e, paired)
+        replicates = paired[1]
+    ci = intervals_from_replicates(replicates, e.confidence)
     result["roc_auc_ci"], result["pr_auc_ci"] = rounded(ci["roc_auc"]), rounded(ci["pr_auc"])
     result["bootstrap"] = {
         "resamples": e.bootstrap_resamples,

@@ -60,9 +60,11 @@ def explain_test(
     e: EvaluateParams,
     report: ReportParams,
     actions: ActionsParams,
+    features: pd.DataFrame | None = None,
 ) -> Explanations:
     """SHAP importance and dependence, the drivers in words, and the highest-risk customers'
-    reasons (folded back to their columns, with values) and suggested actions.
+    reasons (folded back to their columns, with values) and suggested actions. ``features``:
+    the pipeline's feature step output for all of ``test`` when the caller made it already.
 
     Raises ``NotImplementedError`` for a model without an exact method (tree, forest, RBF SVM,
     MLP).
@@ -73,7 +75,13 @@ def explain_test(
     rows = np.union1d(sample, top)  # the top-risk customers always get their reasons
     log.info("SHAP values for %d of %d test customers", len(rows), len(frame))
     steps = pipeline.named_steps
-    transformed = steps["features"].transform(frame.iloc[rows]) if "features" in steps else None
+    transformed = None
+    if "features" in steps:
+        transformed = (
+            features.iloc[rows]
+            if features is not None
+            else steps["features"].transform(frame.iloc[rows])
+        )
     X = transformed if transformed is not None else frame.iloc[rows]
     contribs_rows, _ = explain.model_contributions(steps["model"], X)
     contribs = contribs_rows.iloc[np.searchsorted(rows, sample)]

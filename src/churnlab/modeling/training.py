@@ -48,11 +48,17 @@ def fit_calibrated(params: Params, X, y, X_valid, y_valid, fitted=None):
     spec = spec_for(p.model)
     model = fitted if fitted is not None else spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
     raw = model.predict_proba(X_valid)[:, 1]
-    calibrated = calibration.calibrate(model, X_valid, y_valid, p.calibration)
-    scores = calibrated.predict_proba(X_valid)[:, 1]
-    crossfit = None
+    calibrated, scores, crossfit = model, raw, None
     if p.calibration != "none":
-        crossfit = calibration.crossfit_scores(model, X_valid, y_valid, p.calibration, p.seed)
+        # The model scores validation once: the map, the calibrated scores and the cross-fit
+        # read these scores (the same figures and saved object as calibration.calibrate and
+        # calibration.crossfit_scores, which scored it again for each fold of each fit).
+        calibrator = refit.calibrator_on_scores(raw, y_valid, p.calibration)
+        scores = refit.apply_calibrator(calibrator, raw)
+        crossfit = refit.crossfit_on_scores(raw, y_valid, p.calibration, p.seed)
+        calibrated = refit.around(calibrator, model)
+        for name in ("n_features_in_", "feature_names_in_"):  # as calibrate's fit leaves it
+            vars(calibrated).pop(name, None)
     bins = params.evaluate.calibration_bins
     report, reliability = calibration_outputs(y_valid, raw, scores, crossfit, p.calibration, bins)
     return model, calibrated, scores, report, reliability

@@ -124,7 +124,8 @@ def write_index(result: dict, quality: dict, b, found, warnings: list[str], outl
 
 
 def scored_test(params: Params, pipeline):
-    """(the test split, its scores, SHAP's rows + their scores + evaluate params). On Spark the
+    """(the test split, its scores, SHAP's rows + their scores + evaluate params [+ the
+    pipeline's features of those rows, made once for both]). On Spark the
     scores come from the executors and only a few columns of the split reach the driver."""
     if params.engine.name == "spark":
         from churnlab.engine.holdout import scored_test as on_spark
@@ -132,8 +133,14 @@ def scored_test(params: Params, pipeline):
         view = on_spark(params, pipeline)
         return view.columns, view.scores, view.explained
     test = io.read_table(paths.SPLIT / "test.parquet")
-    scores = pipeline.predict_proba(feature_frame(test))[:, 1]
-    return test, scores, (test, scores, params.evaluate)
+    steps = pipeline.named_steps
+    if "features" not in steps:
+        scores = pipeline.predict_proba(feature_frame(test))[:, 1]
+        return test, scores, (test, scores, params.evaluate)
+    # The features are made once: scored here and explained by shap_report (as the pipeline).
+    transformed = steps["features"].transform(feature_frame(test))
+    scores = steps["model"].predict_proba(transformed)[:, 1]
+    return test, scores, (test, scores, params.evaluate, transformed)
 
 
 def main(params: Params) -> None:
@@ -174,7 +181,8 @@ def main(params: Params) -> None:
         features = pipeline.named_steps["features"]
         holdout.write_model_importance(paths.PLOTS, meta["model"], model, features, e.top_features)
     try:
-        found = shap_report.explain_test(pipeline, *explained, params.report, params.actions)
+        rows, made = explained[:3], explained[3:]  # the features made once (scored_test)
+        found = shap_report.explain_test(pipeline, *rows, params.report, params.actions, *made)
     except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
         log.warning("no SHAP explanations: %s", exc)
         found, dependence_figures = None, []

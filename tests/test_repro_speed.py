@@ -1,0 +1,64 @@
+"""The default pipeline's CPU cuts (issue 13, the 60 s target) change no figure: the shared
+bootstrap draw gives the intervals of a separate draw, and calibrating on validation scores
+computed once gives the same model object and scores as re-scoring in every fold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+
+from churnlab import metrics
+from churnlab.config.params import Params
+from churnlab.modeling import calibration, training
+
+
+def sample(n: int = 600, seed: int = 3):
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.2).astype(float)
+    model = np.round(rng.random(n) * 0.6 + 0.3 * y, 3)  # ties, as rounded scores have
+    oracle = rng.random(n) * 0.5 + 0.4 * y
+    return y, model, oracle
+
+
+def test_paired_draw_gives_the_separate_draws_figures():
+    y, model, oracle = sample()
+    replicates = metrics.paired_replicates(y, oracle, model, 150, 7)
+    separate = metrics.bootstrap_intervals(y, model, 150, 7, 0.9)
+    assert metrics.intervals_from_replicates(replicates[1], 0.9) == separate
+    paired = metrics.paired_from_replicates(y, oracle, model, replicates)
+    assert paired == metrics.paired_bootstrap(y, oracle, model, 150, 7)
+    assert paired["roc_auc"]["difference"] > 0  # the oracle ranks better here
+
+
+def test_bootstrap_replicates_match_weighted_counts():
+    """The negatives counted as picks less positives equal counting them directly."""
+    y, model, _ = sample(200, 5)
+    auc, ap = metrics.bootstrap_replicates(y, model, 40, 11)
+    picks = np.random.default_rng(11).integers(0, len(y), size=(40, len(y)))
+    weights = np.stack([np.bincount(row, minlength=len(y)) for row in picks]).astype(float)
+    auc2, ap2 = metrics._weighted_ranking_metrics(y, model, weights)
+    np.testing.assert_allclose(auc, auc2, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ap, ap2, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibration_on_scores_is_the_calibrated_fit(method):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (X[:, 0] + rng.normal(size=400) > 0.8).astype(int)
+    model = LogisticRegression().fit(X[:200], y[:200])
+    params = Params.model_validate({"train": {"calibration": method, "seed": 4}})
+    _, calibrated, scores, report, _ = training.fit_calibrated(
+        params, None, None, X[200:], y[200:], model
+    )
+    expected = calibration.calibrate(model, X[200:], y[200:], method)
+    np.testing.assert_array_equal(scores, expected.predict_proba(X[200:])[:, 1])
+    crossfit = calibration.crossfit_scores(model, X[200:], y[200:], method, 4)
+    raw = model.predict_proba(X[200:])[:, 1]
+    bins = params.evaluate.calibration_bins
+    assert report == {"method": method} | calibration.calibration_report(
+        y[200:], raw, scores, crossfit, bins
+    )
+    assert sorted(vars(calibrated)) == sorted(vars(expected))  # the same saved object
+    assert calibrated.estimator.estimator.estimator is model
