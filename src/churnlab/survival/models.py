@@ -88,7 +88,8 @@ class _Boosted:
         )
         if p.refit:
             n_train = len(duration)
-            X, duration, event = joined((X, duration, event), (X_valid, duration_valid, event_valid))
+            both = joined((X, duration, event), (X_valid, duration_valid, event_valid))
+            X, duration, event = both
             rounds = max(1, round((self.booster.best_iteration + 1) * len(duration) / n_train))
             self.booster = xgb.train(settings, self._matrix(X, duration, event), rounds)
             self.booster.set_attr(best_iteration=str(rounds - 1))  # every round counts
