@@ -70,6 +70,10 @@ class SurvivalParams(Strict):
     """XGBoost models: the learning rate."""
     max_depth: int = Field(4, gt=0, le=16)
     """XGBoost models: depth of the trees."""
+    refit: bool = False
+    """XGBoost models: after early stopping on the validation split, fit again on train+valid
+    with the number of rounds scaled by the row ratio (as the classifier's `refit:
+    train_valid`); the Breslow baseline then comes from train+valid too."""
     aft_sigma: float = Field(1.0, gt=0)
     """`xgb_aft`: scale of the log-normal error distribution."""
     coxph_alpha: float = Field(1.0, ge=0)

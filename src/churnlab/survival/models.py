@@ -1,7 +1,8 @@
 """The survival models, one registry entry each, behind one interface.
 
 Every model is fitted on the feature matrix with each customer's duration (days) and event
-flag, may stop early on the validation split, and answers two questions: ``risk(X)`` (higher =
+flag, may stop early on the validation split (the XGBoost models then fit again on
+train+valid with ``survival.refit``), and answers two questions: ``risk(X)`` (higher =
 churns sooner; what the concordance ranks) and ``survival(X, days)`` (P(still a customer after
 each of ``days``), one row per customer). XGBoost's ``survival:cox`` and scikit-survival's Cox
 model get their survival curves from the Breslow estimate of the baseline hazard on the
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 import xgboost as xgb
 from scipy.stats import norm
 
@@ -42,8 +44,15 @@ class Breslow:
         return np.exp(-np.outer(np.exp(np.asarray(risk) - self.shift), base))
 
 
+def joined(first: tuple, second: tuple) -> tuple:
+    """Two ``(X, duration, event)`` triples as one, rows of ``first`` then ``second``."""
+    X = pd.concat([first[0], second[0]], ignore_index=True)
+    return X, np.concatenate([first[1], second[1]]), np.concatenate([first[2], second[2]])
+
+
 class _Boosted:
-    """Shared XGBoost training: early stopping on the validation split."""
+    """Shared XGBoost training: early stopping on the validation split, then (``refit``) the
+    same settings again on train+valid for the early-stopped rounds scaled by the row ratio."""
 
     objective: str
     metric: str
@@ -77,6 +86,13 @@ class _Boosted:
             early_stopping_rounds=50,
             verbose_eval=False,
         )
+        if p.refit:
+            n_train = len(duration)
+            both = joined((X, duration, event), (X_valid, duration_valid, event_valid))
+            X, duration, event = both
+            rounds = max(1, round((self.booster.best_iteration + 1) * len(duration) / n_train))
+            self.booster = xgb.train(settings, self._matrix(X, duration, event), rounds)
+            self.booster.set_attr(best_iteration=str(rounds - 1))  # every round counts
         self.after_fit(X, duration, event)
         return self
 
