@@ -158,7 +158,7 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     cpu = {"fit_and_valid_choice": time.process_time() - start}
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     rules, cv_qini = {"valid": valid_choice}, {}
-    if u.prefer:  # the stage's default rule: the preferred learner unless beaten on valid
+    if u.prefer in u.candidates:  # the stage's default rule: the preferred learner unless beaten on valid
         start = time.process_time()
         on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
         rules["valid_prefer"], _ = selection.preferred(
@@ -184,7 +184,7 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     for rule, name in rules.items():
         scores[f"rule_{rule}"] = scores[name]
     default = f"cv{u.cv_folds}" + ("_with_average" if u.cv_average_top > 1 else "")
-    default = default if u.cv_folds else ("valid_prefer" if u.prefer else "valid")
+    default = default if u.cv_folds else ("valid_prefer" if "valid_prefer" in rules else "valid")
     scores["chosen"] = scores[f"rule_{default}"]
     draws = resampled(
         test, scores, risk_scores(params, train, valid, test), params, resamples, seed

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from churnlab.config.base import Strict
 from churnlab.config.models import MODEL_NAMES
@@ -43,7 +43,8 @@ class UpliftParams(Strict):
     the default because no number of folds gained significantly over several split seeds
     for the CPU it costs (`benchmarks/bench_uplift.py`, [Uplift](uplift.md))."""
     prefer: Learner | Literal[""] = "shift_corrected"
-    """With `auto` and `uplift.cv_folds: 0`: keep this candidate unless another one's Qini on
+    """With `auto`, `uplift.cv_folds: 0` and this learner among `uplift.candidates` (else the
+    plain rule): keep this candidate unless another one's Qini on
     the validation split is higher with the paired bootstrap interval of the difference
     (`uplift.bootstrap_resamples` resamples of the validation customers, `evaluate.confidence`)
     above zero; empty = the plain best validation Qini. A few hundred treated customers cannot
@@ -78,15 +79,6 @@ class UpliftParams(Strict):
         if folds == 1:
             raise ValueError("must be 0 (choose on the validation split) or at least 2")
         return folds
-
-    @model_validator(mode="after")
-    def _prefer_is_a_candidate(self):
-        if self.prefer and self.prefer not in self.candidates:
-            raise ValueError(
-                f"uplift.prefer: {self.prefer!r} is not in uplift.candidates "
-                f"({', '.join(self.candidates)}); add it or set prefer to empty"
-            )
-        return self
 
     @field_validator("base_model")
     @classmethod

@@ -127,7 +127,7 @@ def main(params: Params) -> None:
         f"cv ({u.cv_folds} folds of train)" if cv else ("valid" if u.learner == "auto" else "fixed")
     )
     versus = {}  # each candidate's validation Qini minus the preferred one's
-    if rule == "valid" and u.prefer:
+    if rule == "valid" and u.prefer in u.candidates:
         on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
         chosen, versus = selection.preferred(
             valid.stayed, valid.treatment, on_valid, u.prefer, u.bootstrap_resamples, u.seed,
