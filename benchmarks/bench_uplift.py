@@ -158,7 +158,7 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     cpu = {"fit_and_valid_choice": time.process_time() - start}
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     rules, cv_qini = {"valid": valid_choice}, {}
-    if u.prefer in u.candidates:  # the stage's default rule: the preferred learner unless beaten on valid
+    if u.prefer in u.candidates:  # the stage's default: the preferred unless beaten on valid
         start = time.process_time()
         on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
         rules["valid_prefer"], _ = selection.preferred(
