@@ -329,7 +329,12 @@ def main(argv: list[str] | None = None) -> None:
         default = UpliftParams()
         args.average_top = default.cv_average_top if args.average_top is None else args.average_top
         cv = (args.folds, args.average_top)
-        results = {str(seed): compare(folder, seed, args.resamples, cv) for seed in args.seeds}
+        results = {}
+        for seed in args.seeds:  # each draw's figures kept in the folder (a rerun resumes)
+            done = folder / f"compare_{seed}_{args.resamples}_{args.folds}_{args.average_top}.json"
+            if not done.exists():
+                done.write_text(json.dumps(compare(folder, seed, args.resamples, cv)))
+            results[str(seed)] = json.loads(done.read_text())
     cells = [r[t] for r in results.values() for t in TREATMENTS]
     summary = {
         k: {
