@@ -3,7 +3,7 @@ hand-computed small cases (the benchmark itself checks it against causalml on ev
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from pathlib import Path
 
 import pytest
@@ -11,13 +11,10 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    path = BENCHMARKS / "bench_uplift_causalml.py"
-    spec = importlib.util.spec_from_file_location("bench_uplift_causalml", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # causalml itself is imported only in its own venv
-    return module
+@pytest.fixture
+def bench(monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # causalml is imported only in its own venv
+    return importlib.import_module("bench_uplift_causalml")
 
 
 def test_causalml_auuc_by_hand(bench):
