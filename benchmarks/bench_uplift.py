@@ -7,7 +7,9 @@ split seed: splits the customers with the project's keyed split, fits the featur
 (:func:`churnlab.features.fit.featurize`), fits the churn model ``train.model`` (today's risk
 policy, early-stopped on valid) and every uplift learner of ``uplift.candidates`` over
 ``uplift.base_model`` exactly as the stage does (:func:`churnlab.uplift.report.fit_learners`),
-keeps the best validation Qini, and scores everything on the seed's test customers.
+keeps the best validation Qini (rule ``valid``), ``uplift.prefer`` unless another learner beats
+it on validation beyond the noise (``valid_prefer``, the stage's default) and the best
+cross-validated Qini (``cv<k>``), and scores everything on the seed's test customers.
 
 Per seed and pooled over seeds, with paired bootstrap intervals (every figure of a seed is
 computed on the same resamples of its test customers; pooled = mean over seeds per resample):
@@ -156,6 +158,14 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     cpu = {"fit_and_valid_choice": time.process_time() - start}
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     rules, cv_qini = {"valid": valid_choice}, {}
+    if u.prefer in u.candidates:  # the stage's default: the preferred unless beaten on valid
+        start = time.process_time()
+        on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
+        rules["valid_prefer"], _ = selection.preferred(
+            valid.stayed, valid.treatment, on_valid, u.prefer, u.bootstrap_resamples, u.seed,
+            params.evaluate.confidence,
+        )  # fmt: skip
+        cpu["prefer"] = time.process_time() - start
     for k in folds:
         start = time.process_time()
         cv = selection.cross_validate(
@@ -174,13 +184,14 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     for rule, name in rules.items():
         scores[f"rule_{rule}"] = scores[name]
     default = f"cv{u.cv_folds}" + ("_with_average" if u.cv_average_top > 1 else "")
-    scores["chosen"] = scores[f"rule_{default if u.cv_folds else 'valid'}"]
+    default = default if u.cv_folds else ("valid_prefer" if "valid_prefer" in rules else "valid")
+    scores["chosen"] = scores[f"rule_{default}"]
     draws = resampled(
         test, scores, risk_scores(params, train, valid, test), params, resamples, seed
     )
     result = {
         "split_seed": seed,
-        "chosen": rules[default if u.cv_folds else "valid"],
+        "chosen": rules[default],
         "rules": rules,
         "valid_qini": {k: round(v, 5) for k, v in valid_qini.items()},
         "cv_qini": cv_qini,
@@ -216,7 +227,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in args.seeds:
         u = params.uplift
         tag = f"{seed}_{args.resamples}_{'-'.join(map(str, args.folds))}_{args.average_top}"
-        tag += f"_kept{u.cv_folds}-{u.cv_average_top}"
+        tag += f"_kept{u.cv_folds}-{u.cv_average_top}-{u.prefer or 'none'}"
         cached = args.cache / f"seed_{tag}.pkl" if args.cache else None
         if cached is not None and cached.exists():
             result, draws = pickle.loads(cached.read_bytes())
@@ -245,6 +256,7 @@ def main(argv: list[str] | None = None) -> None:
         "candidates": list(params.uplift.candidates),
         "cv_folds": params.uplift.cv_folds,
         "cv_average_top": params.uplift.cv_average_top,
+        "prefer": params.uplift.prefer,
         "folds_tried": args.folds,
         "average_top_tried": args.average_top,
         "resamples": args.resamples,

@@ -22,6 +22,12 @@ temporary folder:
    scikit-uplift's normalised AUUC) on the same test rows, with a paired bootstrap of ours
    minus each reference.
 
+Also (issue 17's "why do we lose"): the like-with-like comparisons of :func:`auuc_table`,
+our picks refitted on every train row (``_full``), the stage's default rule (``ours_prefer``)
+and causalml's own AUUC of every method (:func:`causalml_auuc`, checked against causalml's
+``auuc_score`` on the references). (Over 300 lines: one benchmark in two environments, kept in
+one file so the two sides cannot drift apart.)
+
 Writes ``benchmarks/results/uplift_causalml.json``. Run from the repository root::
 
     python benchmarks/bench_uplift_causalml.py [--python /work/causalml-venv/bin/python]
@@ -44,6 +50,15 @@ OUT = ROOT / "benchmarks" / "results" / "uplift_causalml.json"
 DOCUMENTED_SEED = 20190101
 TREATMENTS = ("treatment1", "treatment2", "treatment3")
 BASES = ("logreg", "lightgbm")
+PREFER = "ours_shift_corrected_logreg"  # uplift.prefer over the default uplift.base_model
+# Each causalml reference's nearest learner of ours (same meta-learner, same base family).
+COUNTERPARTS = {
+    "causalml_t_logreg": "ours_t_logreg",
+    "causalml_t_lightgbm": "ours_t_lightgbm",
+    "causalml_x_logreg": "ours_x_logreg",
+    "causalml_x_lightgbm": "ours_x_lightgbm",
+    "causalml_s_lightgbm": "ours_s_lightgbm",
+}
 
 
 def causalml_side(folder: Path, seeds: list[int]) -> None:
@@ -51,6 +66,7 @@ def causalml_side(folder: Path, seeds: list[int]) -> None:
     from causalml.dataset import make_uplift_classification
     from causalml.inference.meta import BaseSClassifier, BaseTClassifier, BaseXClassifier
     from causalml.inference.tree import UpliftRandomForestClassifier
+    from causalml.metrics import auuc_score
     from lightgbm import LGBMClassifier, LGBMRegressor
     from sklearn.linear_model import LinearRegression, LogisticRegression
     from sklearn.model_selection import train_test_split
@@ -94,6 +110,18 @@ def causalml_side(folder: Path, seeds: list[int]) -> None:
                 uplift = np.asarray(model.predict(test[x_names].to_numpy()))
             for i, treatment in enumerate(TREATMENTS):  # one column per treatment, in order
                 out[f"{name}__{treatment}"] = uplift[:, i]
+        own = {}  # causalml's own AUUC (auuc_score, normalize=True) of each reference
+        for treatment in TREATMENTS:
+            pair = out[out["treatment_group_key"].isin(["control", treatment])]
+            frame = pd.DataFrame(
+                {
+                    "y": pair["conversion"].to_numpy(),
+                    "w": (pair["treatment_group_key"] == treatment).to_numpy().astype(int),
+                }
+                | {n: pair[f"{n}__{treatment}"].to_numpy() for n in references}
+            )
+            own[treatment] = auuc_score(frame, "y", "w", "tau").to_dict()
+        (folder / f"causalml_auuc_{seed}.json").write_text(json.dumps(own))
         df.assign(part=np.where(df.index.isin(test.index), "test", "train")).to_csv(
             folder / f"draw_{seed}.csv", index=False
         )
@@ -123,34 +151,47 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
     train_params = Params().train.model_copy(update={"seed": seed})
     names = [f"ours_{name}_{base}" for base in BASES for name in sorted(learners.LEARNERS)]
 
-    def fit_all(wanted, part):  # every learner over both base models, named as in the JSON
+    def fit_all(wanted, part):  # the wanted learners over both base models, named as in JSON
         out = {}
         for base in BASES:
-            model = spec_for(base).make(train_params, part.churned)
-            fitted = report.fit_learners(sorted(learners.LEARNERS), model, part, valid, seed)
-            out |= {f"ours_{n}_{base}": m for n, m in fitted.items()}
-        return {n: out[n] for n in wanted}
+            here = [n for n in sorted(learners.LEARNERS) if f"ours_{n}_{base}" in wanted]
+            if here:
+                model = spec_for(base).make(train_params, part.churned)
+                fitted = report.fit_learners(here, model, part, valid, seed)
+                out |= {f"ours_{n}_{base}": m for n, m in fitted.items()}
+        return out
 
     fitted = fit_all(names, fit)
     _, valid_qini = report.choose(fitted, valid, "auto")
     scores = {name: learner.predict(scored.X) for name, learner in fitted.items()}
     scores["ours_valid"] = scores[max(valid_qini, key=lambda k: (valid_qini[k], k))]
+    on_valid = {name: learner.predict(valid.X) for name, learner in fitted.items()}
+    prefer, _ = selection.preferred(
+        valid.stayed, valid.treatment, on_valid, PREFER, 200, seed, 0.95
+    )  # the stage's default rule (uplift.prefer over uplift.base_model logreg)
+    scores["ours_prefer"] = scores[prefer]
     folds, top = cv
     cv_qini = selection.cross_validate(fit_all, names, fit, folds, seed, top)
     chosen = selection.best(cv_qini)
     singles = {n: c for n, c in cv_qini.items() if n != selection.AVERAGE}
     scores["ours_cv_single"] = scores[selection.best(singles)]  # the rule without `average`
-    if chosen == selection.AVERAGE:
-        scores["ours_auto"] = np.mean([scores[n] for n in cv_qini[chosen]["members"]], axis=0)
-        chosen = "average of " + ", ".join(cv_qini[selection.AVERAGE]["members"])
-    else:
-        scores["ours_auto"] = scores[chosen]
-    return scores, chosen
+    members = cv_qini[chosen]["members"] if chosen == selection.AVERAGE else [chosen]
+    scores["ours_auto"] = np.mean([scores[n] for n in members], axis=0)
+    # The same picks and the causalml references' counterparts refitted on every train row
+    # (as causalml's are; the quarter still stops the boosted models' rounds).
+    refit = fit_all({*members, prefer, *COUNTERPARTS.values()}, campaign(train))
+    full = {name: learner.predict(scored.X) for name, learner in refit.items()}
+    scores["ours_auto_full"] = np.mean([full[n] for n in members], axis=0)
+    scores["ours_prefer_full"] = full[prefer]
+    scores |= {f"{n}_full": full[n] for n in COUNTERPARTS.values()}
+    picks = {"auto": " + ".join(members), "prefer": prefer}
+    return scores, picks
 
 
 def compare(folder: Path, seed: int, resamples: int, cv: tuple[int, int]) -> dict:
     draw = pd.read_csv(folder / f"draw_{seed}.csv")
     refs = pd.read_csv(folder / f"references_{seed}.csv")
+    own = json.loads((folder / f"causalml_auuc_{seed}.json").read_text())
     x_names = json.loads((folder / "x_names.json").read_text())
     from sklearn.model_selection import train_test_split
 
@@ -179,12 +220,48 @@ def compare(folder: Path, seed: int, resamples: int, cv: tuple[int, int]) -> dic
             rows["conversion"].to_numpy(),
             (rows["treatment_group_key"] == treatment).to_numpy().astype(int),
         )
-        out[treatment] = auuc_table(y, t, scores, resamples, seed) | {"ours_auto_is": chosen}
+        table = auuc_table(y, t, scores, resamples, seed, own[treatment])
+        out[treatment] = table | {
+            "ours_auto_is": chosen["auto"],
+            "ours_prefer_is": chosen["prefer"],
+        }
     return out
 
 
-def auuc_table(y, t, scores: dict, resamples: int, seed: int) -> dict:
-    """AUUC of each method; ours_auto minus each causalml reference, paired bootstrap."""
+def causalml_auuc(y, t, score) -> float:
+    """causalml's ``auuc_score(normalize=True)`` of one score (``get_cumgain``): the mean over
+    k = 0 … n of the uplift curve (treated minus control rate of the top k, × k) over its
+    final value; no random line is subtracted (a random score gets about 0.5 × the final
+    value's sign), rows are ranked one by one (tied scores in pandas' sort order, as causalml
+    sorts: ours averages over a tie), and undefined rates at the top are interpolated from the
+    origin. Its normaliser, the whole pair's uplift, makes it unbounded when that is small."""
+    order = pd.Series(np.asarray(score)).sort_values(ascending=False).index.to_numpy()
+    y, t = np.asarray(y, dtype="float64")[order], np.asarray(t, dtype="float64")[order]
+    k = np.arange(1, len(y) + 1)
+    n_t = np.cumsum(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = np.cumsum(y * t) / n_t - np.cumsum(y * (1 - t)) / (k - n_t)
+    lift = pd.Series(np.r_[0.0, lift]).replace([np.inf, -np.inf], np.nan).interpolate()
+    gain = lift.to_numpy() * np.r_[0, k]
+    return float(np.mean(gain / abs(gain[-1])))
+
+
+def _interval(values: np.ndarray) -> dict:
+    low, high = np.quantile(values[1:], [0.025, 0.975])
+    return {
+        "value": round(float(values[0]), 4),
+        "low": round(float(low), 4),
+        "high": round(float(high), 4),
+    }
+
+
+def auuc_table(y, t, scores: dict, resamples: int, seed: int, own: dict) -> dict:
+    """AUUC of each method; ours_auto minus each causalml reference, paired bootstrap; and the
+    like-with-like comparisons (``like``): both sides' best on the test rows, each rule's
+    refitted pick against the best reference and against the references' mean (a reference
+    picked without the test rows, blind), and each reference against its counterpart of ours
+    refitted on the same rows; causalml's own AUUC (``own``, checked against
+    :func:`causalml_auuc`) of every method."""
     from churnlab.uplift import metrics
 
     rng = np.random.default_rng(seed)
@@ -194,20 +271,31 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int) -> dict:
     }
     refs = [k for k in values if k.startswith("causalml_")]
     best = max(refs, key=lambda k: values[k][0])
+    singles = [k for k in values if k.startswith("ours_") and k.endswith(BASES)]
+    best_ours = max(singles, key=lambda k: values[k][0])
+    mean_ref = np.mean([values[k] for k in refs], axis=0)
     diffs = {
         f"ours_auto_minus_{k}": values["ours_auto"] - values[k]
         for k in [*refs, "ours_valid", "ours_cv_single"]
     }
+    like = {"ours_best_on_test_minus_best_reference": values[best_ours] - values[best]}
+    for rule in ("ours_auto", "ours_auto_full", "ours_prefer", "ours_prefer_full"):
+        like[f"{rule}_minus_best_reference"] = values[rule] - values[best]
+        like[f"{rule}_minus_reference_mean"] = values[rule] - mean_ref
+    for ref, ours in COUNTERPARTS.items():
+        like[f"{ours}_full_minus_{ref}"] = values[f"{ours}_full"] - values[ref]
+    theirs = {k: causalml_auuc(y, t, s) for k, s in scores.items()}
     out = {"auuc": {k: round(float(v[0]), 4) for k, v in values.items()}, "best_reference": best}
+    out |= {"best_ours_on_test": best_ours, "reference_mean_auuc": round(float(mean_ref[0]), 4)}
     out["ours_auto_minus"] = {
-        k.removeprefix("ours_auto_minus_"): {
-            "value": round(float(v[0]), 4),
-            "low": round(float(np.quantile(v[1:], 0.025)), 4),
-            "high": round(float(np.quantile(v[1:], 0.975)), 4),
-        }
-        for k, v in diffs.items()
+        k.removeprefix("ours_auto_minus_"): _interval(v) for k, v in diffs.items()
     }
     out["ours_auto_minus_best"] = out["ours_auto_minus"][best]  # what the docs' table reads
+    out["like"] = {k: _interval(v) for k, v in like.items()}
+    out["causalml_auuc"] = {k: round(v, 4) for k, v in theirs.items()}
+    out["causalml_auuc_copy_error"] = max(abs(theirs[k] - own[k]) for k in refs)
+    ranks = pd.DataFrame({"ours": out["auuc"], "causalml": theirs}).rank()
+    out["metrics_rank_correlation"] = round(float(ranks.corr().iloc[0, 1]), 4)
     return out
 
 
@@ -219,7 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--python", default="/work/causalml-venv/bin/python")
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--folds", type=int, help="default: uplift.cv_folds's default")
+    parser.add_argument("--folds", type=int, default=3, help="the `auto` rule's CV folds")
     parser.add_argument("--average-top", type=int, help="default: uplift.cv_average_top's")
     args = parser.parse_args(argv)
     if args.side == "causalml":
@@ -239,11 +327,27 @@ def main(argv: list[str] | None = None) -> None:
         from churnlab.config.uplift import UpliftParams  # the project venv only
 
         default = UpliftParams()
-        args.folds = default.cv_folds if args.folds is None else args.folds
         args.average_top = default.cv_average_top if args.average_top is None else args.average_top
         cv = (args.folds, args.average_top)
-        results = {str(seed): compare(folder, seed, args.resamples, cv) for seed in args.seeds}
+        results = {}
+        for seed in args.seeds:  # each draw's figures kept in the folder (a rerun resumes)
+            done = folder / f"compare_{seed}_{args.resamples}_{args.folds}_{args.average_top}.json"
+            if not done.exists():
+                done.write_text(json.dumps(compare(folder, seed, args.resamples, cv)))
+            results[str(seed)] = json.loads(done.read_text())
+    cells = [r[t] for r in results.values() for t in TREATMENTS]
+    summary = {
+        k: {
+            "mean": round(float(np.mean([c["like"][k]["value"] for c in cells])), 4),
+            "at_least_zero": sum(c["like"][k]["value"] >= 0 for c in cells),
+            "interval_above_zero": sum(c["like"][k]["low"] > 0 for c in cells),
+            "interval_below_zero": sum(c["like"][k]["high"] < 0 for c in cells),
+            "of": len(cells),
+        }
+        for k in cells[0]["like"]
+    }
     out = {
+        "summary_like_with_like": summary,
         "what": "make_uplift_classification() defaults (documented), notebook split "
         "(test_size=0.2, random_state=111); AUUC = churnlab.uplift.metrics.auuc on the test "
         "rows of control + each treatment; intervals: paired bootstrap of those rows",

@@ -111,3 +111,32 @@ def test_one_fold_is_refused():
     with pytest.raises(ValidationError, match="at least 2"):
         UpliftParams(cv_folds=1)
     assert UpliftParams(cv_folds=0).cv_folds == 0
+
+
+def test_the_preferred_learner_stays_unless_beaten_beyond_the_noise():
+    valid = _campaign(3000, 6)
+    y, t, X = valid.stayed, valid.treatment, valid.X
+    truth = (X["b"] > 0).astype(float).to_numpy()
+    # A hair better than `blurred` on these customers, but not beyond the bootstrap's noise.
+    rng = np.random.default_rng(0)
+    blurred = truth + rng.normal(0, 0.6, len(truth))
+    close = truth + rng.normal(0, 0.55, len(truth))
+    scores = {"blurred": blurred, "close": close, "noise": X["c"].to_numpy()}
+    diff = metrics.qini_coefficient(y, close, t) - metrics.qini_coefficient(y, blurred, t)
+    kept, versus = selection.preferred(y, t, scores, "blurred", 100, seed=0, confidence=0.95)
+    assert kept == "blurred" and set(versus) == {"close", "noise"}
+    assert versus["close"]["value"] == pytest.approx(diff)
+    assert versus["close"]["low"] < 0 < versus["close"]["high"]  # within the noise
+    assert versus["noise"]["high"] < 0  # clearly worse
+    # A clearly better candidate replaces a poor preferred one; the paired intervals agree.
+    kept, versus = selection.preferred(y, t, scores, "noise", 100, seed=0, confidence=0.95)
+    assert kept in {"blurred", "close"} and versus[kept]["low"] > 0
+    assert kept == max(("blurred", "close"), key=lambda n: versus[n]["value"])
+    assert selection.preferred(y, t, {"only": truth}, "only", 100, 0, 0.95) == ("only", {})
+
+
+def test_the_default_preferred_learner_is_a_default_candidate():
+    assert UpliftParams().prefer in UpliftParams().candidates
+    assert UpliftParams(prefer="").prefer == ""
+    with pytest.raises(ValidationError, match="prefer"):
+        UpliftParams(prefer="shift_corected")

@@ -39,9 +39,18 @@ class UpliftParams(Strict):
     (stratified by treatment × churn, a customer's fold a pure function of its key and
     `uplift.seed`; each fold's learners fitted on the other folds); the kept learner is then
     the one fitted on all of train. 0 = the best Qini on the validation split (a few hundred
-    treated customers: noisier). Each fold costs about one more fit of every candidate; 0 is
-    the default because no number of folds gained significantly over several split seeds
-    for the CPU it costs (`benchmarks/bench_uplift.py`, [Uplift](uplift.md))."""
+    treated customers: noisier; see `uplift.prefer`). Each fold costs about one more fit of
+    every candidate; 0 is the default because 2 folds kept the same learner as the cheaper
+    `uplift.prefer` rule on every benchmarked split seed (`benchmarks/bench_uplift.py`,
+    [Uplift](uplift.md))."""
+    prefer: Learner | Literal[""] = "shift_corrected"
+    """With `auto`, `uplift.cv_folds: 0` and this learner among `uplift.candidates` (else the
+    plain rule): keep this candidate unless another one's Qini on
+    the validation split is higher with the paired bootstrap interval of the difference
+    (`uplift.bootstrap_resamples` resamples of the validation customers, `evaluate.confidence`)
+    above zero; empty = the plain best validation Qini. A few hundred treated customers cannot
+    tell close learners apart, and the plain rule then keeps whichever the noise favours
+    (`benchmarks/bench_uplift.py`, [Uplift](uplift.md))."""
     cv_average_top: int = Field(3, ge=0, le=len(LEARNER_NAMES))
     """With 2 or more (and `uplift.cv_folds` > 0): one more candidate, `average`, the mean
     uplift of this many candidates with the best cross-validated Qini, scored on the same

@@ -3,8 +3,10 @@
 Reads the featurized splits, the campaign (synthetic: the truth table; user data: the
 ``uplift.treatment`` / ``uplift.propensity`` columns of the split tables, checked before
 anything is written) and the churn pipeline (for today's risk policy); fits the candidate
-learners (:mod:`churnlab.uplift.report`), keeps the best Qini on validation (or, with
-``uplift.cv_folds``, the best cross-validated Qini on train: :mod:`churnlab.uplift.selection`),
+learners (:mod:`churnlab.uplift.report`), keeps ``uplift.prefer`` unless another learner's
+validation Qini is better beyond its noise (or the best Qini on validation without a preferred
+learner; with ``uplift.cv_folds``, the best cross-validated Qini on train:
+:mod:`churnlab.uplift.selection`),
 and writes
 ``metrics/uplift.json``, the curves and deciles under ``plots/uplift/`` and the learner, its
 columns and the decision's money to ``models/uplift.skops``, which the scorer loads beside the
@@ -118,14 +120,22 @@ def main(params: Params) -> None:
         if selection.AVERAGE in cv:
             members = [fitted[n] for n in cv[selection.AVERAGE]["members"]]
             fitted[selection.AVERAGE] = selection.AverageLearner(members).fit()
+    ev = params.evaluate
     chosen, valid_qini = report.choose(fitted, valid, u.learner)
     chosen = selection.best(cv) if cv else chosen
     rule = (
         f"cv ({u.cv_folds} folds of train)" if cv else ("valid" if u.learner == "auto" else "fixed")
     )
+    versus = {}  # each candidate's validation Qini minus the preferred one's
+    if rule == "valid" and u.prefer in u.candidates:
+        on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
+        chosen, versus = selection.preferred(
+            valid.stayed, valid.treatment, on_valid, u.prefer, u.bootstrap_resamples, u.seed,
+            ev.confidence,
+        )  # fmt: skip
+        rule = f"valid, {u.prefer} unless beaten"
     scores = {name: model.predict(test.X) for name, model in fitted.items()}
     score = scores[chosen]
-    ev = params.evaluate
     result = report.headline(score, test, u.bootstrap_resamples, u.seed, ev.confidence)
     table = io.read_table(paths.SPLIT / "test.parquet")
     risk = package.load(paths.PIPELINE).predict_proba(feature_frame(table))[:, 1]
@@ -147,6 +157,7 @@ def main(params: Params) -> None:
             name: {
                 "valid_qini": q,
                 **({"cv_qini": cv[name]} if name in cv else {}),
+                **({"valid_minus_preferred": versus[name]} if name in versus else {}),
                 **metrics.summary(test.stayed, scores[name], test.treatment),
             }
             for name, q in valid_qini.items()

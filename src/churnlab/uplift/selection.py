@@ -13,6 +13,10 @@ is spread evenly and a customer keeps its fold whatever the row order.
 ``average`` is one more candidate: the mean uplift of the ``top`` single learners with the best
 cross-validated Qini, scored on the same folds (the members are picked on those folds too, so
 its figure is slightly optimistic; it competes as a candidate, not as a correction).
+
+:func:`preferred` is the validation rule with a default: the preferred learner is kept unless
+another candidate's validation Qini beats it by more than the noise of a few hundred treated
+customers (a paired bootstrap interval of the difference above zero).
 """
 
 from __future__ import annotations
@@ -105,3 +109,31 @@ def cross_validate(fit, names, train, folds: int, seed: int, top: int = 0) -> di
 def best(cv: dict[str, dict]) -> str:
     """The candidate with the best mean cross-validated Qini (ties: the later name)."""
     return max(cv, key=lambda name: (cv[name]["mean"], name))
+
+
+def preferred(
+    stayed, treatment, scores: dict, prefer: str, resamples: int, seed: int, confidence: float
+) -> tuple[str, dict[str, dict]]:
+    """``prefer`` unless another candidate's validation Qini is better with the paired
+    bootstrap interval of the difference above zero (then the best such candidate); and each
+    candidate's difference from ``prefer`` (value and interval).
+
+    ``scores`` are the candidates' uplifts on the validation customers (``stayed``,
+    ``treatment``); every difference is computed on the same resamples of those customers.
+    """
+    y, t = np.asarray(stayed), np.asarray(treatment)
+    others = [name for name in scores if name != prefer]
+    if not others:
+        return prefer, {}
+
+    def differences(rows) -> dict[str, float]:
+        base = metrics.qini_coefficient(y[rows], scores[prefer][rows], t[rows])
+        return {
+            n: metrics.qini_coefficient(y[rows], scores[n][rows], t[rows]) - base for n in others
+        }
+
+    whole = differences(np.arange(len(y)))
+    bounds = metrics.bootstrap(differences, len(y), resamples, seed, confidence)
+    out = {n: {"value": whole[n]} | {k: bounds[n][k] for k in ("low", "high")} for n in others}
+    better = [n for n in others if out[n]["low"] > 0]
+    return (max(better, key=lambda n: (whole[n], n)) if better else prefer), out
