@@ -13,6 +13,9 @@ JVM), user and system CPU seconds (the whole tree), the Python driver's own peak
 (``bench_pipeline.measure``). Wall time is recorded but means little on a shared machine.
 
     nice -n 10 python benchmarks/bench_spark_prepare.py --sizes 200000 1000000
+
+``--merge`` keeps the runs of earlier outputs (two invocations run side by side write two
+files; the second names the first), ``--sizes 0`` only merges.
 """
 
 from __future__ import annotations
@@ -94,10 +97,22 @@ def main() -> None:
         default=["local", "spark_local_2"],
     )
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="earlier outputs of this script whose runs are kept first (each with its commit)",
+    )
     args = parser.parse_args()
+    earlier = []
+    for path in args.merge:
+        old = json.loads(path.read_text())
+        tags = {"commit": old["commit"], "niceness": old["niceness"]}
+        earlier += [{**tags, **run} for run in old["runs"]]
     report = {
         "output": args.output,
-        "runs": [],
+        "runs": earlier,
         "chunk_customers": CHUNK_CUSTOMERS,
         "machine": machine_info(),
         "niceness": os.nice(0),
@@ -111,14 +126,15 @@ def main() -> None:
         snapshot.mkdir()
         report["code_snapshot_sha256"] = snapshot_repository(snapshot)
         env = subprocess_env(snapshot)
-        for n in args.sizes:
+        for n in [n for n in args.sizes if n > 0]:
             for name in args.engines:
                 with tempfile.TemporaryDirectory(prefix=f"{name}_{n}_", dir=tmp) as work:
                     where = Path(work)
                     write_params(snapshot / "params.yaml", where, n, ENGINES[name])
                     log.info("prepare: %d customers, %s", n, name)
                     run = prepare_once(where, env)
-                    report["runs"].append({"n_customers": n, "engine": name, **run})
+                    info = {"n_customers": n, "engine": name, "commit": report["commit"]}
+                    report["runs"].append({**info, **run})
                     write_report(report)
     write_report(report)
 
