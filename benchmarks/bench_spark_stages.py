@@ -146,13 +146,20 @@ def run(n_customers: int, output: Path) -> None:
             windows[name] = (start, time.time(), cpu)
             log.info("%s: %.0f s", name, windows[name][1] - start)
         session.stop()
-    stages, tasks = read_event_log(events)
-    for name, (start, end, cpu) in windows.items():
+    report["windows"], report["event_log"] = windows, str(events)
+    output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    summarize(output)
+
+
+def summarize(output: Path) -> None:
+    """Each churnlab stage's figures from the event log and the stage windows in ``output``."""
+    report = json.loads(output.read_text())
+    stages, tasks = read_event_log(Path(report["event_log"]))
+    for name, (start, end, cpu) in report["windows"].items():
         mine = [s for s in stages if start <= s["submitted"] < end]
         ids = {s["id"] for s in mine}
-        report["stages"][name] = profile(
-            mine, [t for t in tasks if t["stage"] in ids], end - start, cpu
-        )
+        mine_tasks = [t for t in tasks if t["stage"] in ids]
+        report["stages"][name] = profile(mine, mine_tasks, end - start, cpu)
     output.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     log.info("%s", json.dumps(report["stages"], indent=1))
 
@@ -162,8 +169,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--output", type=Path, default=OUTPUT)
+    parser.add_argument(
+        "--summarize-only", action="store_true", help="recompute the figures of --output"
+    )
     args = parser.parse_args()
-    run(args.customers, args.output.resolve())
+    if args.summarize_only:
+        summarize(args.output.resolve())
+    else:
+        run(args.customers, args.output.resolve())
 
 
 if __name__ == "__main__":
