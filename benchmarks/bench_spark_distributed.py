@@ -8,13 +8,13 @@ otherwise) the local stages prepare, split and featurize run in a temporary dire
 on the same feature tables the early-stopped XGBoost is fitted (no refit, no calibration:
 the raw model's test ROC-AUC):
 
-- ``local``: the driver's fit (``churnlab.modeling.zoo.xgboost``), and ``local_seed+1``,
-  ``local_seed+2`` with only ``train.seed`` changed: how far the estimator's own row and
-  column sampling (subsample, colsample_bytree < 1) moves the figure;
-- ``spark_w1``, ``spark_w2``: ``churnlab.engine.distributed.fit`` with one and two workers
-  on ``local[2]``;
-- the same three fits with ``subsample`` and ``colsample_bytree`` at 1 (``*_nosample``):
-  without sampling, any remaining gap is a real difference (sketch, rounds, settings).
+- ``local``: the driver's fit (``churnlab.modeling.zoo.xgboost``), and ``local_seed+1``
+  with only ``train.seed`` changed: how far the estimator's own row and column sampling
+  (subsample, colsample_bytree < 1) moves the figure;
+- ``spark_w2``: ``churnlab.engine.distributed.fit`` with two workers on ``local[2]``;
+- with ``subsample`` and ``colsample_bytree`` at 1 (``*_nosample``): ``local``, and Spark
+  with one and two workers: without sampling, a remaining gap is a real difference
+  (sketch, rounds, settings), and one worker against two separates the partitioning.
 
 Per fit: test ROC-AUC, the best round and the rounds kept. The summary gives each
 variant's paired difference from ``local`` (mean, a 95 % t-interval over the draws, and the
@@ -96,15 +96,15 @@ def fits(spark, params, files: dict) -> dict:
     y = {n: f[TARGET].to_numpy() for n, f in frames.items()}
     raw = params.model_dump(mode="json")
     out = {}
-    for suffix, xgb_params in (("", None), ("_nosample", NO_SAMPLING)):
-        for shift in (0, 1, 2):
+    variants = (("", None, (0, 1), (2,)), ("_nosample", NO_SAMPLING, (0,), (1, 2)))
+    for suffix, xgb_params, shifts, workers_list in variants:
+        for shift in shifts:
             p = draw_params(raw, params.synthetic.seed, xgb_params, seed=params.train.seed + shift)
-            model = zoo.fit(
-                zoo.make(p.train, y["train"]), X["train"], y["train"], X["valid"], y["valid"]
-            )
+            model = zoo.make(p.train, y["train"])
+            model = zoo.fit(model, X["train"], y["train"], X["valid"], y["valid"])
             name = "local" if shift == 0 else f"local_seed+{shift}"
             out[name + suffix] = summary(model, X["test"], y["test"])
-        for workers in (1, 2):
+        for workers in workers_list:
             p = draw_params(raw, params.synthetic.seed, xgb_params, workers)
             train, valid = (spark.read.parquet(str(files[n])) for n in ("train", "valid"))
             model = distributed.fit(p, train, valid)
