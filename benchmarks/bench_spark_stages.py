@@ -47,7 +47,8 @@ SPARK_STAGES = ("split", "featurize", "train", "evaluate")
 def read_event_log(directory: Path) -> tuple[list[dict], list[dict]]:
     """Spark's finished stages and tasks from the one event log in ``directory``."""
     stages, tasks = [], []
-    for path in directory.iterdir():
+    logs = [f for f in directory.rglob("*") if f.is_file() and f.name.startswith(("local-", "app"))]
+    for path in [f for f in logs if not f.name.startswith("appstatus")]:
         for line in path.read_text().splitlines():
             event = json.loads(line)
             if event["Event"] == "SparkListenerStageCompleted":
@@ -123,7 +124,13 @@ def run(n_customers: int, output: Path) -> None:
     raw = yaml.safe_load((REPO / "params.yaml").read_text())
     raw["synthetic"]["n_customers"] = n_customers
     local = parse_params(raw)
-    spark_conf = {"spark.eventLog.enabled": "true", "spark.eventLog.dir": events.as_uri()}
+    spark_conf = {
+        "spark.eventLog.enabled": "true",
+        "spark.eventLog.dir": events.as_uri(),
+        # One plain JSON-lines file (Spark 4 defaults to rolling, zstd-compressed logs).
+        "spark.eventLog.rolling.enabled": "false",
+        "spark.eventLog.compress": "false",
+    }
     engine = raw.get("engine", {})
     spark = {
         **engine.get("spark", {}),
