@@ -5,7 +5,8 @@ alone; here each chunk's tables are written as one part file per table,
 ``<dest>/<table>.parquet/part-<chunk>.parquet`` (customers, logins, payments, tickets, truth,
 and follow_up when asked), so memory is bounded by one chunk per process (per task on Spark)
 whatever the population. A population of one chunk (the default data) is written as one
-plain file per table, ``<dest>/<table>.parquet``, the bytes prepare always wrote for it. A table directory reads as one table with pyarrow, pandas, DuckDB
+plain file per table, ``<dest>/<table>.parquet``, the bytes prepare always wrote for it. A
+table directory reads as one table with pyarrow, pandas, DuckDB
 (``<table>.parquet/*.parquet``) and Spark, and its part files in name order hold the rows of
 :func:`churnlab.data.synth.generate` in order.
 

@@ -3,9 +3,10 @@
 For the built-in synthetic source it first writes the raw tables (as a CRM and a product
 database would hold them) to ``data/raw/``; it then cleans them, builds the snapshot with
 DuckDB (reading the raw tables' partitioned Parquet, so only the customers table and the
-snapshot reach pandas, never the event tables) and writes ``data/prepared/``, the hidden truth (synthetic only) and
-``metrics/data_quality.json``. With ``engine.name: spark`` the synthetic snapshot is built on
-Spark (:mod:`churnlab.engine.prepare`) from the same raw tables.
+snapshot reach pandas, never the event tables) and writes ``data/prepared/``, the hidden
+truth (synthetic only) and ``metrics/data_quality.json``. With ``engine.name: spark`` the
+synthetic snapshot is built on Spark (:mod:`churnlab.engine.prepare`) from the same raw
+tables.
 """
 
 from __future__ import annotations
