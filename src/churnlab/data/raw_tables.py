@@ -60,7 +60,8 @@ def check_schema(con: duckdb.DuckDBPyConnection, raw_dir) -> None:
 
 
 def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection with one view ``<table>_raw`` per raw parquet file."""
+    """A DuckDB connection with one view ``<table>_raw`` per raw parquet file (or directory of
+    part files, read in name order)."""
     con = duckdb.connect()
     con.execute("SET threads TO 2")
     for table in RAW_TABLES:
@@ -70,8 +71,9 @@ def open_raw(raw_dir=paths.RAW) -> duckdb.DuckDBPyConnection:
                 f"{path} is missing: the raw tables are produced by prepare itself "
                 "for data.source=synthetic"
             )
+        source = f"{path}/*.parquet" if path.is_dir() else path  # a chunked table's parts
         try:
-            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{path}')")
+            con.execute(f"CREATE VIEW {table}_raw AS SELECT * FROM read_parquet('{source}')")
         except duckdb.Error as exc:
             raise UserError(f"{path} is not a readable parquet file: {exc}") from None
     check_schema(con, raw_dir)

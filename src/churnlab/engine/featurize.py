@@ -32,25 +32,25 @@ log = logging.getLogger(__name__)
 
 def stratified_sample(frame, n_rows: int, seed: int, target: str):
     """At most ``n_rows`` rows, the same share of each class, chosen by the rank of a seeded
-    hash of the key (independent of partitioning); all rows, sorted by key, when fewer."""
-    from pyspark.sql import Window
+    hash of the key (independent of partitioning; ranked in parallel as the split ranks,
+    :func:`churnlab.engine.split.class_positions`); all rows, sorted by key, when fewer."""
+    import math
+
     from pyspark.sql import functions as F
 
-    from churnlab.engine.split import hash_column
+    from churnlab.engine.split import class_positions
 
     total = frame.count()
     if total <= n_rows:
         return frame.orderBy(CUSTOMER_KEY)
     share = n_rows / total
-    counts = frame.groupBy(target).count().withColumn("_take", F.floor(F.col("count") * share))
-    order = Window.partitionBy(target).orderBy("_h", CUSTOMER_KEY)
-    ranked = frame.withColumn("_h", hash_column(seed)).withColumn(
-        "_pos", F.row_number().over(order)
-    )
-    taken = ranked.join(counts.select(target, "_take"), on=target).filter(
-        F.col("_pos") <= F.col("_take")
-    )
-    return taken.drop("_h", "_pos", "_take").orderBy(CUSTOMER_KEY)
+    positions, counts, numbered = class_positions(frame, target, seed)
+    numbered.unpersist()  # the ranking is deterministic: the sample recomputes it
+    take = F.lit(0)
+    for label, count in counts.items():
+        take = F.when(F.col(target) == label, math.floor(count * share)).otherwise(take)
+    keys = positions.filter(F.col("_pos") < take).select(CUSTOMER_KEY)
+    return frame.join(keys, on=CUSTOMER_KEY, how="left_semi").orderBy(CUSTOMER_KEY)
 
 
 def to_pandas(frame) -> pd.DataFrame:

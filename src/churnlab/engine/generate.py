@@ -4,7 +4,9 @@
 alone; here each chunk's tables are written as one part file per table,
 ``<dest>/<table>.parquet/part-<chunk>.parquet`` (customers, logins, payments, tickets, truth,
 and follow_up when asked), so memory is bounded by one chunk per process (per task on Spark)
-whatever the population. A table directory reads as one table with pyarrow, pandas, DuckDB
+whatever the population. A population of one chunk (the default data) is written as one
+plain file per table, ``<dest>/<table>.parquet``, the bytes prepare always wrote for it. A
+table directory reads as one table with pyarrow, pandas, DuckDB
 (``<table>.parquet/*.parquet``) and Spark, and its part files in name order hold the rows of
 :func:`churnlab.data.synth.generate` in order.
 
@@ -53,6 +55,7 @@ class SynthSpec:
     def from_params(cls, params: Params, **overrides) -> SynthSpec:
         s, d = params.synthetic, params.data
         fields = {
+            "chunk_customers": synth.CHUNK_CUSTOMERS,  # read now: tests make chunks smaller
             "n_customers": s.n_customers,
             "seed": s.seed,
             "snapshot_date": d.snapshot_date,
@@ -64,6 +67,11 @@ class SynthSpec:
 
     def chunks(self) -> list[synth.Chunk]:
         return synth.chunks(self.n_customers, self.chunk_customers)
+
+    @property
+    def single(self) -> bool:
+        """One chunk: each table is one plain Parquet file, not a directory of parts."""
+        return self.n_customers <= self.chunk_customers
 
 
 def part_name(index: int) -> str:
@@ -80,7 +88,8 @@ def write_chunk(spec: SynthSpec, chunk: synth.Chunk, root: str) -> dict[str, int
     if raw.follow_up is not None:
         tables["follow_up"] = raw.follow_up
     for name, frame in tables.items():
-        io.write_table(frame, Path(root) / f"{name}.parquet" / part_name(chunk.index))
+        table = Path(root) / f"{name}.parquet"
+        io.write_table(frame, table if spec.single else table / part_name(chunk.index))
     return {name: len(frame) for name, frame in tables.items()}
 
 

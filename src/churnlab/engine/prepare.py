@@ -30,7 +30,7 @@ from churnlab.engine.campaign import campaign_balance
 from churnlab.errors import UserError
 
 log = logging.getLogger(__name__)
-ROW = "_row"  # file order, for "keep the first" of repeated ids
+ROW = "_row"  # (file, position) order, for "keep the first" of repeated ids
 
 
 NANOS_AS_LONG = "spark.sql.legacy.parquet.nanosAsLong"
@@ -59,7 +59,7 @@ def read_raw(spark, raw_dir: Path = paths.RAW) -> dict:
         missing = [c for c in schema if c not in frame.columns]
         if missing:
             raise UserError(f"{where} lacks column(s) {missing}; it has {sorted(frame.columns)}")
-        for column in nanos_columns(where) if where.is_file() else []:
+        for column in nanos_columns(where) if where.exists() else []:
             micros = F.expr(f"`{column}` div 1000")
             frame = frame.withColumn(column, F.timestamp_micros(micros).cast("timestamp_ntz"))
         frames[table] = frame
@@ -210,7 +210,9 @@ def _run(spark, params: Params, salt: bytes) -> dict:
 
     sp = params.engine.spark
     raw = read_raw(spark)
-    raw["customers"] = raw["customers"].withColumn(ROW, F.monotonically_increasing_id())
+    # A chunked table's part files may be read in any order: the file name orders them.
+    order = F.struct(F.input_file_name(), F.monotonically_increasing_id())
+    raw["customers"] = raw["customers"].withColumn(ROW, order)
     rows_in = raw["customers"].count()
     customers, report = clean_customers(raw["customers"])
     snap = dialect.timestamp(dt.datetime.combine(params.data.snapshot_date, dt.time()))

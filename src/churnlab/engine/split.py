@@ -30,23 +30,47 @@ def hash_column(seed: int):
     return F.conv(F.substring(F.sha2(text, 256), 1, HASH_HEX), 16, 10).cast("long")
 
 
+def class_positions(frame, target: str, seed: int):
+    """``(key, target, _pos)``: each customer's rank by ``(hash, key)`` within its class,
+    numbered in parallel. The two-column table is range-partitioned on (class, hash, key), each
+    partition numbers its rows per class, and a row's rank is that number plus the rows of its
+    class in the partitions before (a few counts collected). Ranking with a window over the
+    class alone ran as one task per class, one of them holding most of the rows."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    spark = frame.sparkSession
+    n_parts = int(spark.conf.get("spark.sql.shuffle.partitions"))
+    key = F.col(CUSTOMER_KEY).cast("string")
+    narrow = frame.select(CUSTOMER_KEY, target).withColumn("_h", hash_column(seed))
+    ranged = narrow.repartitionByRange(n_parts, target, "_h", key)
+    ranged = ranged.withColumn("_pid", F.spark_partition_id())
+    within = Window.partitionBy("_pid", target).orderBy("_h", key)
+    numbered = ranged.withColumn("_local", F.row_number().over(within) - 1).cache()
+    rows = numbered.groupBy("_pid", target).count().collect()
+    counts, offsets = {}, []
+    for row in sorted(rows, key=lambda r: (r[target], r["_pid"])):
+        offsets.append((row["_pid"], row[target], counts.get(row[target], 0)))
+        counts[row[target]] = counts.get(row[target], 0) + int(row["count"])
+    schema = f"_pid int, {target} {frame.schema[target].dataType.simpleString()}, _off long"
+    table = F.broadcast(spark.createDataFrame(offsets, schema))
+    ranked = numbered.join(table, on=["_pid", target]).withColumn(
+        "_pos", F.col("_local") + F.col("_off")
+    )
+    return ranked.select(CUSTOMER_KEY, target, "_pos"), dict(sorted(counts.items())), numbered
+
+
 def assign_parts(frame, p: SplitParams, target: str):
     """``frame`` with a ``_part`` column (train / valid / test)."""
-    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     if p.method != "stratified":
         raise UserError("split.method time runs on the local engine only (set engine.name: local)")
     if target not in frame.columns:
         raise UserError(f"the prepared table has no target column {target!r}")
-    rows = frame.groupBy(target).count().collect()
-    counts = {row[target]: int(row["count"]) for row in sorted(rows, key=lambda r: r[target])}
+    positions, counts, numbered = class_positions(frame, target, p.seed)
     check_stratifiable(counts, target)
     bounds = class_bounds(counts, p)
-    order = Window.partitionBy(target).orderBy("_h", F.col(CUSTOMER_KEY).cast("string"))
-    ranked = frame.withColumn("_h", hash_column(p.seed)).withColumn(
-        "_pos", F.row_number().over(order) - 1
-    )
     first = F.lit(None).cast("long")
     second = F.lit(None).cast("long")
     for label, (n_train, n_train_valid) in bounds.items():
@@ -57,7 +81,8 @@ def assign_parts(frame, p: SplitParams, target: str):
         .when(F.col("_pos") < second, "valid")
         .otherwise("test")
     )
-    return ranked.withColumn("_part", part).drop("_h", "_pos")
+    parts = positions.select(CUSTOMER_KEY, part.alias("_part"))
+    return frame.join(parts, on=CUSTOMER_KEY), numbered
 
 
 def split_tables(assigned) -> dict:
@@ -76,8 +101,10 @@ def run(params: Params) -> None:
     local = paths.PREPARED.exists()
     where = str(paths.PREPARED.resolve()) if local else tables.location(sp, paths.PREPARED)
     customers = tables.read(spark, where)
-    assigned = assign_parts(customers, params.split, TARGET).cache()
+    assigned, numbered = assign_parts(customers, params.split, TARGET)
+    assigned = assigned.cache()
     for name, part in split_tables(assigned).items():
         tables.write_stage_table(spark, sp, part, paths.SPLIT / f"{name}.parquet")
         log.info("%s: written with Spark", name)
     assigned.unpersist()
+    numbered.unpersist()

@@ -2,9 +2,11 @@
 
 For the built-in synthetic source it first writes the raw tables (as a CRM and a product
 database would hold them) to ``data/raw/``; it then cleans them, builds the snapshot with
-DuckDB and writes ``data/prepared/``, the hidden truth (synthetic only) and
-``metrics/data_quality.json``. With ``engine.name: spark`` the synthetic snapshot is built on
-Spark (:mod:`churnlab.engine.prepare`) from the same raw tables.
+DuckDB (reading the raw tables' partitioned Parquet, so only the customers table and the
+snapshot reach pandas, never the event tables) and writes ``data/prepared/``, the hidden
+truth (synthetic only) and ``metrics/data_quality.json``. With ``engine.name: spark`` the
+synthetic snapshot is built on Spark (:mod:`churnlab.engine.prepare`) from the same raw
+tables.
 """
 
 from __future__ import annotations
@@ -27,28 +29,24 @@ from churnlab.data import (
     raw_tables,
     snapshot,
     sources,
-    synth,
     userdata,
 )
+from churnlab.engine import generate
 from churnlab.uplift import campaign_data
 
 log = logging.getLogger(__name__)
 
 
-def write_synthetic_raw(params: Params) -> None:
-    s, d = params.synthetic, params.data
-    log.info("generating %d synthetic customers (seed %d)", s.n_customers, s.seed)
-    raw = synth.generate(
-        s.n_customers,
-        s.seed,
-        d.snapshot_date,
-        d.churn_window_days,
-        s.history_days,
-        campaign_share=s.campaign_share,
-    )
-    for name, table in raw.tables().items():
-        io.write_table(table, paths.RAW / f"{name}.parquet")
-    io.write_table(raw.truth, paths.RAW / "truth.parquet")
+def write_synthetic_raw(params: Params, spark=None) -> None:
+    """The raw tables, generated and written one chunk at a time (so memory does not grow with
+    the population): from this process, or from Spark's executors when ``spark`` is given.
+    The default data is one chunk: one plain Parquet file per table, as always."""
+    spec = generate.SynthSpec.from_params(params)
+    log.info("generating %d synthetic customers (seed %d)", spec.n_customers, spec.seed)
+    if spark is None:
+        generate.write_local(spec, paths.RAW)
+    else:
+        generate.write_spark(spark, spec, paths.RAW)
 
 
 def keep_only_this_run(raw: set[str], prepared: set[str]) -> None:
@@ -202,7 +200,7 @@ def main_spark(params: Params) -> None:
     for table in (paths.PREPARED, paths.TRUTH):
         tables.location(sp, table)  # a missing storage directory fails here
     spark = spark_session(sp)
-    write_synthetic_raw(params)
+    write_synthetic_raw(params, spark)
     dq = on_spark.run(spark, params, privacy.salt_from_env())
     names = [paths.PREPARED, paths.TRUTH]
     if tables.external(sp):
