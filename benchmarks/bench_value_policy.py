@@ -23,7 +23,8 @@ value and its 95 % percentile interval; pooled: the mean over seeds with the int
 mean (each seed's customers resampled independently, resample by resample). Also per seed,
 why the rule calls few customers: the break-even value at risk (offer cost / acceptance), how
 many test customers exceed it, the largest value at risk and the rank correlation of churn
-probability and value. Writes ``benchmarks/results/value_policy.json``.
+probability and value. Writes ``benchmarks/results/value_policy_<part>.json`` per part, so
+the parts can run apart (``--parts telco``).
 
 Run from the repository root with the project venv, after ``dvc repro`` (``data/prepared``)::
 
@@ -58,7 +59,7 @@ from churnlab.survival.scoring import bootstrap_draws, interval
 from real_data import BENCH_SALT, DATA_DIR, ROOT, TABLES, load_table
 from real_peers import churnlab_scores
 
-OUT = ROOT / "benchmarks" / "results" / "value_policy.json"
+RESULTS = ROOT / "benchmarks" / "results"  # value_policy_<part>.json, one file per part
 DIFFERENCES = tuple(f"{name}_minus_probability" for name in policies.POLICIES[:2])
 TELCO_VALUES = ("TotalCharges", "MonthlyCharges")
 
@@ -184,31 +185,32 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--resamples", type=int, default=500)
-    parser.add_argument("--parts", nargs="+", default=["synthetic", "telco"])
-    parser.add_argument("--output", type=Path, default=OUT)
+    parser.add_argument(
+        "--parts", nargs="+", choices=["synthetic", "telco"], default=["synthetic", "telco"]
+    )
+    parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     b = load_params().business
-    result = {
-        "seeds": args.seeds,
-        "bootstrap_resamples": args.resamples,
-        "business": b.model_dump(),
-        "load_average_before": [round(x, 2) for x in os.getloadavg()],
-    }
-    if "synthetic" in args.parts:
-        result["synthetic"] = synthetic(args.seeds, args.resamples)
-    if "telco" in args.parts:
-        if not (DATA_DIR / TABLES["telco"]["path"]).exists():
-            raise SystemExit(f"{DATA_DIR} has no Telco table: run with --parts synthetic")
-        result["telco"] = telco(args.seeds, args.resamples)
-    result["cpu_seconds"] = round(cpu_seconds(), 1)
-    result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    io.write_json(result, args.output)
-    return result
+    runs = {"synthetic": synthetic, "telco": telco}
+    if "telco" in args.parts and not (DATA_DIR / TABLES["telco"]["path"]).exists():
+        raise SystemExit(f"{DATA_DIR} has no Telco table: run with --parts synthetic")
+    for part in args.parts:
+        load_before = [round(x, 2) for x in os.getloadavg()]
+        result = {
+            "seeds": args.seeds,
+            "bootstrap_resamples": args.resamples,
+            "business": b.model_dump(),
+            part: runs[part](args.seeds, args.resamples),
+            "cpu_seconds": round(cpu_seconds(), 1),  # this process so far, imports included
+            "load_average_before": load_before,
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        }
+        io.write_json(result, args.results / f"value_policy_{part}.json")
 
 
 if __name__ == "__main__":
