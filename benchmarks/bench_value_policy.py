@@ -132,7 +132,7 @@ def synthetic_seed(params, prepared, known, truth, seed: int, resamples: int):
     return seed_comparison(value, classifier, at_risk, churned, b, resamples, p.seed + seed)
 
 
-def synthetic(seeds: list[int], resamples: int) -> dict:
+def synthetic(seeds: list[int], resamples: int, save) -> None:
     params = load_params()
     if params.data.source != "synthetic":
         raise SystemExit("the synthetic part needs the default synthetic data (dvc repro)")
@@ -143,10 +143,10 @@ def synthetic(seeds: list[int], resamples: int) -> dict:
     for seed in seeds:
         per_seed[seed] = synthetic_seed(params, prepared, known, truth, seed, resamples)
         print(f"synthetic seed {seed}: {per_seed[seed][0]['differences']}", flush=True)
-    return summary(per_seed, "survival lifetime value", params.survival.value_horizon_days)
+        save(summary(per_seed, "survival lifetime value", params.survival.value_horizon_days))
 
 
-def telco(seeds: list[int], resamples: int) -> dict:
+def telco(seeds: list[int], resamples: int, save) -> None:
     """Both Telco value columns on the same classifier scores and test customers per seed."""
     table = load_table("telco", TABLES["telco"], DATA_DIR, [], BENCH_SALT.encode())
     params, prepared = table.params, table.prepared
@@ -165,14 +165,18 @@ def telco(seeds: list[int], resamples: int) -> dict:
                 value, scores, scores * value, churned, b, resamples, seed
             )
             print(f"telco {name} seed {seed}: {per_column[name][seed][0]['differences']}")
-    window = params.data.churn_window_days
-    return {
-        name: summary(found, f"value column {name}", window) for name, found in per_column.items()
-    }
+        window = params.data.churn_window_days
+        save(
+            {name: summary(per_column[name], f"value column {name}", window) for name in per_column}
+        )
 
 
 def summary(per_seed: dict, value_from: str, churned_within_days: int) -> dict:
+    """The seeds run so far (a run stopped early keeps them), pooled and one by one."""
     return {
+        "n_seeds": len(per_seed),
+        "first_seed": min(per_seed),
+        "last_seed": max(per_seed),
         "value_from": value_from,
         "churned_within_days": churned_within_days,
         "pooled": pooled(per_seed),
@@ -201,16 +205,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"{DATA_DIR} has no Telco table: run with --parts synthetic")
     for part in args.parts:
         load_before = [round(x, 2) for x in os.getloadavg()]
-        result = {
-            "seeds": args.seeds,
-            "bootstrap_resamples": args.resamples,
-            "business": b.model_dump(),
-            part: runs[part](args.seeds, args.resamples),
-            "cpu_seconds": round(cpu_seconds(), 1),  # this process so far, imports included
-            "load_average_before": load_before,
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
-        }
-        io.write_json(result, args.results / f"value_policy_{part}.json")
+
+        def save(found: dict, part: str = part, load_before: list = load_before) -> None:
+            """Written after each seed: a run stopped early keeps the seeds it finished."""
+            result = {
+                "bootstrap_resamples": args.resamples,
+                "business": b.model_dump(),
+                part: found,
+                "cpu_seconds": round(cpu_seconds(), 1),  # this process so far, imports included
+                "load_average_before": load_before,
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            }
+            io.write_json(result, args.results / f"value_policy_{part}.json")
+
+        runs[part](args.seeds, args.resamples, save)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from churnlab.evaluation.value_report import saved_value_markdown
+from churnlab.evaluation.value_report import VALUE_ORDER, saved_value_markdown
 from churnlab.evaluation.wording import amount as _money
 from churnlab.evaluation.wording import money, quality_facts
 from churnlab.evaluation.wording import number as _f
@@ -284,15 +284,10 @@ def top_risk_table(table: pd.DataFrame) -> str:
     ]
     if valued:
         lines += [VALUE_ORDER, ""]
-    head = ["rank", "customer_key", "churn score", "churned"]
-    head += ["value", "value at risk", "call"] if valued else []
-    head += ["top reasons", "suggested action"]
-    align = {"customer_key": "---", "churned": ":---:", "call": ":---:"}
-    align |= {"top reasons": "---", "suggested action": "---"}
-    lines += [
-        "| " + " | ".join(head) + " |",
-        "| " + " | ".join(align.get(c, "---:") for c in head) + " |",
-    ]
+    head = {"rank": "---:", "customer_key": "---", "churn score": "---:", "churned": ":---:"}
+    head |= {"value": "---:", "value at risk": "---:", "call": ":---:"} if valued else {}
+    head |= {"top reasons": "---", "suggested action": "---"}
+    lines += ["| " + " | ".join(head) + " |", "| " + " | ".join(head.values()) + " |"]
     for row in table.itertuples(index=False):
         cells = [str(row.rank), f"`{row.customer_key}`", f"{row.churn_score:.3f}"]
         cells.append("yes" if row.churned else "no")
@@ -301,14 +296,3 @@ def top_risk_table(table: pd.DataFrame) -> str:
             cells.append("yes" if row.call else "no")
         lines.append("| " + " | ".join([*cells, row.reasons, row.suggested_action]) + " |")
     return "\n".join(lines) + "\n"
-
-
-VALUE_ORDER = (
-    "Each customer has a value here, so the list is ranked by **expected value at risk** "
-    "(churn probability within the value horizon × value; that probability is the survival "
-    "model's when the survival stage ran, else the churn score), highest first, not by churn "
-    "score alone: a likely churner worth little can rank below a less likely one worth much. "
-    "`call`: "
-    "the value-at-risk rule calls them (within the contact budget, offer acceptance × value at "
-    "risk above the offer's cost)."
-)

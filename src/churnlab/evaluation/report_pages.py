@@ -161,12 +161,9 @@ PREDICTION_TERMS = [
 ]
 
 
-CALL_LIST_NAMES = {
-    "churn_score": "churn probability",
-    "suggested_action": "suggested action",
-    "customer_value": "value",
-    "value_at_risk": "value at risk",
-}
+CALL_LIST_NAMES = {"churn_score": "churn probability", "suggested_action": "suggested action"}
+CALL_LIST_NAMES |= {"customer_value": "value", "value_at_risk": "value at risk"}
+CALL_LIST_FORMATS = {"churn probability": ".3f", "value": ",.0f", "value at risk": ",.0f"}
 
 
 def evaluation_page(
@@ -195,10 +192,7 @@ def evaluation_page(
     sections = page_sections(
         _headline_evaluation(m, business),
         "Who to call: the highest-risk customers of the test split",
-        note
-        + h.table(
-            call_list, {"churn probability": ".3f", "value": ",.0f", "value at risk": ",.0f"}
-        ),
+        note + h.table(call_list, CALL_LIST_FORMATS),
         drivers_section(drivers, "on the test split"),
         figures,
         quality_items(quality_facts(quality), list(warnings)),

@@ -22,6 +22,17 @@ VALUE_FROM = {
     "column": "the value column",
 }
 
+# The top-risk list's note when customers have a value (:func:`model_card.top_risk_table`).
+VALUE_ORDER = (
+    "Each customer has a value here, so the list is ranked by **expected value at risk** "
+    "(churn probability within the value horizon × value; that probability is the survival "
+    "model's when the survival stage ran, else the churn score), highest first, not by churn "
+    "score alone: a likely churner worth little can rank below a less likely one worth much. "
+    "`call`: "
+    "the value-at-risk rule calls them (within the contact budget, offer acceptance × value at "
+    "risk above the offer's cost)."
+)
+
 
 def saved_value_lines(saved: dict | None, currency: str) -> list[str]:
     """The saved value of the budget in sentences (none without per-customer value)."""
