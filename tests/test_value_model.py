@@ -114,10 +114,11 @@ def test_the_business_section_gets_the_saved_value_only_with_values():
     assert business.saved_value_section(None, "survival", B) is None
 
 
-def page(m: dict) -> str:
+def page(m: dict, valued: dict | None = None) -> str:
     figures = report_pages.Figures((b"png", "profit"), (b"png", "gains"))
     top = pd.DataFrame(
         {"rank": [1], "customer_key": ["a"], "churn_score": [0.9], "churned": [1]}
+        | (valued or {})
         | {"reasons": ["x"], "suggested_action": ["call"]}
     )
     drivers = pd.DataFrame({"column": [], "direction": []})
@@ -164,3 +165,11 @@ def test_evaluate_values_the_test_customers_by_a_value_column():
     valued = evaluate.test_value(without, None, test, scores, survival)
     assert valued is None
     assert evaluate.saved_value_section(without, survival, valued, y, scores) is None
+
+
+def test_the_report_call_list_shows_value_and_value_at_risk():
+    valued = {"customer_value": [2500.0], "value_at_risk": [2250.0], "call": [1]}
+    shown = page(METRICS, valued)
+    assert "<th>value at risk</th>" in shown and "<th>call</th>" in shown
+    assert '"value at risk">2,250</td>' in shown and '"value">2,500</td>' in shown
+    assert "value at risk" not in page(METRICS).split("Who to call")[1].split("</table>")[0]
