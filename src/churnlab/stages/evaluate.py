@@ -12,6 +12,9 @@ EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside 
 of the test split reach the driver (:mod:`churnlab.engine.holdout`).
 The uplift and survival stages run first; the report and model card show their policy
 comparison and survival headline when they ran (:mod:`churnlab.evaluation.outlook_report`).
+When the test customers have a value (a value column, else the survival model's lifetime
+value: :func:`test_value`), the top-risk list ranks by expected value at risk and the business
+section shows the saved value (:func:`saved_value_section`); without, both are as before.
 """
 
 from __future__ import annotations
