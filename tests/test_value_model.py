@@ -90,8 +90,12 @@ def test_which_value_applies():
 
 
 def test_the_business_section_gets_the_saved_value_only_with_values():
+    from churnlab.stages import evaluate
+
     survival = {"n_test": 4, "value": {"from": "survival", "campaign": example_campaign()}}
-    saved = business.saved_value_section(survival, 4, B)
+    params = small_params(business=B.model_dump())
+    y, scores = np.zeros(4), np.zeros(4)
+    saved = evaluate.saved_value_section(params, survival, None, y, scores)
     # value at risk: customers 0 and 1 (both churned); probability: 1 (churned) and 2
     assert saved["churners_contacted"] == {
         "value_at_risk": 2,
@@ -101,15 +105,20 @@ def test_the_business_section_gets_the_saved_value_only_with_values():
     assert saved["saved_customers"]["value_at_risk"] == pytest.approx(0.5 * 2)
     assert saved["saved"]["probability"] == pytest.approx(0.5 * 100 - 2 * 10)
     assert saved["value_from"] == "survival"
-    assert business.saved_value_section(survival, 5, B) is None  # other test customers
-    assert business.saved_value_section({"skipped": "no timestamps"}, 4, B) is None
-    assert business.saved_value_section(None, 4, B) is None
+    assert saved["break_even_value_at_risk"] == pytest.approx(10 / 0.5)  # cost / acceptance
+    five = np.zeros(5)  # other test customers
+    assert evaluate.saved_value_section(params, survival, None, five, five) is None
+    skipped = {"skipped": "no timestamps"}
+    assert evaluate.saved_value_section(params, skipped, None, y, scores) is None
+    assert evaluate.saved_value_section(params, None, None, y, scores) is None
+    assert business.saved_value_section(None, "survival", B) is None
 
 
-def page(m: dict) -> str:
+def page(m: dict, valued: dict | None = None) -> str:
     figures = report_pages.Figures((b"png", "profit"), (b"png", "gains"))
     top = pd.DataFrame(
         {"rank": [1], "customer_key": ["a"], "churn_score": [0.9], "churned": [1]}
+        | (valued or {})
         | {"reasons": ["x"], "suggested_action": ["call"]}
     )
     drivers = pd.DataFrame({"column": [], "direction": []})
@@ -120,9 +129,7 @@ def page(m: dict) -> str:
 
 
 def test_the_report_shows_saved_value_beside_saved_customers():
-    saved = business.saved_value_section(
-        {"n_test": 4, "value": {"from": "survival", "campaign": example_campaign()}}, 4, B
-    )
+    saved = business.saved_value_section(example_campaign(), "survival", B)
     m = METRICS | {"business": METRICS["business"] | {"saved_value": saved}}
     shown = page(m)
     diff = saved["differences"]["value_at_risk_minus_probability"]
@@ -144,14 +151,25 @@ def test_evaluate_values_the_test_customers_by_a_value_column():
         business=B.model_dump(),
         evaluate={"bootstrap_resamples": 50},
     )
-    test = pd.DataFrame({"yearly": [1000.0, 100.0, "?", 500.0]})
+    test = pd.DataFrame({"yearly": [1000.0, 100.0, None, 500.0]})
     y, scores = np.array([1, 1, 0, 0]), np.array([0.3, 0.9, 0.8, 0.1])
-    saved = evaluate.saved_value_section(params, survival, test, y, scores)
-    # "?" counts with the flat 500: value at risk 300, 90, 400, 50; the rule calls 0 and 2
+    valued = evaluate.test_value(params, None, test, scores, survival)
+    saved = evaluate.saved_value_section(params, survival, valued, y, scores)
+    # a blank counts with the flat 500: value at risk 300, 90, 400, 50; the rule calls 0 and 2
     assert saved["value_from"] == "column"
     assert saved["contacted"]["value_at_risk"] == 2
     assert saved["saved"]["value_at_risk"] == pytest.approx(0.5 * 1000 - 10 - 10)
     assert saved["saved"]["probability"] == pytest.approx(0.5 * 100 - 10 - 10)
     assert saved["churned_within_days"] == params.data.churn_window_days
     without = small_params(business=B.model_dump())
-    assert evaluate.saved_value_section(without, survival, test, y, scores) is None
+    valued = evaluate.test_value(without, None, test, scores, survival)
+    assert valued is None
+    assert evaluate.saved_value_section(without, survival, valued, y, scores) is None
+
+
+def test_the_report_call_list_shows_value_and_value_at_risk():
+    valued = {"customer_value": [2500.0], "value_at_risk": [2250.0], "call": [1]}
+    shown = page(METRICS, valued)
+    assert "<th>value at risk</th>" in shown and "<th>call</th>" in shown
+    assert '"value at risk">2,250</td>' in shown and '"value">2,500</td>' in shown
+    assert "value at risk" not in page(METRICS).split("Who to call")[1].split("</table>")[0]

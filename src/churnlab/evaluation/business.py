@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from churnlab.config.params import BusinessParams
+from churnlab.errors import UserError
 from churnlab.metrics import classification_metrics, expected_caught, ranking_summary, rounded
 
 
@@ -213,21 +214,47 @@ def expected_campaign(
     )
 
 
-def saved_value_section(survival: dict | None, n_test: int, b: BusinessParams) -> dict | None:
-    """``business.saved_value`` of ``metrics/evaluate.json``: the saved value beside the saved
-    customers when each test customer has a value (the survival stage valued the same
-    ``n_test`` test customers, :mod:`churnlab.survival.policies`): per policy — the
-    value-at-risk rule, the whole budget by value at risk, the whole budget by churn
-    probability — the customers contacted, the churners among them, the saved customers
-    (``offer_acceptance_rate`` of those) and the realized saved value, with each value policy's
-    paired difference to the probability order. None otherwise (no value: the section stays as
-    it was)."""
-    if not survival or "skipped" in survival or survival.get("n_test") != n_test:
-        return None
-    value = survival.get("value") or {}
-    campaign = value.get("campaign")
+def saved_value_section(campaign: dict | None, value_from: str, b: BusinessParams) -> dict | None:
+    """``business.saved_value`` of ``metrics/evaluate.json`` from a ``campaign``
+    (:func:`churnlab.survival.policies.compare` on the test customers, valued from
+    ``value_from``: ``survival`` or ``column``): per policy — the value-at-risk rule, the
+    whole budget by value at risk, the whole budget by churn probability — the customers
+    contacted, the churners among them, the saved customers (``offer_acceptance_rate`` of
+    those) and the realized saved value, each value policy's paired difference to the
+    probability order, and the break-even value at risk of one call. None without a campaign
+    (no per-customer value: the section stays as it was)."""
     if not campaign or "churners_contacted" not in campaign:
         return None
     churners = campaign["churners_contacted"]
     saved = {name: churners[name] * b.offer_acceptance_rate for name in churners}
-    return campaign | {"value_from": value.get("from", "survival"), "saved_customers": saved}
+    return campaign | {
+        "value_from": value_from,
+        "saved_customers": saved,
+        "break_even_value_at_risk": break_even_value_at_risk(b),
+    }
+
+
+def break_even_value_at_risk(b: BusinessParams) -> float:
+    """The expected value at risk above which one call pays: offer cost / acceptance rate."""
+    return b.offer_cost / b.offer_acceptance_rate
+
+
+def checked_value_column(cells, name: str, where: str) -> pd.Series:
+    """The value column ``name`` of ``where`` as numbers, blanks missing (they get the flat
+    value, :func:`customer_value`); text that is not a number, or a negative value, is a
+    :class:`~churnlab.errors.UserError` naming the column, how many cells and examples."""
+    cells = pd.Series(cells)
+    text = cells.astype("string").str.strip()
+    values = pd.to_numeric(text.mask(text == ""), errors="coerce")
+    problems = {
+        "not a number": text.notna() & (text != "") & values.isna(),
+        "negative": values < 0,
+    }
+    for what, bad in problems.items():
+        if bad.any():
+            shown = ", ".join(repr(v) for v in cells[bad].astype(str).unique()[:3])
+            raise UserError(
+                f"{where}: value column {name!r} has {int(bad.sum()):,} {what} cells (e.g. "
+                f"{shown}); a customer's value must be a non-negative number or blank"
+            )
+    return values.astype("float64")

@@ -161,6 +161,11 @@ PREDICTION_TERMS = [
 ]
 
 
+CALL_LIST_NAMES = {"churn_score": "churn probability", "suggested_action": "suggested action"}
+CALL_LIST_NAMES |= {"customer_value": "value", "value_at_risk": "value at risk"}
+CALL_LIST_FORMATS = {"churn probability": ".3f", "value": ",.0f", "value at risk": ",.0f"}
+
+
 def evaluation_page(
     m: dict,
     quality: dict,
@@ -174,10 +179,10 @@ def evaluation_page(
     """``reports/index.html``: the test-split evaluation for a reader without the metrics;
     ``warnings`` are the trained model's (``models/metadata.json``); ``outlook``:
     :func:`outlook_section` of the uplift and survival stages' figures."""
-    call_list = top_risk.rename(
-        columns={"churn_score": "churn probability", "suggested_action": "suggested action"}
-    )
-    call_list["churned"] = call_list["churned"].map({1: "yes", 0: "no"})
+    call_list = top_risk.rename(columns=CALL_LIST_NAMES)
+    for column in ("churned", "call"):
+        if column in call_list:
+            call_list[column] = call_list[column].map({1: "yes", 0: "no"})
     note = h.paragraph(
         "These are held-out test-split customers whose outcome is known (the churned column), "
         "shown to check the model's reasons. For your current customers run `churnlab predict "
@@ -187,7 +192,7 @@ def evaluation_page(
     sections = page_sections(
         _headline_evaluation(m, business),
         "Who to call: the highest-risk customers of the test split",
-        note + h.table(call_list, {"churn probability": ".3f"}),
+        note + h.table(call_list, CALL_LIST_FORMATS),
         drivers_section(drivers, "on the test split"),
         figures,
         quality_items(quality_facts(quality), list(warnings)),

@@ -61,17 +61,20 @@ def explain_test(
     report: ReportParams,
     actions: ActionsParams,
     features: pd.DataFrame | None = None,
+    priority: np.ndarray | None = None,
 ) -> Explanations:
     """SHAP importance and dependence, the drivers in words, and the highest-risk customers'
     reasons (folded back to their columns, with values) and suggested actions. ``features``:
     the pipeline's feature step output for all of ``test`` when the caller made it already.
 
     Raises ``NotImplementedError`` for a model without an exact method (tree, forest, RBF SVM,
-    MLP).
+    MLP). ``priority``: the order of the top-risk list (e.g. expected value at risk), the
+    churn score when None.
     """
     frame = feature_frame(test)
     sample = explained_rows(len(frame), e.explain_rows, e.explain_seed)
-    top = np.argsort(-scores, kind="stable")[: e.top_customers]
+    order = scores if priority is None else priority
+    top = np.argsort(-np.asarray(order), kind="stable")[: e.top_customers]
     rows = np.union1d(sample, top)  # the top-risk customers always get their reasons
     log.info("SHAP values for %d of %d test customers", len(rows), len(frame))
     steps = pipeline.named_steps

@@ -12,11 +12,15 @@ EMPC, the profit-based measure (:mod:`churnlab.evaluation.profit`), sits beside 
 of the test split reach the driver (:mod:`churnlab.engine.holdout`).
 The uplift and survival stages run first; the report and model card show their policy
 comparison and survival headline when they ran (:mod:`churnlab.evaluation.outlook_report`).
+When the test customers have a value (a value column, else the survival model's lifetime
+value: :func:`test_value`), the top-risk list ranks by expected value at risk and the business
+section shows the saved value (:func:`saved_value_section`); without, both are as before.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -25,6 +29,7 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
+from churnlab.errors import UserError
 from churnlab.evaluation import (
     business,
     holdout,
@@ -37,6 +42,7 @@ from churnlab.evaluation import (
 from churnlab.evaluation.outlook_report import card_lines
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
+from churnlab.survival import artifact as survival_artifact
 
 log = logging.getLogger(__name__)
 
@@ -69,33 +75,111 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     return uplift, survival, png.read_bytes() if png.exists() else None
 
 
-def saved_value_section(params: Params, survival: dict | None, test: pd.DataFrame, y, scores):
-    """``business.saved_value`` when the test customers have a value
-    (:func:`churnlab.evaluation.business.customer_value`): the survival stage's campaign on
-    the test split when it ran (its value is the value column when one is named, else the
-    lifetime value); else, with a value column the test split holds, the same comparison here
+@dataclass(frozen=True)
+class TestValue:
+    """Each test customer's value (:func:`churnlab.evaluation.business.customer_value`), churn
+    probability within the value horizon and expected value at risk (their product)."""
+
+    value: business.CustomerValue
+    probability: np.ndarray
+    at_risk: np.ndarray
+
+
+def value_column_cells(params: Params, test: pd.DataFrame) -> pd.Series | None:
+    """The test customers' ``report.value_column`` as numbers (None when none is named or on
+    Spark, whose driver reads only a few columns); a named column missing from the test split,
+    or holding text or negative values, is a user error before anything is written."""
+    named = params.report.value_column
+    if not named or params.engine.name == "spark":
+        return None
+    where = str(paths.SPLIT / "test.parquet")
+    if named not in test:
+        raise UserError(
+            f"params.yaml: report.value_column {named!r} is not a column of {where}; "
+            f"columns: {sorted(map(str, test.columns))}"
+        )
+    return business.checked_value_column(test[named], named, where)
+
+
+def survival_table(pipeline, test: pd.DataFrame, survival: dict | None) -> pd.DataFrame | None:
+    """The survival model's horizon probability, lifetime value and value at risk of each test
+    customer (:mod:`churnlab.survival.artifact`, as ``churnlab predict`` computes them), when
+    the survival stage ran on these test customers; else None."""
+    if not survival or "skipped" in survival or survival.get("n_test") != len(test):
+        return None
+    if "features" not in pipeline.named_steps:
+        return None
+    features = pipeline.named_steps["features"]
+    model = survival_artifact.load(paths.SURVIVAL_MODEL, list(features.get_feature_names_out()))
+    if model is None:
+        return None
+    return model.table(features.transform(feature_frame(test)), test)
+
+
+def test_value(params: Params, pipeline, test, scores, survival: dict | None) -> TestValue | None:
+    """The test customers' value and value at risk when they have a value: the value column,
+    else the survival model's lifetime value (probability within the value horizon from the
+    survival model when it ran, else the classifier's); None without per-customer value."""
+    cells = value_column_cells(params, test)
+    table = None if params.engine.name == "spark" else survival_table(pipeline, test, survival)
+    if cells is None and table is None:
+        return None
+    lifetime = None if table is None else table["value"]
+    named = params.report.value_column
+    chosen = business.customer_value(params.business, len(test), cells, named, lifetime)
+    if table is None:
+        probability = np.asarray(scores, dtype="float64")
+    else:
+        probability = table["value_horizon_churn_probability"].to_numpy("float64")
+    return TestValue(chosen, probability, probability * chosen.values)
+
+
+def saved_value_section(params: Params, survival: dict | None, valued, y, scores):
+    """``business.saved_value`` (:func:`churnlab.evaluation.business.saved_value_section`)
+    from one campaign on the test split: the survival stage's when it ran on these customers
+    (churned = within its value horizon); else, with a value column, the same comparison here
     (:func:`churnlab.survival.policies.compare`, the classifier's probability, churned = the
-    label); else None (no value: the business section as before). ``survival``: the survival
-    stage's metrics (:func:`read_outlook`)."""
-    b, e, named = params.business, params.evaluate, params.report.value_column
-    found = business.saved_value_section(survival, len(y), b)
-    if found is not None or not named or named not in test:
-        return found
+    label); else None (no value: the business section as before)."""
+    b, e = params.business, params.evaluate
+    if survival and "skipped" not in survival and survival.get("n_test") == len(y):
+        value = survival.get("value") or {}
+        found = business.saved_value_section(value.get("campaign"), value.get("from", ""), b)
+        if found is not None:
+            return found
+    if valued is None or valued.value.source != "column":
+        return None
     from churnlab.survival import policies
 
-    value = business.customer_value(b, len(y), test[named], named).values
     campaign = policies.compare(
-        value, scores * value, scores, y.astype(bool), b, e.bootstrap_resamples, e.bootstrap_seed
-    )
+        valued.value.values, valued.at_risk, scores, y.astype(bool), b,
+        e.bootstrap_resamples, e.bootstrap_seed,
+    )  # fmt: skip
     campaign |= {"churned_within_days": params.data.churn_window_days}
     campaign |= {"probability_from": "classifier"}
-    survival = {"n_test": len(y), "value": {"from": "column", "campaign": campaign}}
-    return business.saved_value_section(survival, len(y), b)
+    return business.saved_value_section(campaign, "column", b)
+
+
+def with_value(found, valued: TestValue | None, test: pd.DataFrame, b):
+    """The top-risk table with each customer's value, expected value at risk and whether the
+    value-at-risk rule calls them (:func:`churnlab.evaluation.business.value_at_risk_contacts`
+    over the whole test split); unchanged without per-customer value."""
+    if found is None or valued is None:
+        return found
+    keys = pd.Index(test["customer_key"])
+    rows = keys.get_indexer(found.top_risk["customer_key"])
+    called = business.value_at_risk_contacts(valued.at_risk, b)
+    table = found.top_risk.copy()
+    at = list(table.columns).index("churned") + 1  # beside the score, before the reasons
+    table.insert(at, "customer_value", np.round(valued.value.values[rows], 2))
+    table.insert(at + 1, "value_at_risk", np.round(valued.at_risk[rows], 2))
+    table.insert(at + 2, "call", called[rows].astype(int))
+    return replace(found, top_risk=table)
 
 
 def outlook_shown(result: dict, outlook: tuple) -> tuple[dict | None, dict | None, bytes | None]:
     """``outlook`` (:func:`read_outlook`), without the survival stage's saved-value table when
-    the business section shows it (``business.saved_value``): one place in the report."""
+    the business section shows it (``business.saved_value``): one place in the report and in
+    the model card."""
     uplift, survival, png = outlook
     if "saved_value" in result["business"] and "campaign" in (survival or {}).get("value", {}):
         value = {k: v for k, v in survival["value"].items() if k != "campaign"}
@@ -150,6 +234,8 @@ def main(params: Params) -> None:
     test, scores, explained = scored_test(params, pipeline)
     y = test[TARGET].to_numpy()
     threshold = meta["threshold"]
+    outlook = read_outlook()  # a bad value column stops here, before anything is written
+    valued = test_value(params, pipeline, test, scores, outlook[1])
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     result |= {
         "empc": profit.empc(y, scores),
@@ -162,8 +248,7 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
-    outlook = read_outlook()
-    saved_value = saved_value_section(params, outlook[1], test, y, scores)
+    saved_value = saved_value_section(params, outlook[1], valued, y, scores)
     if saved_value is not None:  # each test customer has a value: the saved value too
         result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
@@ -182,7 +267,13 @@ def main(params: Params) -> None:
         holdout.write_model_importance(paths.PLOTS, meta["model"], model, features, e.top_features)
     try:
         rows, made = explained[:3], explained[3:]  # the features made once (scored_test)
-        found = shap_report.explain_test(pipeline, *rows, params.report, params.actions, *made)
+        # With per-customer value the list ranks by expected value at risk (never on Spark:
+        # there ``explained`` holds only SHAP's rows and ``test_value`` is None).
+        priority = None if valued is None else valued.at_risk
+        found = shap_report.explain_test(
+            pipeline, *rows, params.report, params.actions, *made, priority=priority
+        )
+        found = with_value(found, valued, test, b)
     except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
         log.warning("no SHAP explanations: %s", exc)
         found, dependence_figures = None, []
@@ -199,7 +290,7 @@ def main(params: Params) -> None:
         figures,
         meta.get("warnings", []),
         meta.get("selection"),
-        card_lines(*outlook[:2], b.currency),
+        card_lines(*outlook_shown(result, outlook)[:2], b.currency),
     )
     io.write_text(card, paths.REPORTS / "model_card.md")
     write_index(result, quality, b, found, meta.get("warnings", []), outlook)
