@@ -235,6 +235,40 @@ def test_an_empty_file_is_refused(trained_run, tmp_path, old_outputs, capsys, co
     assert_untouched(old_outputs)
 
 
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [("lots", "1 not a number cells (e.g. 'lots')"), ("-5", "1 negative cells (e.g. '-5')")],
+)
+def test_a_bad_value_cell_stops_before_writing(
+    trained_run, customers, tmp_path, old_outputs, capsys, cell, message
+):
+    """Text or a negative value in the value column is a user error, as in evaluate: a call
+    list built on a made-up value would mislead; a blank cell still gets the flat value."""
+    frame = customers.head(40).copy()
+    frame["yearly_value"] = "100"
+    frame.loc[3, "yearly_value"] = cell
+    source = tmp_path / "c.csv"
+    frame.to_csv(source, index=False)
+    code, streams = predict_cli(
+        trained_run, source, old_outputs, capsys, "--value-column", "yearly_value"
+    )
+    assert code == 2 and "Traceback" not in streams.err
+    assert f"value column 'yearly_value' has {message}" in streams.err
+    assert_untouched(old_outputs)
+
+
+def test_a_blank_value_cell_gets_the_flat_value(scorer, customers, tmp_path):
+    frame = customers.head(40).copy()
+    frame["yearly_value"] = 100.0
+    frame.loc[3, "yearly_value"] = np.nan
+    _, out = run(scorer, frame, tmp_path, value_column="yearly_value")
+    predictions = read(out / "predictions.csv").set_index("customer_key")
+    flat = small_params().business.retained_customer_value
+    values = predictions.loc[frame["customer_key"], "customer_value"].to_numpy()
+    np.testing.assert_allclose(values, np.where(np.arange(40) == 3, flat, 100.0))
+    assert "1 customers have no usable yearly_value" in (out / "report.html").read_text()
+
+
 def test_accept_rejected_must_be_a_share(trained_run, customers, tmp_path, capsys):
     code, streams = predict_cli(
         trained_run, tmp_path / "x.csv", tmp_path, capsys, "--accept-rejected", "5"

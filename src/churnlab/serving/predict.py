@@ -99,9 +99,11 @@ def read_customers(path: Path, scorer: Scorer, id_column: str) -> Customers:
     return Customers(replayed, ids.astype("string").reset_index(drop=True), found, extra)
 
 
-def value_column_values(customers: Customers, column: str) -> pd.Series | None:
-    """The cells of the value ``column`` of the file (None when no column is named); which
-    value then applies is :func:`churnlab.evaluation.business.customer_value`."""
+def value_column_values(customers: Customers, column: str, where: str = "") -> pd.Series | None:
+    """The value ``column`` of the file as numbers (None when no column is named), checked as
+    evaluate checks it (:func:`churnlab.evaluation.business.checked_value_column`: text or a
+    negative value stops the command before anything is written; a blank cell gets the flat
+    value); which value then applies is :func:`churnlab.evaluation.business.customer_value`."""
     if not column:
         return None
     features = customers.replayed.features
@@ -111,7 +113,7 @@ def value_column_values(customers: Customers, column: str) -> pd.Series | None:
             f"value column {column!r} is not in the customers file; columns: "
             f"{sorted([*features.columns, *customers.extra.columns])}"
         )
-    return source[column]
+    return business.checked_value_column(source[column], column, where or "customers file")
 
 
 def unseen_notes(unseen: dict[str, dict[str, int]]) -> list[str]:
@@ -312,7 +314,7 @@ def score_customers(
     chosen = business.customer_value(
         params.business,
         len(ok),
-        value_column_values(customers, value_column),
+        value_column_values(customers, value_column, str(source)),
         value_column,
         lifetime,
     )
