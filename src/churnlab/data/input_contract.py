@@ -37,26 +37,38 @@ ID_COLUMN = CUSTOMER_KEY
 MAX_CATEGORIES = 50
 
 
+def schema_entry(kind: str, complete: bool, categories: list[str] | None) -> dict[str, Any]:
+    """One column's entry of the input schema, the one home of its rules (both engines).
+
+    ``kind`` is ``number``, ``datetime`` or ``text``; ``complete``: no value is missing in train;
+    ``categories``: a text column's distinct values when there are at most ``MAX_CATEGORIES``
+    (then it is a category), else None (free text, which may always be left out: no text is the
+    empty string in training)."""
+    entry: dict[str, Any] = {"required": complete}
+    if kind != "text":
+        entry["kind"] = kind
+    elif categories is not None:
+        entry |= {"kind": "category", "categories": sorted(categories)}
+    else:
+        entry |= {"kind": "text", "required": False}
+    return entry
+
+
 def input_schema(train: pd.DataFrame) -> dict[str, dict[str, Any]]:
     """``{column: {kind, required, categories?}}`` for the model inputs of a train frame."""
     columns: dict[str, dict[str, Any]] = {}
     for name in train.columns:
         series = train[name]
-        entry: dict[str, Any] = {"required": bool(series.notna().all())}
+        categories = None
         if pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series):
-            entry["kind"] = "number"
+            kind = "number"
         elif pd.api.types.is_datetime64_any_dtype(series):
-            entry["kind"] = "datetime"
+            kind = "datetime"
         else:
-            values = series.dropna().astype(str)
+            kind, values = "text", series.dropna().astype(str)
             if values.nunique() <= MAX_CATEGORIES:
-                entry["kind"] = "category"
-                entry["categories"] = sorted(values.unique().tolist())
-            else:
-                # Free text may always be left out: no text is the empty string in training.
-                entry["kind"] = "text"
-                entry["required"] = False
-        columns[str(name)] = entry
+                categories = values.unique().tolist()
+        columns[str(name)] = schema_entry(kind, bool(series.notna().all()), categories)
     return columns
 
 

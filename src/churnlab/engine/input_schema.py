@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from churnlab.config.columns import NON_FEATURES
-from churnlab.data.input_contract import MAX_CATEGORIES
+from churnlab.data.input_contract import MAX_CATEGORIES, schema_entry
 
 
 def column_kind(field) -> str:
@@ -53,14 +53,7 @@ def input_schema(frame) -> dict[str, dict[str, Any]]:
     if small:
         sets = frame.agg(*[F.collect_set(c).alias(str(i)) for i, c in enumerate(small)]).first()
         values = {c: sorted({str(v) for v in sets[str(i)]}) for i, c in enumerate(small)}
-    columns: dict[str, dict[str, Any]] = {}
-    for i, f in enumerate(fields):
-        entry: dict[str, Any] = {"required": not row[f"m{i}"]}  # None: no rows
-        if kinds[f.name] != "text":
-            entry["kind"] = kinds[f.name]
-        elif f.name in values:
-            entry |= {"kind": "category", "categories": values[f.name]}
-        else:  # free text may always be left out, as locally
-            entry |= {"kind": "text", "required": False}
-        columns[f.name] = entry
-    return columns
+    return {
+        f.name: schema_entry(kinds[f.name], not row[f"m{i}"], values.get(f.name))  # None: no rows
+        for i, f in enumerate(fields)
+    }
