@@ -109,3 +109,24 @@ def test_a_saved_blend_scores_as_the_fitted_one(fitted, tmp_path):
     days = np.array([30.0, 60.0, 90.0])
     expected = 1.0 - mixed.survival(rows, days)
     np.testing.assert_allclose(table[["p_churn_30d", "p_churn_60d", "p_churn_90d"]], expected)
+
+
+@pytest.mark.parametrize("saved", ["skipped", "absent"])
+def test_the_stage_without_an_uplift_model_uses_the_cox_margin(
+    fitted, saved, tmp_path, monkeypatch
+):
+    """``uplift.enabled: false`` or no campaign: the uplift stage saved ``{"skipped": ...}`` (or
+    nothing); the survival stage's headline is the plain Cox model."""
+    from churnlab.config import paths
+    from churnlab.config.params import Params
+    from churnlab.stages import survival as stage
+
+    monkeypatch.chdir(tmp_path)
+    if saved == "skipped":
+        package.save(uplift_artifact.skipped("uplift.enabled is false"), paths.UPLIFT_MODEL)
+    train, valid = fitted[0], fitted[1]
+    params = Params(survival=SurvivalParams(uplift_blend=True, n_estimators=30, n_jobs=1))
+    model, chosen = stage.headline_model(params, train[:3], valid[:3])
+    assert not isinstance(model, blend.Blended) and chosen["applied"] is False
+    off = Params(survival=SurvivalParams(uplift_blend=False, n_estimators=30, n_jobs=1))
+    assert stage.headline_model(off, train[:3], valid[:3])[1] is None

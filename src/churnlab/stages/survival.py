@@ -2,7 +2,9 @@
 
 Durations come from the synthetic generator's follow-up or the user's closures and event log
 (:mod:`churnlab.survival.sources`). The models of ``survival.model`` and ``survival.baselines``
-are fitted on the train split's features (early stopping on valid) and scored on test:
+are fitted on the train split's features (early stopping on valid; the headline ``xgb_cox``
+blended with the uplift stage's learner when ``survival.uplift_blend`` asks and there is a
+campaign, :mod:`churnlab.survival.blend`) and scored on test:
 Harrell's and Uno's concordance, integrated Brier score against Kaplan-Meier, time-dependent
 AUC, the label-window churn probability's ROC-AUC beside the classifier's, bootstrap
 intervals and on synthetic data the oracle concordance of the true churn probability. Writes
@@ -116,6 +118,7 @@ def headline_model(params: Params, train: tuple, valid: tuple):
     when ``survival.uplift_blend`` asks and the data allows it (:mod:`churnlab.survival.blend`);
     with what was done (None when no blend was asked)."""
     p = params.survival
+    log.info("fitting the survival model %s", p.model)
     model = fit_model(p.model, p, train, valid)
     if not (p.uplift_blend and p.model == "xgb_cox"):
         return model, None
@@ -150,8 +153,8 @@ def main(params: Params) -> None:
     results, fitted = {}, {}
     fitted[p.model], blended = headline_model(params, train, data["valid"])
     for name in [p.model, *p.baselines]:
-        log.info("fitting the survival model %s", name)
         if name not in fitted:
+            log.info("fitting the survival model %s", name)
             fitted[name] = fit_model(name, p, train, data["valid"])
         results[name] = scoring.model_figures(fitted[name], train, test, p, window)
     head = results[p.model]
