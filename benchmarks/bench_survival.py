@@ -13,9 +13,9 @@ customers, three paired differences (both sides scored on the same bootstrap res
   train customers (the same curve for everybody);
 - ``window_auc_minus_classifier``: the ROC-AUC of the survival model's probability of churning
   within ``data.churn_window_days`` for the churn label, minus the classifier's ROC-AUC;
-- ``concordance_with_minus_without_offer``: the headline's concordance minus that of the same
-  model fitted without the past offer flag (``survival.offer_covariate``; the classifier never
-  reads it);
+- ``concordance_with_minus_without_offer``: the headline's concordance (blended with
+  ``survival.uplift_blend``) minus that of the plain model fitted without the past offer flag
+  (``survival.offer_covariate``; the classifier never reads it);
 - ``concordance_blend_minus_plain``: ``xgb_cox`` blended with the uplift learner's own-arm
   log-odds (:mod:`churnlab.survival.blend`; the learner ``uplift.learner``, or
   ``uplift.prefer`` for ``auto``, fitted on the seed's train customers as the uplift stage fits
