@@ -13,9 +13,14 @@ customers, three paired differences (both sides scored on the same bootstrap res
   train customers (the same curve for everybody);
 - ``window_auc_minus_classifier``: the ROC-AUC of the survival model's probability of churning
   within ``data.churn_window_days`` for the churn label, minus the classifier's ROC-AUC;
-- ``concordance_with_minus_without_offer``: the headline's concordance minus that of the same
-  model fitted without the past offer flag (``survival.offer_covariate``; the classifier never
-  reads it).
+- ``concordance_with_minus_without_offer``: the headline's concordance (blended with
+  ``survival.uplift_blend``) minus that of the plain model fitted without the past offer flag
+  (``survival.offer_covariate``; the classifier never reads it);
+- ``concordance_blend_minus_plain``: ``xgb_cox`` blended with the uplift learner's own-arm
+  log-odds (:mod:`churnlab.survival.blend`; the learner ``uplift.learner``, or
+  ``uplift.prefer`` for ``auto``, fitted on the seed's train customers as the uplift stage fits
+  it, the weight chosen on valid) minus the plain Cox margin, whatever
+  ``survival.uplift_blend`` makes the headline.
 
 Where the gap to the oracle comes from: each arm's concordance and oracle concordance
 (``untreated_*``, ``treated_*`` under ``reference``).
@@ -54,9 +59,12 @@ from churnlab.features import feature_frame
 from churnlab.features.fit import featurize
 from churnlab.features.impute import sparse_rows
 from churnlab.modeling import training
-from churnlab.survival import scoring, sources
+from churnlab.modeling.registry import spec_for
+from churnlab.survival import blend, scoring, sources
 from churnlab.survival.models import fit_model
 from churnlab.survival.offer import OFFER, with_offer
+from churnlab.uplift import artifact as uplift_artifact
+from churnlab.uplift import report as uplift_report
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "survival.json"
@@ -66,6 +74,7 @@ DIFFERENCES = (
     ("brier_gain_over_km", "ibs_minus_km", -1.0),
     ("window_auc_minus_classifier", "window_auc_minus_classifier", 1.0),
     ("offer_gain", "concordance_with_minus_without_offer", 1.0),
+    ("blend_gain", "concordance_blend_minus_plain", 1.0),
 )
 
 
@@ -102,6 +111,26 @@ def arm_concordance(test: tuple, risks: dict[str, np.ndarray], treated: np.ndarr
     return out
 
 
+def uplift_model(params: Params, data: dict, bare: list[tuple], truth: pd.DataFrame):
+    """The uplift stage's learner fitted on the seed's train customers (early stopping on
+    valid), as the saved uplift model the blend reads."""
+    u = params.uplift
+    name = u.prefer if u.learner == "auto" else u.learner
+    train, valid = (
+        uplift_report.Campaign(
+            b[0],
+            data[f"{n}_label"].astype(int),
+            data[n][0][OFFER].to_numpy().astype(int),
+            truth["propensity"].reindex(data[f"{n}_keys"]).to_numpy(),
+        )
+        for n, b in zip(("train", "valid"), bare[:2], strict=True)
+    )
+    base = spec_for(u.base_model, "uplift.base_model").make(params.train, train.churned)
+    learner = uplift_report.fit_learners([name], base, train, valid, u.seed)[name]
+    saved = uplift_artifact.bundle(learner, bare[0][0].columns, 0.0, 0.0, 0.0)
+    return uplift_artifact.from_bundle(saved)
+
+
 def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str], seed: int):
     """Figures of every model on one seed, and the headline's paired bootstrap draws."""
     p, window = params.survival, params.data.churn_window_days
@@ -115,18 +144,29 @@ def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str],
     label = data["test_label"]
     known = truth.reindex(data["test_keys"])
     oracle, treated = known["churn_probability"].to_numpy(), known["treated"].to_numpy() == 1
+    fitted = {name: fit_model(name, p, train, valid) for name in models}
+    plain = fitted[models[0]].risk(test[0])
+    mixed, chosen = fitted[models[0]], {"applied": False}
+    if models[0] == "xgb_cox":
+        mixed, chosen = blend.blended(mixed, uplift_model(params, data, bare, truth), train, valid)
+    if p.uplift_blend:
+        fitted[models[0]] = mixed
     figures = {}
     for name in models:
-        result = scoring.model_figures(fit_model(name, p, train, valid), train, test, p, window)
+        result = scoring.model_figures(fitted[name], train, test, p, window)
         figures[name] = result["figures"] | {"window_auc": roc_auc_score(label, result["p"])}
         if name == models[0]:
             head = result
+    blend_risk = mixed.risk(test[0])
     # the headline without the offer flag: what the covariate brings, on the same customers
     without = fit_model(models[0], p, bare[0], bare[1]).risk(bare[2][0])
     km = scoring.km_losses(train[1:], test[1:], head["grid"])
     figures["reference"] = {
         "oracle_concordance": scoring.harrell(test[1], test[2], oracle),
         "concordance_without_offer": scoring.harrell(test[1], test[2], without),
+        "concordance_plain": scoring.harrell(test[1], test[2], plain),
+        "concordance_blend": scoring.harrell(test[1], test[2], blend_risk),
+        "blend_weight": chosen.get("weight", 0.0),
         **arm_concordance(
             test, {"concordance": head["risk"], "oracle_concordance": oracle}, treated
         ),
@@ -142,6 +182,9 @@ def one_seed(params: Params, data: dict, truth: pd.DataFrame, models: list[str],
     def with_offer_gain(weight: np.ndarray) -> dict[str, float]:
         out = paired(weight)
         out["offer_gain"] = out["concordance"] - scoring.harrell(*test[1:], without, weight)
+        out["blend_gain"] = scoring.harrell(*test[1:], blend_risk, weight) - scoring.harrell(
+            *test[1:], plain, weight
+        )
         return out
 
     draws = scoring.bootstrap_draws(

@@ -98,6 +98,12 @@ class SurvivalParams(Strict):
     when the data has a campaign (synthetic, or a user table with the `uplift.treatment`
     column): an observed fact before the snapshot. Scoring customers without that column
     counts them as not offered. The churn classifier never reads it."""
+    uplift_blend: bool = False
+    """`xgb_cox` with a past campaign: rank by the Cox margin plus a weight times the churn
+    log-odds of each customer's own arm (offered or not) from the uplift stage's learner
+    (`models/uplift.skops`, fitted on train), the weight chosen on the validation split's
+    concordance (:mod:`churnlab.survival.blend`). No campaign, no uplift model (or
+    `uplift.enabled: false`): the Cox margin alone."""
     segment: str = "contract"
     """Column of the split tables whose values get one Kaplan-Meier curve each."""
     value: SurvivalValueParams = SurvivalValueParams()

@@ -2,7 +2,9 @@
 
 Durations come from the synthetic generator's follow-up or the user's closures and event log
 (:mod:`churnlab.survival.sources`). The models of ``survival.model`` and ``survival.baselines``
-are fitted on the train split's features (early stopping on valid) and scored on test:
+are fitted on the train split's features (early stopping on valid; the headline ``xgb_cox``
+blended with the uplift stage's learner when ``survival.uplift_blend`` asks and there is a
+campaign, :mod:`churnlab.survival.blend`) and scored on test:
 Harrell's and Uno's concordance, integrated Brier score against Kaplan-Meier, time-dependent
 AUC, the label-window churn probability's ROC-AUC beside the classifier's, bootstrap
 intervals and on synthetic data the oracle concordance of the true churn probability. Writes
@@ -28,9 +30,10 @@ from churnlab.evaluation import business
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.inputs import inputs
-from churnlab.survival import artifact, crossval, curves, plots, policies, scoring, sources
+from churnlab.survival import artifact, blend, crossval, curves, plots, policies, scoring, sources
 from churnlab.survival.models import fit_model
 from churnlab.survival.offer import OFFER, with_offer
+from churnlab.uplift import artifact as uplift_artifact
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +113,19 @@ def cv_figures(params: Params, data: dict, models: list[str]) -> dict:
     return out
 
 
+def headline_model(params: Params, train: tuple, valid: tuple):
+    """The headline model fitted on train, blended with the uplift learner's own-arm log-odds
+    when ``survival.uplift_blend`` asks and the data allows it (:mod:`churnlab.survival.blend`);
+    with what was done (None when no blend was asked)."""
+    p = params.survival
+    log.info("fitting the survival model %s", p.model)
+    model = fit_model(p.model, p, train, valid)
+    if not (p.uplift_blend and p.model == "xgb_cox"):
+        return model, None
+    uplift = uplift_artifact.load(paths.UPLIFT_MODEL, [str(c) for c in train[0].columns])
+    return blend.blended(model, uplift, train, valid)
+
+
 def skip(reason: str) -> None:
     """Outputs that say the stage does not apply to this data (DVC needs every output):
     the reason in ``metrics/survival.json`` and the plots folder, an empty call list."""
@@ -135,9 +151,11 @@ def main(params: Params) -> None:
     train, test = data["train"], data["test"]
     split_test = io.read_table(paths.SPLIT / "test.parquet")
     results, fitted = {}, {}
+    fitted[p.model], blended = headline_model(params, train, data["valid"])
     for name in [p.model, *p.baselines]:
-        log.info("fitting the survival model %s", name)
-        fitted[name] = fit_model(name, p, train, data["valid"])
+        if name not in fitted:
+            log.info("fitting the survival model %s", name)
+            fitted[name] = fit_model(name, p, train, data["valid"])
         results[name] = scoring.model_figures(fitted[name], train, test, p, window)
     head = results[p.model]
     km_losses = scoring.km_losses(train[1:], test[1:], head["grid"])
@@ -157,6 +175,8 @@ def main(params: Params) -> None:
     )
     out["intervals"] = scoring.bootstrap(figures, len(label), p.bootstrap_resamples, p.seed)
     out["models"] = {name: r["figures"] for name, r in results.items()}
+    if blended is not None:
+        out["uplift_blend"] = blended
     if p.cross_validate:
         out["cv"] = cv_figures(params, data, list(results))
 

@@ -4,12 +4,13 @@ The survival stage saves ``models/survival.skops`` beside ``models/pipeline.skop
 XGBoost booster as its own JSON (bytes, like the zoo's boosted models), its best round, the
 Breslow baseline hazard (``xgb_cox``) or the error scale (``xgb_aft``), the feature columns,
 the horizons, the value settings and, when the model reads the past offer flag, the column
-of the scored rows that carries it (rows without it count as not offered) — plain containers
-and arrays only, so the skops
-allow-list holds. scikit-survival's Cox model and forest are not saved (their types are not on
-the allow-list); nor is anything when the stage is skipped: ``{"skipped": reason}``. The
-scorer loads it when present and adds, per customer, the churn probability within each
-horizon, the median days to churn, the lifetime value and the value at risk
+of the scored rows that carries it (rows without it count as not offered); with
+``survival.uplift_blend``, the uplift learner, its columns and the blend's weight
+(:mod:`churnlab.survival.blend`) — plain containers, arrays and allow-listed learners only,
+so the skops allow-list holds. scikit-survival's Cox model and forest are not saved (their
+types are not on the allow-list); nor is anything when the stage is skipped:
+``{"skipped": reason}``. The scorer loads it when present and adds, per customer, the churn
+probability within each horizon, the median days to churn, the lifetime value and the value at risk
 (:func:`churnlab.survival.curves.customer_table`).
 """
 
@@ -26,6 +27,7 @@ import xgboost as xgb
 from churnlab import package
 from churnlab.config.survival import SurvivalParams, SurvivalValueParams
 from churnlab.survival import curves
+from churnlab.survival.blend import Blended
 from churnlab.survival.models import Breslow, XgbAft, XgbCox
 from churnlab.survival.offer import OFFER, offered, with_offer
 
@@ -38,7 +40,7 @@ SAVED = {"xgb_cox": XgbCox, "xgb_aft": XgbAft}
 class SurvivalModel:
     """A fitted survival model with its columns, horizons and value settings."""
 
-    model: XgbCox | XgbAft
+    model: XgbCox | XgbAft | Blended
     columns: list[str]
     horizons: list[int]
     value_horizon: int
@@ -94,6 +96,8 @@ def bundle(
     }
     if offer is not None:
         out["offer"] = {"column": str(offer["column"]), "treated_value": offer["treated_value"]}
+    if isinstance(model, Blended):
+        out["blend"] = {"learner": model.learner, "columns": model.columns, "weight": model.weight}
     if name == "xgb_cox":
         b = model.baseline
         out["baseline"] = {"shift": b.shift, "times": b.times, "cumulative": b.cumulative}
@@ -104,8 +108,9 @@ def skipped(reason: str) -> dict:
     return {"skipped": reason}
 
 
-def _rebuilt(saved: dict) -> XgbCox | XgbAft:
-    """The model object without refitting: booster, best round and baseline put back."""
+def _rebuilt(saved: dict) -> XgbCox | XgbAft | Blended:
+    """The model object without refitting: booster, best round and baseline put back (the
+    baseline of the blended risk on the blend, when there is one)."""
     booster = xgb.Booster()
     booster.load_model(bytearray(saved["booster"]))
     booster.set_attr(best_iteration=str(saved["best_iteration"]))
@@ -116,6 +121,10 @@ def _rebuilt(saved: dict) -> XgbCox | XgbAft:
         base.shift = float(saved["baseline"]["shift"])
         base.times = np.asarray(saved["baseline"]["times"], dtype="float64")
         base.cumulative = np.asarray(saved["baseline"]["cumulative"], dtype="float64")
+        model.baseline = base
+    if "blend" in saved:
+        b = saved["blend"]
+        model = Blended(model, b["learner"], list(b["columns"]), float(b["weight"]))
         model.baseline = base
     return model
 
