@@ -193,7 +193,7 @@ def test_the_params_name_every_learner_and_refuse_an_unknown_one(tmp_path):
 def test_base_params_give_lightgbm_its_library_defaults_without_early_stopping(data):
     """`uplift.base_params` replaces the churn settings inside the learners; with
     `early_stopping_rounds: 0` the base fits its fixed rounds and ignores the valid split."""
-    X, y, t, tau = data
+    X, y, t, _ = data
     zoo = spec_for("lightgbm").make(small_params().train, y)
     base = learners.with_params(zoo, learners.LIGHTGBM_LIBRARY_DEFAULTS)
     assert base.colsample_bytree == 1.0 and zoo.colsample_bytree != 1.0  # the flag in every tree
