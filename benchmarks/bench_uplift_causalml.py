@@ -51,7 +51,7 @@ DOCUMENTED_SEED = 20190101
 TREATMENTS = ("treatment1", "treatment2", "treatment3")
 BASES = ("logreg", "lightgbm", "lightgbm_defaults")
 # A base named ``<zoo model>_defaults``: that zoo model with the library's own defaults
-# (``uplift.base_params`` = ``churnlab.uplift.learners.LIGHTGBM_LIBRARY_DEFAULTS``).
+# (``uplift.base_params`` = ``churnlab.uplift.base.LIGHTGBM_LIBRARY_DEFAULTS``).
 PREFER = "ours_shift_corrected_logreg"  # uplift.prefer over the default uplift.base_model
 # Each causalml reference's nearest learner of ours (same meta-learner, same base family).
 COUNTERPARTS = {
@@ -144,7 +144,7 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
     from churnlab.config.params import Params
     from churnlab.modeling.registry import spec_for
     from churnlab.uplift import learners, report, selection
-    from churnlab.uplift.learners import LIGHTGBM_LIBRARY_DEFAULTS, with_params
+    from churnlab.uplift.base import LIGHTGBM_LIBRARY_DEFAULTS, with_params
 
     def campaign(frame):
         t = (frame["treatment_group_key"] == treatment).to_numpy().astype(int)

@@ -63,7 +63,7 @@ class UpliftParams(Strict):
     uplift learners only (the churn settings are tuned for ranking risk, not for learning an
     effect); `early_stopping_rounds: 0` = fixed rounds, no early stopping on the validation
     split. Empty = the churn model's settings. E.g. LightGBM's library defaults
-    (`churnlab.uplift.learners.LIGHTGBM_LIBRARY_DEFAULTS`), with which our S-learner equals
+    (`churnlab.uplift.base.LIGHTGBM_LIBRARY_DEFAULTS`), with which our S-learner equals
     causalml's S-learner over LightGBM ([Uplift](uplift.md))."""
     offer_cost: float | None = Field(None, ge=0)
     """Cost of one offer; empty = `business.offer_cost`."""

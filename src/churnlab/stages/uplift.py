@@ -29,7 +29,8 @@ from churnlab.errors import UserError
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.registry import spec_for
-from churnlab.uplift import artifact, campaign_data, learners, metrics, policy, report, selection
+from churnlab.uplift import artifact, campaign_data, metrics, policy, report, selection
+from churnlab.uplift import base as base_settings
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def main(params: Params) -> None:
     smd = campaign_data.balance(train.X, train.treatment)
     if campaign_data.imbalanced(smd):
         log.warning("treated and control differ (|SMD| > 0.1): %s", campaign_data.imbalanced(smd))
-    base = learners.with_params(spec.make(params.train, train.churned), u.base_params)
+    base = base_settings.with_params(spec.make(params.train, train.churned), u.base_params)
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
     if u.learner != "auto" and u.learner not in fitted:
         fitted |= report.fit_learners([u.learner], base, train, valid, u.seed)

@@ -25,21 +25,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from churnlab.errors import UserError
 from churnlab.modeling.registry import spec_of
 from churnlab.modeling.zoo.common import as_matrix
 from churnlab.modeling.zoo.lightgbm import LightGBMClassifier
 
 EPS = 0.02  # propensities are clipped to [EPS, 1 - EPS] in inverse weights
-
-LIGHTGBM_LIBRARY_DEFAULTS = {
-    "n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31, "min_child_samples": 20,
-    "subsample": 1.0, "colsample_bytree": 1.0, "reg_lambda": 0.0, "scale_pos_weight": 1.0,
-    "early_stopping_rounds": 0,
-}  # fmt: skip
-"""``uplift.base_params`` giving the zoo's LightGBM the library's own defaults (100 rounds,
-no early stopping, every feature in every tree: an S-learner's treatment flag then reaches
-every tree, where the churn settings' ``colsample_bytree`` leaves it out of half of them)."""
 
 
 def _fit_base(base, X, y, valid):
@@ -133,18 +123,6 @@ def default_regressor(seed: int = 0) -> EffectRegressor:
         n_estimators=150, learning_rate=0.05, num_leaves=15, min_child_samples=200, n_jobs=1,
         random_state=seed,
     )  # fmt: skip
-
-
-def with_params(base, overrides: dict, source: str = "uplift.base_params"):
-    """``base`` with some hyper-parameters replaced (one clear error for an unknown name)."""
-    known = base.get_params()
-    unknown = sorted(set(overrides) - set(known))
-    if unknown:
-        raise UserError(
-            f"{source}: {type(base).__name__} has no parameter {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(sorted(known))}"
-        )
-    return clone(base).set_params(**overrides)
 
 
 class _Learner(BaseEstimator):
