@@ -154,13 +154,13 @@ def one_seed(params, seed: int, data, resamples: int, folds, average_top) -> tup
     start = time.process_time()
     base = spec_for(u.base_model).make(params.train, train.churned)
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
-    valid_choice, valid_qini = report.choose(fitted, valid, "auto")
+    on_valid = report.predict_all(fitted, valid.X)
+    valid_choice, valid_qini = report.choose(on_valid, valid, "auto")
     cpu = {"fit_and_valid_choice": time.process_time() - start}
-    scores = {name: model.predict(test.X) for name, model in fitted.items()}
+    scores = report.predict_all(fitted, test.X)
     rules, cv_qini = {"valid": valid_choice}, {}
     if u.prefer in u.candidates:  # the stage's default: the preferred unless beaten on valid
         start = time.process_time()
-        on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
         rules["valid_prefer"], _ = selection.preferred(
             valid.stayed, valid.treatment, on_valid, u.prefer, u.bootstrap_resamples, u.seed,
             params.evaluate.confidence,

@@ -49,7 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "uplift_causalml.json"
 DOCUMENTED_SEED = 20190101
 TREATMENTS = ("treatment1", "treatment2", "treatment3")
-BASES = ("logreg", "lightgbm")
+BASES = ("logreg", "lightgbm", "lightgbm_defaults")
+# A base named ``<zoo model>_defaults``: that zoo model with the library's own defaults
+# (``uplift.base_params`` = ``churnlab.uplift.base.LIGHTGBM_LIBRARY_DEFAULTS``).
 PREFER = "ours_shift_corrected_logreg"  # uplift.prefer over the default uplift.base_model
 # Each causalml reference's nearest learner of ours (same meta-learner, same base family).
 COUNTERPARTS = {
@@ -58,6 +60,12 @@ COUNTERPARTS = {
     "causalml_x_logreg": "ours_x_logreg",
     "causalml_x_lightgbm": "ours_x_lightgbm",
     "causalml_s_lightgbm": "ours_s_lightgbm",
+}
+# The same references against ours over LightGBM's library defaults (uplift.base_params).
+DEFAULTS_COUNTERPARTS = {
+    "causalml_t_lightgbm": "ours_t_lightgbm_defaults",
+    "causalml_x_lightgbm": "ours_x_lightgbm_defaults",
+    "causalml_s_lightgbm": "ours_s_lightgbm_defaults",
 }
 
 
@@ -136,6 +144,7 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
     from churnlab.config.params import Params
     from churnlab.modeling.registry import spec_for
     from churnlab.uplift import learners, report, selection
+    from churnlab.uplift.base import LIGHTGBM_LIBRARY_DEFAULTS, with_params
 
     def campaign(frame):
         t = (frame["treatment_group_key"] == treatment).to_numpy().astype(int)
@@ -156,16 +165,18 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
         for base in BASES:
             here = [n for n in sorted(learners.LEARNERS) if f"ours_{n}_{base}" in wanted]
             if here:
-                model = spec_for(base).make(train_params, part.churned)
+                zoo = base.removesuffix("_defaults")
+                settings = LIGHTGBM_LIBRARY_DEFAULTS if zoo != base else {}
+                model = with_params(spec_for(zoo).make(train_params, part.churned), settings)
                 fitted = report.fit_learners(here, model, part, valid, seed)
                 out |= {f"ours_{n}_{base}": m for n, m in fitted.items()}
         return out
 
     fitted = fit_all(names, fit)
-    _, valid_qini = report.choose(fitted, valid, "auto")
-    scores = {name: learner.predict(scored.X) for name, learner in fitted.items()}
+    on_valid = report.predict_all(fitted, valid.X)
+    _, valid_qini = report.choose(on_valid, valid, "auto")
+    scores = report.predict_all(fitted, scored.X)
     scores["ours_valid"] = scores[max(valid_qini, key=lambda k: (valid_qini[k], k))]
-    on_valid = {name: learner.predict(valid.X) for name, learner in fitted.items()}
     prefer, _ = selection.preferred(
         valid.stayed, valid.treatment, on_valid, PREFER, 200, seed, 0.95
     )  # the stage's default rule (uplift.prefer over uplift.base_model logreg)
@@ -179,11 +190,12 @@ def our_scores(train: pd.DataFrame, test: pd.DataFrame, x_names, treatment, seed
     scores["ours_auto"] = np.mean([scores[n] for n in members], axis=0)
     # The same picks and the causalml references' counterparts refitted on every train row
     # (as causalml's are; the quarter still stops the boosted models' rounds).
-    refit = fit_all({*members, prefer, *COUNTERPARTS.values()}, campaign(train))
+    pairs = {*COUNTERPARTS.values(), *DEFAULTS_COUNTERPARTS.values()}
+    refit = fit_all({*members, prefer, *pairs}, campaign(train))
     full = {name: learner.predict(scored.X) for name, learner in refit.items()}
     scores["ours_auto_full"] = np.mean([full[n] for n in members], axis=0)
     scores["ours_prefer_full"] = full[prefer]
-    scores |= {f"{n}_full": full[n] for n in COUNTERPARTS.values()}
+    scores |= {f"{n}_full": full[n] for n in pairs}
     picks = {"auto": " + ".join(members), "prefer": prefer}
     return scores, picks
 
@@ -282,7 +294,7 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int, own: dict) -> dict
     for rule in ("ours_auto", "ours_auto_full", "ours_prefer", "ours_prefer_full"):
         like[f"{rule}_minus_best_reference"] = values[rule] - values[best]
         like[f"{rule}_minus_reference_mean"] = values[rule] - mean_ref
-    for ref, ours in COUNTERPARTS.items():
+    for ref, ours in [*COUNTERPARTS.items(), *DEFAULTS_COUNTERPARTS.items()]:
         like[f"{ours}_full_minus_{ref}"] = values[f"{ours}_full"] - values[ref]
     theirs = {k: causalml_auuc(y, t, s) for k, s in scores.items()}
     out = {"auuc": {k: round(float(v[0]), 4) for k, v in values.items()}, "best_reference": best}

@@ -14,6 +14,7 @@ from churnlab.config.params import load_params
 from churnlab.config.uplift import LEARNER_NAMES, UpliftParams
 from churnlab.errors import UserError
 from churnlab.modeling.registry import spec_for
+from churnlab.uplift import base as base_settings
 from churnlab.uplift import campaign_data, learners, metrics, policy
 from conftest import small_params
 
@@ -188,3 +189,31 @@ def test_the_params_name_every_learner_and_refuse_an_unknown_one(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(UserError, match=r"uplift\.candidates.*shift_corrected"):
         load_params(tmp_path / "params.yaml")
+
+
+def test_base_params_give_lightgbm_its_library_defaults_without_early_stopping(data):
+    """`uplift.base_params` replaces the churn settings inside the learners; with
+    `early_stopping_rounds: 0` the base fits its fixed rounds and ignores the valid split."""
+    X, y, t, _ = data
+    zoo = spec_for("lightgbm").make(small_params().train, y)
+    base = base_settings.with_params(zoo, base_settings.LIGHTGBM_LIBRARY_DEFAULTS)
+    assert base.colsample_bytree == 1.0 and zoo.colsample_bytree != 1.0  # the flag in every tree
+    fit, valid, test = slice(0, 3500), slice(3500, 4500), slice(4500, None)
+    with_valid = learners.SLearner(base=base).fit(
+        X.iloc[fit], y[fit], t[fit], valid=(X.iloc[valid], y[valid], t[valid])
+    )
+    without = learners.SLearner(base=base).fit(X.iloc[fit], y[fit], t[fit])
+    assert with_valid.model_.best_iteration == 100
+    np.testing.assert_allclose(with_valid.predict(X.iloc[test]), without.predict(X.iloc[test]))
+    # The churn settings stop early on the valid split instead.
+    stopped = learners.SLearner(base=zoo).fit(
+        X.iloc[fit], y[fit], t[fit], valid=(X.iloc[valid], y[valid], t[valid])
+    )
+    assert stopped.model_.best_iteration < zoo.n_estimators
+
+
+def test_unknown_base_param_is_one_clear_error():
+    base = spec_for("logreg").make(small_params().train, [0, 1])
+    with pytest.raises(UserError, match=r"uplift\.base_params: .*'num_leaves'.*known: C"):
+        base_settings.with_params(base, {"num_leaves": 4})
+    assert UpliftParams(base_params={"C": 0.5}).base_params == {"C": 0.5}

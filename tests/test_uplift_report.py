@@ -32,11 +32,12 @@ def test_auto_keeps_the_best_validation_qini(parts):
     train, valid, _ = parts
     base = spec_for("logreg").make(small_params().train, train.churned)
     fitted = report.fit_learners(["s", "t", "x"], base, train, valid, seed=0)
-    chosen, qini = report.choose(fitted, valid, "auto")
+    on_valid = report.predict_all(fitted, valid.X)
+    chosen, qini = report.choose(on_valid, valid, "auto")
     assert set(qini) == {"s", "t", "x"} and qini[chosen] == max(qini.values())
     # The X-learner reuses the T-learner's outcome models instead of fitting them again.
     assert fitted["x"].control_ is fitted["t"].control_
-    assert report.choose(fitted, valid, "s")[0] == "s"
+    assert report.choose(on_valid, valid, "s")[0] == "s"
 
 
 def test_headline_with_the_truth_as_score_is_the_oracle(parts):

@@ -58,6 +58,13 @@ class UpliftParams(Strict):
     base_model: str = "logreg"
     """The zoo classifier inside every learner (a `train` model name; its `train.<name>`
     hyper-parameters, early-stopped on the validation split where the model does)."""
+    base_params: dict[str, float | int] = Field(default_factory=dict)
+    """Hyper-parameters of `uplift.base_model` that replace its `train.<name>` ones inside the
+    uplift learners only (the churn settings are tuned for ranking risk, not for learning an
+    effect); `early_stopping_rounds: 0` = fixed rounds, no early stopping on the validation
+    split. Empty = the churn model's settings. E.g. LightGBM's library defaults
+    (`churnlab.uplift.base.LIGHTGBM_LIBRARY_DEFAULTS`), with which our S-learner equals
+    causalml's S-learner over LightGBM ([Uplift](uplift.md))."""
     offer_cost: float | None = Field(None, ge=0)
     """Cost of one offer; empty = `business.offer_cost`."""
     contact_budget_share: float | None = Field(None, gt=0, le=1)

@@ -30,6 +30,7 @@ from churnlab.features import feature_frame
 from churnlab.features.fit import featurized_rows
 from churnlab.modeling.registry import spec_for
 from churnlab.uplift import artifact, campaign_data, metrics, policy, report, selection
+from churnlab.uplift import base as base_settings
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def main(params: Params) -> None:
     smd = campaign_data.balance(train.X, train.treatment)
     if campaign_data.imbalanced(smd):
         log.warning("treated and control differ (|SMD| > 0.1): %s", campaign_data.imbalanced(smd))
-    base = spec.make(params.train, train.churned)
+    base = base_settings.with_params(spec.make(params.train, train.churned), u.base_params)
     fitted = report.fit_learners(u.candidates, base, train, valid, u.seed)
     if u.learner != "auto" and u.learner not in fitted:
         fitted |= report.fit_learners([u.learner], base, train, valid, u.seed)
@@ -121,20 +122,20 @@ def main(params: Params) -> None:
             members = [fitted[n] for n in cv[selection.AVERAGE]["members"]]
             fitted[selection.AVERAGE] = selection.AverageLearner(members).fit()
     ev = params.evaluate
-    chosen, valid_qini = report.choose(fitted, valid, u.learner)
+    on_valid = report.predict_all(fitted, valid.X)  # once: both rules below read it
+    chosen, valid_qini = report.choose(on_valid, valid, u.learner)
     chosen = selection.best(cv) if cv else chosen
     rule = (
         f"cv ({u.cv_folds} folds of train)" if cv else ("valid" if u.learner == "auto" else "fixed")
     )
     versus = {}  # each candidate's validation Qini minus the preferred one's
     if rule == "valid" and u.prefer in u.candidates:
-        on_valid = {name: model.predict(valid.X) for name, model in fitted.items()}
         chosen, versus = selection.preferred(
             valid.stayed, valid.treatment, on_valid, u.prefer, u.bootstrap_resamples, u.seed,
             ev.confidence,
         )  # fmt: skip
         rule = f"valid, {u.prefer} unless beaten"
-    scores = {name: model.predict(test.X) for name, model in fitted.items()}
+    scores = report.predict_all(fitted, test.X)
     score = scores[chosen]
     result = report.headline(score, test, u.bootstrap_resamples, u.seed, ev.confidence)
     table = io.read_table(paths.SPLIT / "test.parquet")

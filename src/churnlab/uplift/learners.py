@@ -33,9 +33,12 @@ EPS = 0.02  # propensities are clipped to [EPS, 1 - EPS] in inverse weights
 
 
 def _fit_base(base, X, y, valid):
-    """A clone of ``base`` fitted the way its registry entry fits (early stopping on valid)."""
+    """A clone of ``base`` fitted the way its registry entry fits (early stopping on valid;
+    a base with ``early_stopping_rounds`` 0 fits its fixed rounds without the valid split)."""
     model = clone(base)
     spec = spec_of(model)
+    if model.get_params().get("early_stopping_rounds", None) == 0:
+        valid = None
     X_valid, y_valid = valid if valid is not None else (None, None)
     if spec is None:
         return model.fit(X, y)

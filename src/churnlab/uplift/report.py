@@ -72,11 +72,17 @@ def fit_learners(names, base, train: Campaign, valid: Campaign, seed: int) -> di
     return fitted
 
 
-def choose(fitted: dict, valid: Campaign, learner: str) -> tuple[str, dict[str, float]]:
-    """The learner to use (the best validation Qini for ``auto``) and every validation Qini."""
+def predict_all(fitted: dict, X) -> dict[str, np.ndarray]:
+    """Every fitted learner's uplift of the rows ``X`` (computed once, read by every rule)."""
+    return {name: model.predict(X) for name, model in fitted.items()}
+
+
+def choose(on_valid: dict, valid: Campaign, learner: str) -> tuple[str, dict[str, float]]:
+    """The learner to use (the best validation Qini for ``auto``) and every validation Qini,
+    from each learner's uplift of the validation customers (``on_valid``, :func:`predict_all`)."""
     qini = {
-        name: metrics.qini_coefficient(valid.stayed, model.predict(valid.X), valid.treatment)
-        for name, model in fitted.items()
+        name: metrics.qini_coefficient(valid.stayed, score, valid.treatment)
+        for name, score in on_valid.items()
     }
     if learner == "auto":
         learner = max(qini, key=lambda name: (qini[name], name))
