@@ -4,7 +4,10 @@ computed once gives the same model object and scores as re-scoring in every fold
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -62,3 +65,42 @@ def test_calibration_on_scores_is_the_calibrated_fit(method):
     )
     assert sorted(vars(calibrated)) == sorted(vars(expected))  # the same saved object
     assert calibrated.estimator.estimator.estimator is model
+
+
+class CountingFeatures:
+    """A featurizer stand-in that counts its transforms (each makes a new frame)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get_feature_names_out(self):
+        return np.array(["tenure_days"])
+
+    def transform(self, frame):
+        self.calls += 1
+        return pd.DataFrame({"tenure_days": np.arange(len(frame), dtype=float)})
+
+
+def test_evaluate_values_the_test_features_it_scored(monkeypatch):
+    """The survival valuation reads the features scoring made: no second transform."""
+    from churnlab.stages import evaluate
+
+    seen = []
+
+    class Survival:
+        def table(self, features, customers):
+            seen.append(features)
+            return pd.DataFrame({"value": features["tenure_days"] * 2.0})
+
+    monkeypatch.setattr(evaluate.survival_artifact, "load", lambda path, names: Survival())
+    monkeypatch.setattr(evaluate, "feature_frame", lambda test: test)
+    features = CountingFeatures()
+    pipeline = SimpleNamespace(named_steps={"features": features})
+    test = pd.DataFrame({"customer_key": ["a", "b", "c"]})
+    ran = {"n_test": 3, "value": {}}
+    made = features.transform(test)
+    table = evaluate.survival_table(pipeline, test, ran, transformed=made)
+    assert seen[-1] is made and features.calls == 1
+    assert table["value"].tolist() == [0.0, 2.0, 4.0]
+    again = evaluate.survival_table(pipeline, test, ran)  # nothing made: made here, once
+    assert features.calls == 2 and again.equals(table)
