@@ -104,3 +104,22 @@ def test_evaluate_values_the_test_features_it_scored(monkeypatch):
     assert table["value"].tolist() == [0.0, 2.0, 4.0]
     again = evaluate.survival_table(pipeline, test, ran)  # nothing made: made here, once
     assert features.calls == 2 and again.equals(table)
+
+
+@pytest.mark.parametrize("norm", ["l2", "none"])
+def test_tfidf_fit_transform_is_fit_then_transform(norm):
+    """Tokenizing the train text once gives the matrix of fitting, then transforming."""
+    from churnlab.features.text import DenseTfidf
+
+    rng = np.random.default_rng(1)
+    words = np.array(["late", "bill", "refund", "slow", "app", "thanks", "cancel", "price"])
+    text = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(300)]
+    X = pd.DataFrame({"ticket_text": text})
+    X.loc[::17, "ticket_text"] = None  # a missing text is an empty one
+    once = DenseTfidf(max_features=12, min_df=3, norm=norm)
+    matrix = once.fit_transform(X)
+    twice = DenseTfidf(max_features=12, min_df=3, norm=norm).fit(X)
+    np.testing.assert_array_equal(matrix, twice.transform(X))
+    assert matrix.dtype == np.float32 and matrix.shape == (300, 12)
+    assert list(once.get_feature_names_out()) == list(twice.get_feature_names_out())
+    np.testing.assert_array_equal(once.transform(X), matrix)
