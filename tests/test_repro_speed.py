@@ -123,3 +123,49 @@ def test_tfidf_fit_transform_is_fit_then_transform(norm):
     assert matrix.dtype == np.float32 and matrix.shape == (300, 12)
     assert list(once.get_feature_names_out()) == list(twice.get_feature_names_out())
     np.testing.assert_array_equal(once.transform(X), matrix)
+
+
+def dvclive_files(model, final: dict, where) -> dict[str, bytes]:
+    """What ``dvclive.Live`` writes for the same curves (the train stage's former logger)."""
+    from dvclive import Live
+
+    from churnlab.stages.train import curves
+
+    series = curves(model, final)
+    steps = len(next(iter(series.values())))
+    with Live(dir=str(where), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+        for step in range(steps):
+            live.step = step
+            for name, values in series.items():
+                live.log_metric(name, values[step])
+    return {p.relative_to(where).as_posix(): p.read_bytes() for p in where.rglob("*.*")}
+
+
+class Boosted:
+    def __init__(self, rounds: int) -> None:
+        rng = np.random.default_rng(rounds)
+        self.history = {
+            source: {metric: list(rng.random(rounds)) for metric in ("logloss", "auc")}
+            for source in ("validation_0", "validation_1")
+        }
+
+    def evals_result(self):
+        return self.history
+
+
+@pytest.mark.parametrize("model", [Boosted(7), Boosted(1), object()])
+def test_training_curves_are_dvclives_files(model, tmp_path, monkeypatch):
+    from churnlab.config import paths
+    from churnlab.stages import train
+
+    final = {"logloss": 0.3234567891, "auc": 0.84}
+    expected = dvclive_files(model, final, tmp_path / "dvclive")
+    stale = tmp_path / "ours" / "plots" / "metrics" / "train" / "old.tsv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("step\told\n")  # an earlier run's curve does not stay
+    monkeypatch.setattr(paths, "TRAIN_LIVE", tmp_path / "ours")
+    train.log_curves(model, final)
+    ours = tmp_path / "ours"
+    assert {p.relative_to(ours).as_posix(): p.read_bytes() for p in ours.rglob("*.*")} == expected
+    curves = [name for name in expected if name.endswith(".tsv")]
+    assert len(curves) == (4 if isinstance(model, Boosted) else 2)
