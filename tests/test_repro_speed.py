@@ -169,26 +169,3 @@ def test_training_curves_are_dvclives_files(model, tmp_path, monkeypatch):
     assert {p.relative_to(ours).as_posix(): p.read_bytes() for p in ours.rglob("*.*")} == expected
     curves = [name for name in expected if name.endswith(".tsv")]
     assert len(curves) == (4 if isinstance(model, Boosted) else 2)
-
-
-def test_feature_names_are_imported_when_used():
-    """``churnlab.features`` gives every public name, but reading feature matrices (the
-    baselines stage, through ``modeling.inputs``) imports no feature family."""
-    import subprocess
-    import sys
-
-    import churnlab.features as features
-
-    resolved = {name: getattr(features, name) for name in features.__all__}
-    assert resolved["NON_FEATURES"] and all(
-        map(callable, [v for k, v in resolved.items() if k[0] != "N"])
-    )
-    assert features.DenseTfidf is __import__("churnlab.features.text").features.text.DenseTfidf
-    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        features.nothing  # noqa: B018
-    code = "import sys, churnlab.modeling.inputs; print(sorted(sys.modules))"
-    run = [sys.executable, "-c", code]
-    loaded = subprocess.run(run, capture_output=True, text=True, check=True)
-    assert "churnlab.features.groups" in loaded.stdout
-    assert "churnlab.features.build" not in loaded.stdout
-    assert "churnlab.features.text" not in loaded.stdout
