@@ -101,9 +101,7 @@ def value_column_cells(params: Params, test: pd.DataFrame) -> pd.Series | None:
     return business.checked_value_column(test[named], named, where)
 
 
-def survival_table(
-    pipeline, test: pd.DataFrame, survival: dict | None, transformed: pd.DataFrame | None = None
-) -> pd.DataFrame | None:
+def survival_table(pipeline, test: pd.DataFrame, survival: dict | None, transformed=None):
     """The survival model's horizon probability, lifetime value and value at risk of each test
     customer (:mod:`churnlab.survival.artifact`, as ``churnlab predict`` computes them), when
     the survival stage ran on these test customers; else None. ``transformed``: the pipeline's
@@ -116,18 +114,16 @@ def survival_table(
     model = survival_artifact.load(paths.SURVIVAL_MODEL, list(features.get_feature_names_out()))
     if model is None:
         return None
-    if transformed is None:
-        transformed = features.transform(feature_frame(test))
-    return model.table(transformed, test)
+    made = features.transform(feature_frame(test)) if transformed is None else transformed
+    return model.table(made, test)
 
 
 def test_value(
-    params: Params, pipeline, test, scores, survival: dict | None, transformed=None
+    params: Params, pipeline, test, scores, survival, transformed=None
 ) -> TestValue | None:
     """The test customers' value and value at risk when they have a value: the value column,
     else the survival model's lifetime value (probability within the value horizon from the
-    survival model when it ran, else the classifier's); None without per-customer value.
-    ``transformed``: the pipeline's features of ``test``, if made already."""
+    survival model when it ran, else the classifier's); None without per-customer value."""
     cells = value_column_cells(params, test)
     local = params.engine.name != "spark"
     table = survival_table(pipeline, test, survival, transformed) if local else None

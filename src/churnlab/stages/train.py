@@ -7,7 +7,7 @@ chosen, on out-of-fold scores; ``train.refit: train`` fits on train and uses val
 stage writes what it returns: the inference pipeline (featurizer + calibrated model, one skops
 file), its metadata (threshold, held-out metrics, best iteration, provenance, the input schema
 and the conversions prepare recorded in ``data/prepared/schema.json``), the training curves of
-the model early-stopped on validation (in dvclive's layout), ``metrics/train.json`` (with Brier/ECE before
+the model early-stopped on validation (as dvclive), ``metrics/train.json`` (with Brier/ECE before
 and after calibration, what the threshold does to a campaign, the refit and the selection) and
 the reliability diagram ``plots/calibration/``. With ``engine.name: spark`` the features Spark
 wrote are read here (training on the driver, as locally), or with
