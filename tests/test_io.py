@@ -163,3 +163,55 @@ def test_save_figure_is_byte_stable(tmp_path):
     assert first.startswith(b"\x89PNG")
     assert first == (tmp_path / "2.png").read_bytes()
     assert b"Software" not in first
+
+
+def figure_pixels(data: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(__import__("io").BytesIO(data)).convert("RGBA")).astype(int)
+
+
+def tight_savefig(fig) -> bytes:
+    """What save_figure wrote before: savefig(bbox_inches="tight"), which draws twice."""
+    buffer = __import__("io").BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("title", ["ROC (test)", "a title far wider than the figure " * 3])
+def test_save_figure_draws_the_tight_picture_once(tmp_path, monkeypatch, title):
+    """Drawn once and cropped, a figure is the picture savefig(bbox_inches="tight") made (up
+    to its sub-pixel placement); content outside the canvas still goes through savefig."""
+    from matplotlib.figure import Figure
+
+    def drawn(fig) -> bytes:
+        ax = fig.subplots()
+        ax.plot([0, 1], [0, 1], label="model")
+        ax.set(title=title, xlabel="false positive rate", ylabel="true positive rate")
+        ax.legend(loc="upper left")
+        return fig
+
+    draws = []
+    original = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda fig, r: draws.append(1) or original(fig, r))
+    io.save_figure(drawn(Figure(figsize=(5.5, 4.5))), tmp_path / "once.png")
+    wide = len(title) > 40
+    assert len(draws) == (3 if wide else 1)  # the wide one: the draw, then savefig's two
+    ours = figure_pixels((tmp_path / "once.png").read_bytes())
+    before = figure_pixels(tight_savefig(drawn(Figure(figsize=(5.5, 4.5)))))
+    assert abs(ours.shape[0] - before.shape[0]) <= 1 and abs(ours.shape[1] - before.shape[1]) <= 1
+    rows, columns = min(ours.shape[0], before.shape[0]), min(ours.shape[1], before.shape[1])
+    difference = np.abs(ours[:rows, :columns] - before[:rows, :columns]).mean()
+    assert difference < (0.5 if wide else 12)  # anti-aliasing at another sub-pixel offset
+    assert (ours[..., 3] == 255).all()  # the pad past the figure's edge is its background
+    dark = (ours[..., :3].sum(axis=2) < 200).mean()  # ink (text, axes) drawn, not blank
+    assert 0.005 < dark < 0.2
+
+
+def test_cropped_fills_past_the_edges():
+    image = np.arange(4 * 5 * 4, dtype=np.uint8).reshape(4, 5, 4)
+    fill = np.array([255, 255, 255, 255], dtype=np.uint8)
+    out = io.cropped(image, (-1, 2, 3, 3), fill)
+    assert out.shape == (3, 3, 4)
+    np.testing.assert_array_equal(out[:2, 1:], image[2:4, 0:2])
+    assert (out[:, 0] == 255).all() and (out[2] == 255).all()

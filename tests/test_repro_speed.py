@@ -4,7 +4,10 @@ computed once gives the same model object and scores as re-scoring in every fold
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
@@ -62,3 +65,107 @@ def test_calibration_on_scores_is_the_calibrated_fit(method):
     )
     assert sorted(vars(calibrated)) == sorted(vars(expected))  # the same saved object
     assert calibrated.estimator.estimator.estimator is model
+
+
+class CountingFeatures:
+    """A featurizer stand-in that counts its transforms (each makes a new frame)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def get_feature_names_out(self):
+        return np.array(["tenure_days"])
+
+    def transform(self, frame):
+        self.calls += 1
+        return pd.DataFrame({"tenure_days": np.arange(len(frame), dtype=float)})
+
+
+def test_evaluate_values_the_test_features_it_scored(monkeypatch):
+    """The survival valuation reads the features scoring made: no second transform."""
+    from churnlab.stages import evaluate
+
+    seen = []
+
+    class Survival:
+        def table(self, features, customers):
+            seen.append(features)
+            return pd.DataFrame({"value": features["tenure_days"] * 2.0})
+
+    monkeypatch.setattr(evaluate.survival_artifact, "load", lambda path, names: Survival())
+    monkeypatch.setattr(evaluate, "feature_frame", lambda test: test)
+    features = CountingFeatures()
+    pipeline = SimpleNamespace(named_steps={"features": features})
+    test = pd.DataFrame({"customer_key": ["a", "b", "c"]})
+    ran = {"n_test": 3, "value": {}}
+    made = features.transform(test)
+    table = evaluate.survival_table(pipeline, test, ran, transformed=made)
+    assert seen[-1] is made and features.calls == 1
+    assert table["value"].tolist() == [0.0, 2.0, 4.0]
+    again = evaluate.survival_table(pipeline, test, ran)  # nothing made: made here, once
+    assert features.calls == 2 and again.equals(table)
+
+
+@pytest.mark.parametrize("norm", ["l2", "none"])
+def test_tfidf_fit_transform_is_fit_then_transform(norm):
+    """Tokenizing the train text once gives the matrix of fitting, then transforming."""
+    from churnlab.features.text import DenseTfidf
+
+    rng = np.random.default_rng(1)
+    words = np.array(["late", "bill", "refund", "slow", "app", "thanks", "cancel", "price"])
+    text = [" ".join(rng.choice(words, size=rng.integers(0, 6))) for _ in range(300)]
+    X = pd.DataFrame({"ticket_text": text})
+    X.loc[::17, "ticket_text"] = None  # a missing text is an empty one
+    once = DenseTfidf(max_features=12, min_df=3, norm=norm)
+    matrix = once.fit_transform(X)
+    twice = DenseTfidf(max_features=12, min_df=3, norm=norm).fit(X)
+    np.testing.assert_array_equal(matrix, twice.transform(X))
+    assert matrix.dtype == np.float32 and matrix.shape == (300, 12)
+    assert list(once.get_feature_names_out()) == list(twice.get_feature_names_out())
+    np.testing.assert_array_equal(once.transform(X), matrix)
+
+
+def dvclive_files(model, final: dict, where) -> dict[str, bytes]:
+    """What ``dvclive.Live`` writes for the same curves (the train stage's former logger)."""
+    from dvclive import Live
+
+    from churnlab.stages.train import curves
+
+    series = curves(model, final)
+    steps = len(next(iter(series.values())))
+    with Live(dir=str(where), dvcyaml=None, save_dvc_exp=False, report=None) as live:
+        for step in range(steps):
+            live.step = step
+            for name, values in series.items():
+                live.log_metric(name, values[step])
+    return {p.relative_to(where).as_posix(): p.read_bytes() for p in where.rglob("*.*")}
+
+
+class Boosted:
+    def __init__(self, rounds: int) -> None:
+        rng = np.random.default_rng(rounds)
+        self.history = {
+            source: {metric: list(rng.random(rounds)) for metric in ("logloss", "auc")}
+            for source in ("validation_0", "validation_1")
+        }
+
+    def evals_result(self):
+        return self.history
+
+
+@pytest.mark.parametrize("model", [Boosted(7), Boosted(1), object()])
+def test_training_curves_are_dvclives_files(model, tmp_path, monkeypatch):
+    from churnlab.config import paths
+    from churnlab.stages import train
+
+    final = {"logloss": 0.3234567891, "auc": 0.84}
+    expected = dvclive_files(model, final, tmp_path / "dvclive")
+    stale = tmp_path / "ours" / "plots" / "metrics" / "train" / "old.tsv"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("step\told\n")  # an earlier run's curve does not stay
+    monkeypatch.setattr(paths, "TRAIN_LIVE", tmp_path / "ours")
+    train.log_curves(model, final)
+    ours = tmp_path / "ours"
+    assert {p.relative_to(ours).as_posix(): p.read_bytes() for p in ours.rglob("*.*")} == expected
+    curves = [name for name in expected if name.endswith(".tsv")]
+    assert len(curves) == (4 if isinstance(model, Boosted) else 2)

@@ -166,8 +166,68 @@ def normalise_skops(data: bytes) -> bytes:
     return out.getvalue()
 
 
+FIGURE_DPI = 110
+# Matplotlib's margin around a tight bounding box (rcParams["savefig.pad_inches"]).
+FIGURE_PAD_INCHES = 0.1
+# zlib level 3 encodes a figure about 2.7 times faster than PIL's default 6, files of about
+# the same size (measured on a 7,500-point dependence figure: 167 KB against 178 KB).
+_PNG = {"compress_level": 3}
+
+
+def tight_pixels(fig: Any, renderer: Any) -> tuple[int, int, int, int] | None:
+    """The figure's tight bounding box plus matplotlib's pad, as (left, top, width, height)
+    pixels of the figure's drawn image (the pad may reach past its edges); None when the
+    content itself reaches outside the figure (a label or title wider than the figure)."""
+    box = fig.get_tightbbox(renderer)
+    width, height = fig.get_size_inches()
+    if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+        return None
+    box, dpi = box.padded(FIGURE_PAD_INCHES), fig.dpi
+    left, top = math.floor(box.x0 * dpi), math.floor((height - box.y1) * dpi)
+    return left, top, int(box.width * dpi), int(box.height * dpi)
+
+
+def cropped(image: np.ndarray, crop: tuple[int, int, int, int], fill) -> np.ndarray:
+    """``image``'s (left, top, width, height) region; what lies past its edges is ``fill``
+    (the figure's background, as matplotlib extends it when the pad reaches past them)."""
+    left, top, width, height = crop
+    out = np.empty((height, width, image.shape[2]), dtype=image.dtype)
+    out[...] = fill
+    rows, columns = image.shape[:2]
+    y0, x0 = max(top, 0), max(left, 0)
+    y1, x1 = min(top + height, rows), min(left + width, columns)
+    out[y0 - top : y1 - top, x0 - left : x1 - left] = image[y0:y1, x0:x1]
+    return out
+
+
 def save_figure(fig: Any, target: Path | str) -> None:
-    """Save a matplotlib figure as PNG without software/date metadata."""
+    """Save a matplotlib figure as PNG, cropped to its content (as ``bbox_inches="tight"``),
+    without software/date metadata.
+
+    The figure is drawn once and the image cropped to its tight bounding box.
+    ``savefig(bbox_inches="tight")`` drew every figure twice (once, not rendered, to measure
+    it; once to render it at the cropped size), about a quarter of the evaluate stage's time
+    (profiled); the crop is the same picture, aligned on whole pixels. A figure whose content
+    reaches outside its canvas is still saved by ``savefig``, which enlarges it.
+    """
+    from matplotlib import colors, image
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    fig.set_dpi(FIGURE_DPI)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    crop = tight_pixels(fig, canvas.get_renderer())
+    if crop is None:
+        fig.savefig(
+            buffer, format="png", dpi=FIGURE_DPI, bbox_inches="tight",
+            pad_inches=FIGURE_PAD_INCHES, metadata={"Software": None}, pil_kwargs=_PNG,
+        )  # fmt: skip
+    else:
+        fill = np.round(np.asarray(colors.to_rgba(fig.get_facecolor())) * 255)
+        pixels = cropped(np.asarray(canvas.buffer_rgba()), crop, fill.astype(np.uint8))
+        image.imsave(
+            buffer, pixels, format="png", dpi=FIGURE_DPI, metadata={"Software": None},
+            pil_kwargs=_PNG,
+        )  # fmt: skip
     write_bytes(buffer.getvalue(), target)

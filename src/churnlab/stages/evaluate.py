@@ -101,10 +101,11 @@ def value_column_cells(params: Params, test: pd.DataFrame) -> pd.Series | None:
     return business.checked_value_column(test[named], named, where)
 
 
-def survival_table(pipeline, test: pd.DataFrame, survival: dict | None) -> pd.DataFrame | None:
+def survival_table(pipeline, test: pd.DataFrame, survival: dict | None, transformed=None):
     """The survival model's horizon probability, lifetime value and value at risk of each test
     customer (:mod:`churnlab.survival.artifact`, as ``churnlab predict`` computes them), when
-    the survival stage ran on these test customers; else None."""
+    the survival stage ran on these test customers; else None. ``transformed``: the pipeline's
+    features of ``test`` when :func:`scored_test` made them already (made here otherwise)."""
     if not survival or "skipped" in survival or survival.get("n_test") != len(test):
         return None
     if "features" not in pipeline.named_steps:
@@ -113,15 +114,19 @@ def survival_table(pipeline, test: pd.DataFrame, survival: dict | None) -> pd.Da
     model = survival_artifact.load(paths.SURVIVAL_MODEL, list(features.get_feature_names_out()))
     if model is None:
         return None
-    return model.table(features.transform(feature_frame(test)), test)
+    made = features.transform(feature_frame(test)) if transformed is None else transformed
+    return model.table(made, test)
 
 
-def test_value(params: Params, pipeline, test, scores, survival: dict | None) -> TestValue | None:
+def test_value(
+    params: Params, pipeline, test, scores, survival, transformed=None
+) -> TestValue | None:
     """The test customers' value and value at risk when they have a value: the value column,
     else the survival model's lifetime value (probability within the value horizon from the
     survival model when it ran, else the classifier's); None without per-customer value."""
     cells = value_column_cells(params, test)
-    table = None if params.engine.name == "spark" else survival_table(pipeline, test, survival)
+    local = params.engine.name != "spark"
+    table = survival_table(pipeline, test, survival, transformed) if local else None
     if cells is None and table is None:
         return None
     lifetime = None if table is None else table["value"]
@@ -235,7 +240,8 @@ def main(params: Params) -> None:
     y = test[TARGET].to_numpy()
     threshold = meta["threshold"]
     outlook = read_outlook()  # a bad value column stops here, before anything is written
-    valued = test_value(params, pipeline, test, scores, outlook[1])
+    made = explained[3] if explained is not None and len(explained) > 3 else None  # not twice
+    valued = test_value(params, pipeline, test, scores, outlook[1], transformed=made)
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     result |= {
         "empc": profit.empc(y, scores),

@@ -7,7 +7,7 @@ chosen, on out-of-fold scores; ``train.refit: train`` fits on train and uses val
 stage writes what it returns: the inference pipeline (featurizer + calibrated model, one skops
 file), its metadata (threshold, held-out metrics, best iteration, provenance, the input schema
 and the conversions prepare recorded in ``data/prepared/schema.json``), the training curves of
-the model early-stopped on validation (dvclive), ``metrics/train.json`` (with Brier/ECE before
+the model early-stopped on validation (as dvclive), ``metrics/train.json`` (with Brier/ECE before
 and after calibration, what the threshold does to a campaign, the refit and the selection) and
 the reliability diagram ``plots/calibration/``. With ``engine.name: spark`` the features Spark
 wrote are read here (training on the driver, as locally), or with
@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 from pathlib import Path
 
 from sklearn.pipeline import Pipeline
@@ -39,29 +40,45 @@ from churnlab.modeling.registry import spec_for
 log = logging.getLogger(__name__)
 
 
-def log_curves(model, final: dict[str, float]) -> None:
-    """Per-iteration train/valid curves of a boosted model, logged with dvclive.
+# XGBoost's names of its eval sets (fit's eval_set order: the train-curve sample, validation).
+CURVE_SOURCES = {"validation_0": "train", "validation_1": "valid"}
 
-    A model without such a history (anything but XGBoost) logs its ``final`` validation
-    figures as a single step, so the stage's plots output exists for every model.
-    """
-    from dvclive import Live
 
+def curves(model, final: dict[str, float]) -> dict[str, list[float]]:
+    """``"train/logloss"``... → the per-round values (6 decimals) of a boosted model, or for a
+    model without such a history (anything but XGBoost) its ``final`` validation figures as
+    a single step, so the stage's plots output exists for every model."""
     history = model.evals_result() if hasattr(model, "evals_result") else {}
-    with Live(dir=str(paths.TRAIN_LIVE), dvcyaml=None, save_dvc_exp=False, report=None) as live:
-        if not history:
-            for metric, value in final.items():
-                live.log_metric(f"valid/{metric}", round(float(value), 6))
-            return
-        names = {"validation_0": "train", "validation_1": "valid"}
-        steps = len(next(iter(history["validation_0"].values())))
-        # The boosting already happened: set the step directly instead of next_step(),
-        # which rewrites the summary files on every step (10 s for 700 rounds, measured).
-        for step in range(steps):
-            live.step = step
-            for source, curves in history.items():
-                for metric, values in curves.items():
-                    live.log_metric(f"{names[source]}/{metric}", round(values[step], 6))
+    if not history:
+        return {f"valid/{metric}": [round(float(value), 6)] for metric, value in final.items()}
+    return {
+        f"{CURVE_SOURCES[source]}/{metric}": [round(value, 6) for value in values]
+        for source, by_metric in history.items()
+        for metric, values in by_metric.items()
+    }
+
+
+def log_curves(model, final: dict[str, float]) -> None:
+    """The training curves (:func:`curves`) in dvclive's layout, which ``dvc plots`` and the
+    top-level ``plots:`` of dvc.yaml read: one ``step<TAB>metric`` TSV per curve under
+    ``plots/train/plots/metrics/`` and the last values in ``plots/train/metrics.json``.
+
+    Written here, not by ``dvclive.Live``: the files are the same bytes
+    (``tests/test_repro_speed.py`` compares them), but Live opened the DVC repository and git
+    at start (about 1 s of the stage, profiled) and appended each of the 1,160 values by
+    reopening its file.
+    """
+    series = curves(model, final)
+    out = paths.TRAIN_LIVE
+    shutil.rmtree(out / "plots", ignore_errors=True)  # no curve of an earlier run stays
+    summary: dict = {}
+    for name, values in series.items():
+        source, metric = name.split("/")
+        rows = "".join(f"{step}\t{value}\n" for step, value in enumerate(values))
+        io.write_text(f"step\t{metric}\n{rows}", out / "plots" / "metrics" / f"{name}.tsv")
+        summary.setdefault(source, {})[metric] = values[-1]
+    summary["step"] = len(values) - 1
+    io.write_text(json.dumps(summary, indent=4) + "\n", out / "metrics.json")
 
 
 def file_sha256(path) -> str:
