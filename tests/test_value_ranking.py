@@ -142,3 +142,19 @@ def test_evaluate_stops_before_writing_on_a_bad_value_column(tmp_path, monkeypat
             evaluate.main(params)
     assert json.loads(kept.read_text()) == {"roc_auc": 0.8}  # nothing written, nothing lost
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["evaluate.json"]
+
+
+def test_synthetic_test_customers_are_valued_with_their_past_offer(tmp_path, monkeypatch):
+    """Synthetic data logs the past campaign in data/prepared/truth.parquet, not in the split:
+    evaluate hands the survival model each test customer's offer flag from there (by key), as
+    the survival stage does; without it every offered customer was valued as never offered."""
+    truth = tmp_path / "truth.parquet"
+    io.write_table(pd.DataFrame({"customer_key": ["c", "a", "b"], "treated": [1, 0, 1]}), truth)
+    monkeypatch.setattr(evaluate.paths, "TRUTH", truth)
+    test = pd.DataFrame({"customer_key": ["a", "b", "c"], "tenure_days": [1, 2, 3]})
+    offer = {"column": "treated", "treated_value": 1}
+    flagged = evaluate.with_past_offer(test, offer)
+    assert flagged["treated"].tolist() == [0, 1, 1]
+    assert evaluate.with_past_offer(test, None) is test  # a model without the offer covariate
+    own = test.assign(treated=[1, 1, 0])  # user data: the split carries the column
+    assert evaluate.with_past_offer(own, offer)["treated"].tolist() == [1, 1, 0]

@@ -115,7 +115,21 @@ def survival_table(pipeline, test: pd.DataFrame, survival: dict | None, transfor
     if model is None:
         return None
     made = features.transform(feature_frame(test)) if transformed is None else transformed
-    return model.table(made, test)
+    return model.table(made, with_past_offer(test, model.offer))
+
+
+def with_past_offer(test: pd.DataFrame, offer: dict | None) -> pd.DataFrame:
+    """The test customers with the past offer column the survival model reads. Synthetic data
+    keeps its campaign log in ``data/prepared/truth.parquet`` (``treated``), not in the split:
+    without it every offered customer would be valued as never offered (as the survival stage
+    does not); user data carries the column in the split."""
+    if offer is None or offer["column"] in test or not paths.TRUTH.exists():
+        return test
+    log = io.read_table(paths.TRUTH)
+    if "treated" not in log:
+        return test
+    flags = log.set_index("customer_key")["treated"].reindex(test["customer_key"])
+    return test.assign(**{offer["column"]: flags.to_numpy()})
 
 
 def test_value(

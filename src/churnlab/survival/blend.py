@@ -7,9 +7,13 @@ train split's 60-day labels, early-stopped on valid) estimates each customer's c
 probability without the offer and the offer's effect; the log-odds of the arm the customer was
 in (offered: with the offer) is a second estimate of the same risk. :class:`Blended` ranks by
 ``cox margin + weight × own-arm log-odds``, the weight chosen on the validation split's
-concordance (:func:`choose_weight`; never on test), with the Breslow baseline of the blended
-risk on the training customers. The learner is read by duck typing (its control model's
-log-odds and ``predict``, the uplift), so this module imports nothing of the uplift package.
+concordance (:func:`choose_weight`; never on test), with a baseline fitted on the training
+customers so that their mean predicted survival equals their Kaplan-Meier curve on every day
+(:class:`MarginalBaseline`). With the Breslow baseline the blended risk, a 60-day log-odds forced
+into proportional hazards, under-predicted churn at every horizon, in sample too (60 days: 0.126
+predicted against 0.161 observed on the default split's test customers; 0.156 with this one).
+The learner is read by duck typing (its control model's log-odds and ``predict``, the
+uplift), so this module imports nothing of the uplift package.
 Without a campaign, an uplift model or a learner with a control model, there is no blend.
 """
 
@@ -58,9 +62,32 @@ def choose_weight(margin: np.ndarray, own: np.ndarray, duration, event) -> float
     return float(WEIGHTS[int(np.argmax(scores))])
 
 
+class MarginalBaseline(Breslow):
+    """A baseline cumulative hazard ``H(t)`` per day (1 to the longest duration) such that the
+    customers' mean predicted survival ``mean_i exp(-H(t) exp(risk_i))`` equals their
+    Kaplan-Meier survival at ``t`` (bisection per day; at most ``rows`` customers, seeded).
+    A :class:`~churnlab.survival.models.Breslow` in all but its fit: the same survival curves,
+    saved and read back as one (:mod:`churnlab.survival.artifact`)."""
+
+    def __init__(self, risk, duration, event, rows: int = 10_000, seed: int = 0) -> None:
+        risk = np.asarray(risk, dtype="float64")
+        self.shift = float(np.mean(risk))
+        weight = np.exp(risk - self.shift)
+        if len(weight) > rows:
+            weight = weight[np.random.default_rng(seed).choice(len(weight), rows, replace=False)]
+        self.times = np.arange(1, int(np.max(duration)) + 1, dtype="float64")
+        km = scoring.kaplan_meier(duration, event, self.times)
+        low, high = np.zeros(len(km)), np.full(len(km), 50.0)
+        for _ in range(50):  # the mean survival falls as H grows: bisection, 50 halvings
+            middle = (low + high) / 2
+            above = np.exp(-np.outer(weight, middle)).mean(axis=0) > km
+            low, high = np.where(above, middle, low), np.where(above, high, middle)
+        self.cumulative = (low + high) / 2
+
+
 class Blended:
     """A fitted Cox model (``xgb_cox``) whose risk is its margin plus ``weight`` × the own-arm
-    log-odds of the uplift learner, with the Breslow baseline of that risk (same interface as
+    log-odds of the uplift learner, with the marginal baseline of that risk (same interface as
     the models of :mod:`churnlab.survival.models`)."""
 
     def __init__(self, model, learner, columns: list[str], weight: float) -> None:
@@ -78,9 +105,9 @@ class Blended:
         return self.baseline.survival(self.risk(X), days)
 
     def with_baseline(self, train: tuple) -> Blended:
-        """The Breslow baseline of the blended risk on the training customers."""
+        """The blended risk's baseline on the training customers (:class:`MarginalBaseline`)."""
         X, duration, event = train
-        self.baseline = Breslow(self.risk(X), duration, event)
+        self.baseline = MarginalBaseline(self.risk(X), duration, event)
         return self
 
 
