@@ -51,8 +51,8 @@ def studied(tmp_path_factory) -> Path:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
-    # The side stages only as far as `dvc repro evaluate` needs them (evaluate reads both).
-    light(root, {"uplift.enabled": False})
+    # The side stages that `dvc repro evaluate` runs (evaluate reads both), lighter.
+    light(root)
     edit_params(root / "params.yaml")
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
