@@ -58,6 +58,25 @@ def set_param(repo: Path, dotted: str, value) -> None:
     path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
+# Settings that only cut the cost of parts the end-to-end tests do not check (bootstrap
+# resamples, survival's cross-validation, uplift's candidate learners): uplift and survival still
+# run and write their outputs, their figures are just less precise (survival cross-validation has
+# its unit test in test_survival_decisions.py). `light(root)` applies them to a copy.
+LIGHT = {
+    "evaluate.bootstrap_resamples": 200,
+    "survival.cross_validate": False,
+    "survival.bootstrap_resamples": 20,
+    "uplift.bootstrap_resamples": 20,
+    "uplift.candidates": ["s", "shift_corrected"],
+}
+
+
+def light(repo: Path, more: dict | None = None) -> None:
+    """``LIGHT`` and then ``more`` (dotted key: value) set in ``repo``'s params.yaml."""
+    for dotted, value in {**LIGHT, **(more or {})}.items():
+        set_param(repo, dotted, value)
+
+
 def tracked_files() -> list[str]:
     out = subprocess.run(
         ["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True
@@ -79,6 +98,7 @@ def repo(tmp_path_factory) -> Path:
         shutil.copy2(REPO / name, target)
     set_param(root, "synthetic.n_customers", N_CUSTOMERS)
     set_param(root, "evaluate.explain_rows", EXPLAIN_ROWS)  # fewer than the test customers
+    light(root)
     # The tests below change these two; pin them (select --apply may have tuned them).
     set_param(root, "train.xgboost.max_depth", 3)
     set_param(root, "train.xgboost.learning_rate", 0.05)

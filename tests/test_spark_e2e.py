@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from test_e2e import run, set_param, tracked_files
+from test_e2e import light, run, set_param, tracked_files
 
 pytestmark = pytest.mark.e2e
 N_CUSTOMERS = 2000
@@ -42,6 +42,9 @@ def repo(tmp_path_factory) -> Path:
     set_param(root, "train.xgboost.n_estimators", 200)
     set_param(root, "train.xgboost.early_stopping_rounds", 10)
     set_param(root, "train.xgboost.n_jobs", 1)
+    # Nor the side stages' figures: no uplift, survival without cross-validation (evaluate reads
+    # both), a small SHAP sample and fewer resamples; the local run and the experiment share them.
+    light(root, {"uplift.enabled": False, "evaluate.explain_rows": 200})
     run(["git", "commit", "-qam", "small"], root)
     return root
 

@@ -32,6 +32,14 @@ def on_engine(params, name: str):
     return params.model_copy(update={"engine": params.engine.model_copy(update={"name": name})})
 
 
+def quick_training(params):
+    """User data selects its model (``train.select: auto``): against one cheap candidate, not
+    four, and without the train+valid refit (seven more fits), on both engines alike; the
+    check is the engines' equality (test_spark_pipeline.py runs the refit on Spark)."""
+    quick = {"candidates": ["logreg"], "refit": "train"}
+    return params.model_copy(update={"train": params.train.model_copy(update=quick)})
+
+
 @pytest.fixture(scope="module")
 def event_runs(spark, raw_data, tmp_path_factory) -> dict:
     """A customers CSV and an event-log Parquet through prepare → train on each engine."""
@@ -41,7 +49,7 @@ def event_runs(spark, raw_data, tmp_path_factory) -> dict:
         customers_of(raw_data).to_csv(root / "customers.csv", index=False)
         event_log(raw_data).to_parquet(root / "events.parquet")
         params = on_engine(events_params(source="csv", path="customers.csv"), engine)
-        roots[engine] = run_stages(root, params, prepare, split, featurize, train)
+        roots[engine] = run_stages(root, quick_training(params), prepare, split, featurize, train)
     return roots
 
 

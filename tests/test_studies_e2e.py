@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_e2e import REPO, run, tracked_files
+from test_e2e import REPO, light, run, tracked_files
 
 pytestmark = pytest.mark.e2e
 
@@ -51,6 +51,8 @@ def studied(tmp_path_factory) -> Path:
         target = root / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(REPO / name, target)
+    # The side stages that `dvc repro evaluate` runs (evaluate reads both), lighter.
+    light(root)
     edit_params(root / "params.yaml")
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
