@@ -80,20 +80,20 @@ def _truth(params: Params) -> pd.DataFrame | None:
     return truth
 
 
-def skip(reason: str) -> None:
-    """Outputs that say the stage does not apply to this data (DVC needs every output)."""
-    log.warning("uplift skipped: %s", reason)
+def skip(reason: str, enabled: bool = True) -> None:
+    """Outputs that say the stage does not apply to this data or is switched off
+    (``enabled`` False): DVC needs every declared output, ``plots/uplift`` included."""
+    (log.warning if enabled else log.info)("uplift skipped: %s", reason)
     shutil.rmtree(PLOTS, ignore_errors=True)  # no figure of an earlier run stays
     io.write_text(f"uplift skipped: {reason}\n", PLOTS / "SKIPPED.md")
     package.save(artifact.skipped(reason), MODEL)
-    io.write_json({"enabled": True, "skipped": reason}, METRICS)
+    io.write_json({"enabled": True, "skipped": reason} if enabled else {"enabled": False}, METRICS)
 
 
 def main(params: Params) -> None:
     u, b = params.uplift, params.business
     if not u.enabled:
-        package.save(artifact.skipped("uplift.enabled is false"), MODEL)
-        io.write_json({"enabled": False}, METRICS)
+        skip("uplift.enabled is false", enabled=False)
         return
     if params.data.source != "synthetic":
         columns = io.read_table(paths.SPLIT / "train.parquet").columns
