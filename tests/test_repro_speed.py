@@ -88,6 +88,8 @@ def test_evaluate_values_the_test_features_it_scored(monkeypatch):
     seen = []
 
     class Survival:
+        offer = None  # as a saved SurvivalModel without the past-offer covariate
+
         def table(self, features, customers):
             seen.append(features)
             return pd.DataFrame({"value": features["tenure_days"] * 2.0})
