@@ -174,13 +174,11 @@ def main(argv: list[str] | None = None) -> dict:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     io.write_json(result, RESULTS / f"{args.name}.json")
-    for method, d in result["minus_xgboost"].items():
-        r = d["roc_auc"]
-        print(
-            f"{method}: {r['mean_b']:.4f} vs {r['mean_a']:.4f}, {r['mean_difference']:+.4f} "
-            f"[{r['low']:+.4f}, {r['high']:+.4f}], wins {r['wins_b']}/{r['seeds']}, CPU s "
-            f"{d['mean_seconds']['a']:.1f} -> {d['mean_seconds']['b']:.1f}"
-        )
+    summary = {
+        method: (d["roc_auc"]["mean_difference"], d["roc_auc"]["low"], d["roc_auc"]["high"])
+        for method, d in result["minus_xgboost"].items()
+    }
+    print("method - xgboost ROC-AUC (mean, low, high):", summary)
     return result
 
 
