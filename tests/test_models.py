@@ -137,6 +137,43 @@ def test_train_curve_sample_does_not_change_the_model(monkeypatch):
     assert sampled.evals_result()["validation_1"] == full.evals_result()["validation_1"]
 
 
+def test_train_curve_after_the_fit_equals_xgboosts_per_round_evaluation(monkeypatch):
+    rng = np.random.default_rng(2)
+    X = pd.DataFrame(rng.normal(size=(1500, 4)), columns=["a", "b", "c", "d"])
+    y = (X["a"] + X["b"] * X["c"] + rng.normal(size=1500) > 0.5).astype(int).to_numpy()
+    p = TrainParams.model_validate(
+        {
+            "xgboost": {
+                "n_estimators": 300,
+                "early_stopping_rounds": 20,
+                "n_jobs": 1,
+                "learning_rate": 0.05,
+            }
+        }
+    )
+    spec = REGISTRY["xgboost"]
+    X_fit, y_fit, X_valid, y_valid = X[:1000], y[:1000], X[1000:], y[1000:]
+    X_curve, y_curve = train_curve_sample(X_fit, y_fit, p.seed, rows=600)
+    # What the stage did before: XGBoost evaluating the curve sample every round.
+    logged = spec.make(p, y_fit).fit(
+        X_fit, y_fit, eval_set=[(X_curve, y_curve), (X_valid, y_valid)], verbose=False
+    )
+    computed = xgboost_model.train_curve(logged, X_curve, y_curve)
+    for metric in ("logloss", "auc"):
+        want = np.array(logged.evals_result()["validation_0"][metric])
+        assert len(computed[metric]) == len(want) > 20
+        assert np.abs(np.array(computed[metric]) - want).max() < 1e-8
+    # The stage's fit: the same model and validation curve, the curve sample computed after.
+    monkeypatch.setattr(xgboost_model, "TRAIN_CURVE_ROWS", 600)
+    fitted = spec.fit(spec.make(p, y_fit), X_fit, y_fit, X_valid, y_valid)
+    assert fitted.best_iteration == logged.best_iteration
+    assert np.array_equal(fitted.predict_proba(X_valid), logged.predict_proba(X_valid))
+    history = fitted.evals_result()
+    assert list(history) == ["validation_0", "validation_1"]
+    assert history["validation_1"] == logged.evals_result()["validation_1"]
+    assert history["validation_0"] == computed
+
+
 def test_xgboost_uses_params():
     p = small_params(train={"class_weight": "balanced", "seed": 7}).train
     y = np.array([0, 0, 0, 1])

@@ -91,6 +91,34 @@ def test_saved_file_does_not_depend_on_the_process(pipelines, tmp_path):
     assert (tmp_path / "1").read_bytes() == (tmp_path / "2").read_bytes()
 
 
+def test_skops_without_its_estimator_list_writes_and_reads_the_same(pipelines, tmp_path):
+    """package.skops_io skips skops' import-time list of every scikit-learn estimator (its
+    default allow-list); in a fresh interpreter the file is the same bytes as here, where
+    skops was imported as usual, it loads back, and scikit-learn is left as it was."""
+    pickled = tmp_path / "pipeline.pkl"
+    pickled.write_bytes(pickle.dumps(pipelines["xgboost"]))
+    script = (
+        "import pickle, sys\nfrom churnlab import package\n"
+        "package.save(pickle.load(open(sys.argv[1], 'rb')), sys.argv[2])\n"
+        "package.load(sys.argv[2])\n"
+        "import sklearn.utils, sklearn.utils.discovery\n"
+        "from skops.io import _trusted_types\n"
+        "assert sklearn.utils.all_estimators is sklearn.utils.discovery.all_estimators\n"
+        "print(len(_trusted_types.SKLEARN_ESTIMATOR_TYPE_NAMES))\n"
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", script, str(pickled), str(tmp_path / "child.skops")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.strip() == "0"  # the default list was skipped there
+    assert len(sio.get_untrusted_types(data=sio.dumps(DummyClassifier()))) == 0  # not here
+    package.save(pickle.loads(pickled.read_bytes()), tmp_path / "here.skops")
+    assert (tmp_path / "child.skops").read_bytes() == (tmp_path / "here.skops").read_bytes()
+
+
 def test_saved_file_has_no_wall_clock_dates(pipelines, tmp_path):
     package.save(pipelines["logreg"], tmp_path / "p.skops")
     with zipfile.ZipFile(tmp_path / "p.skops") as archive:

@@ -83,7 +83,7 @@ class CountingFeatures:
 
 def test_evaluate_values_the_test_features_it_scored(monkeypatch):
     """The survival valuation reads the features scoring made: no second transform."""
-    from churnlab.stages import evaluate
+    from churnlab.evaluation import valuation
 
     seen = []
 
@@ -94,17 +94,18 @@ def test_evaluate_values_the_test_features_it_scored(monkeypatch):
             seen.append(features)
             return pd.DataFrame({"value": features["tenure_days"] * 2.0})
 
-    monkeypatch.setattr(evaluate.survival_artifact, "load", lambda path, names: Survival())
-    monkeypatch.setattr(evaluate, "feature_frame", lambda test: test)
+    monkeypatch.setattr(valuation.survival_artifact, "load", lambda path, names: Survival())
+    monkeypatch.setattr(valuation, "feature_frame", lambda test: test)
     features = CountingFeatures()
     pipeline = SimpleNamespace(named_steps={"features": features})
     test = pd.DataFrame({"customer_key": ["a", "b", "c"]})
     ran = {"n_test": 3, "value": {}}
+    params = Params()
     made = features.transform(test)
-    table = evaluate.survival_table(pipeline, test, ran, transformed=made)
+    table = valuation.survival_table(params, pipeline, test, ran, transformed=made)
     assert seen[-1] is made and features.calls == 1
     assert table["value"].tolist() == [0.0, 2.0, 4.0]
-    again = evaluate.survival_table(pipeline, test, ran)  # nothing made: made here, once
+    again = valuation.survival_table(params, pipeline, test, ran)  # nothing made: made here, once
     assert features.calls == 2 and again.equals(table)
 
 

@@ -90,12 +90,12 @@ def test_which_value_applies():
 
 
 def test_the_business_section_gets_the_saved_value_only_with_values():
-    from churnlab.stages import evaluate
+    from churnlab.evaluation import valuation
 
     survival = {"n_test": 4, "value": {"from": "survival", "campaign": example_campaign()}}
     params = small_params(business=B.model_dump())
     y, scores = np.zeros(4), np.zeros(4)
-    saved = evaluate.saved_value_section(params, survival, None, y, scores)
+    saved = valuation.saved_value_section(params, survival, None, y, scores)
     # value at risk: customers 0 and 1 (both churned); probability: 1 (churned) and 2
     assert saved["churners_contacted"] == {
         "value_at_risk": 2,
@@ -107,10 +107,10 @@ def test_the_business_section_gets_the_saved_value_only_with_values():
     assert saved["value_from"] == "survival"
     assert saved["break_even_value_at_risk"] == pytest.approx(10 / 0.5)  # cost / acceptance
     five = np.zeros(5)  # other test customers
-    assert evaluate.saved_value_section(params, survival, None, five, five) is None
+    assert valuation.saved_value_section(params, survival, None, five, five) is None
     skipped = {"skipped": "no timestamps"}
-    assert evaluate.saved_value_section(params, skipped, None, y, scores) is None
-    assert evaluate.saved_value_section(params, None, None, y, scores) is None
+    assert valuation.saved_value_section(params, skipped, None, y, scores) is None
+    assert valuation.saved_value_section(params, None, None, y, scores) is None
     assert business.saved_value_section(None, "survival", B) is None
 
 
@@ -143,7 +143,7 @@ def test_the_report_shows_saved_value_beside_saved_customers():
 def test_evaluate_values_the_test_customers_by_a_value_column():
     # No survival stage (no timestamps), a value column: evaluate compares the policies
     # itself with the classifier's probability and the label.
-    from churnlab.stages import evaluate
+    from churnlab.evaluation import valuation
 
     survival = {"skipped": "no dates"}  # the survival stage's metrics without timestamps
     params = small_params(
@@ -153,8 +153,8 @@ def test_evaluate_values_the_test_customers_by_a_value_column():
     )
     test = pd.DataFrame({"yearly": [1000.0, 100.0, None, 500.0]})
     y, scores = np.array([1, 1, 0, 0]), np.array([0.3, 0.9, 0.8, 0.1])
-    valued = evaluate.test_value(params, None, test, scores, survival)
-    saved = evaluate.saved_value_section(params, survival, valued, y, scores)
+    valued = valuation.test_value(params, None, test, scores, survival)
+    saved = valuation.saved_value_section(params, survival, valued, y, scores)
     # a blank counts with the flat 500: value at risk 300, 90, 400, 50; the rule calls 0 and 2
     assert saved["value_from"] == "column"
     assert saved["contacted"]["value_at_risk"] == 2
@@ -162,9 +162,9 @@ def test_evaluate_values_the_test_customers_by_a_value_column():
     assert saved["saved"]["probability"] == pytest.approx(0.5 * 100 - 10 - 10)
     assert saved["churned_within_days"] == params.data.churn_window_days
     without = small_params(business=B.model_dump())
-    valued = evaluate.test_value(without, None, test, scores, survival)
+    valued = valuation.test_value(without, None, test, scores, survival)
     assert valued is None
-    assert evaluate.saved_value_section(without, survival, valued, y, scores) is None
+    assert valuation.saved_value_section(without, survival, valued, y, scores) is None
 
 
 def test_the_report_call_list_shows_value_and_value_at_risk():

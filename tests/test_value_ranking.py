@@ -17,7 +17,7 @@ import pytest
 
 from churnlab import io, package
 from churnlab.errors import UserError
-from churnlab.evaluation import business, model_card, shap_report
+from churnlab.evaluation import business, model_card, shap_report, valuation
 from churnlab.features import feature_frame
 from churnlab.stages import evaluate
 from conftest import small_params
@@ -44,12 +44,12 @@ def top_risk(pipeline, test, scores, params, priority=None):
 def test_a_value_column_ranks_the_top_risk_list_by_value_at_risk(pipeline, valued_test):
     params = small_params(report={"value_column": "monthly_fee"}, evaluate={"top_customers": 15})
     scores = pipeline.predict_proba(feature_frame(valued_test))[:, 1]
-    valued = evaluate.test_value(params, pipeline, valued_test, scores, None)
+    valued = valuation.test_value(params, pipeline, valued_test, scores, None)
     assert valued.value.source == "column"
     fee = valued_test["monthly_fee"].to_numpy("float64")
     fee = np.where(np.isnan(fee), params.business.retained_customer_value, fee)  # blank: flat
     np.testing.assert_allclose(valued.at_risk, scores * fee)
-    found = evaluate.with_value(
+    found = valuation.with_value(
         top_risk(pipeline, valued_test, scores, params, valued.at_risk),
         valued,
         valued_test,
@@ -76,9 +76,9 @@ def test_a_value_column_ranks_the_top_risk_list_by_value_at_risk(pipeline, value
 def test_without_value_the_top_risk_list_is_as_before(pipeline, valued_test):
     params = small_params(evaluate={"top_customers": 15})  # no value column named
     scores = pipeline.predict_proba(feature_frame(valued_test))[:, 1]
-    assert evaluate.test_value(params, pipeline, valued_test, scores, None) is None
+    assert valuation.test_value(params, pipeline, valued_test, scores, None) is None
     before = top_risk(pipeline, valued_test, scores, params)
-    assert evaluate.with_value(before, None, valued_test, params.business) is before
+    assert valuation.with_value(before, None, valued_test, params.business) is before
     assert list(before.top_risk.columns) == shap_report.TOP_RISK_COLUMNS
     assert before.top_risk["churn_score"].is_monotonic_decreasing
     shown = model_card.top_risk_table(before.top_risk)
@@ -90,8 +90,8 @@ def test_without_value_the_top_risk_list_is_as_before(pipeline, valued_test):
     assert "value at risk" not in shown
     # the survival model is only read when its stage ran on these test customers
     other = {"n_test": len(valued_test) + 1, "value": {}}
-    assert evaluate.survival_table(pipeline, valued_test, other) is None
-    assert evaluate.survival_table(pipeline, valued_test, {"skipped": "no dates"}) is None
+    assert valuation.survival_table(params, pipeline, valued_test, other) is None
+    assert valuation.survival_table(params, pipeline, valued_test, {"skipped": "no dates"}) is None
 
 
 def test_values_follow_the_customer_key_not_the_row():
@@ -99,14 +99,14 @@ def test_values_follow_the_customer_key_not_the_row():
     test = pd.DataFrame({"customer_key": ["a", "b", "c", "d"]})
     value = business.CustomerValue(np.array([10.0, 20.0, 30.0, 40.0]), "column", [])
     probability = np.array([0.5, 0.1, 0.9, 0.2])
-    valued = evaluate.TestValue(value, probability, probability * value.values)
+    valued = valuation.TestValue(value, probability, probability * value.values)
     top = pd.DataFrame(
         {"rank": [1, 2], "customer_key": ["c", "a"], "churn_score": [0.9, 0.5], "churned": [1, 0]}
         | {"reasons": ["x", "y"], "suggested_action": ["call", "call"]}
     )
     found = shap_report.Explanations(pd.DataFrame(), "m", [], top, pd.DataFrame())
     b = small_params(business={"offer_cost": 5.0, "offer_acceptance_rate": 0.5}).business
-    table = evaluate.with_value(found, valued, test, b).top_risk
+    table = valuation.with_value(found, valued, test, b).top_risk
     assert table["customer_value"].tolist() == [30.0, 10.0]
     assert table["value_at_risk"].tolist() == [27.0, 5.0]
     assert table["call"].tolist() == [1, 0]  # 0.5 × 27 > 5; 0.5 × 5 < 5
@@ -150,11 +150,14 @@ def test_synthetic_test_customers_are_valued_with_their_past_offer(tmp_path, mon
     the survival stage does; without it every offered customer was valued as never offered."""
     truth = tmp_path / "truth.parquet"
     io.write_table(pd.DataFrame({"customer_key": ["c", "a", "b"], "treated": [1, 0, 1]}), truth)
-    monkeypatch.setattr(evaluate.paths, "TRUTH", truth)
+    monkeypatch.setattr(valuation.paths, "TRUTH", truth)
     test = pd.DataFrame({"customer_key": ["a", "b", "c"], "tenure_days": [1, 2, 3]})
     offer = {"column": "treated", "treated_value": 1}
-    flagged = evaluate.with_past_offer(test, offer)
+    params = small_params()
+    flagged = valuation.with_past_offer(params, test, offer)
     assert flagged["treated"].tolist() == [0, 1, 1]
-    assert evaluate.with_past_offer(test, None) is test  # a model without the offer covariate
+    assert (
+        valuation.with_past_offer(params, test, None) is test
+    )  # a model without the offer covariate
     own = test.assign(treated=[1, 1, 0])  # user data: the split carries the column
-    assert evaluate.with_past_offer(own, offer)["treated"].tolist() == [1, 1, 0]
+    assert valuation.with_past_offer(params, own, offer)["treated"].tolist() == [1, 1, 0]

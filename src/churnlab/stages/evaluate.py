@@ -13,14 +13,14 @@ of the test split reach the driver (:mod:`churnlab.engine.holdout`).
 The uplift and survival stages run first; the report and model card show their policy
 comparison and survival headline when they ran (:mod:`churnlab.evaluation.outlook_report`).
 When the test customers have a value (a value column, else the survival model's lifetime
-value: :func:`test_value`), the top-risk list ranks by expected value at risk and the business
-section shows the saved value (:func:`saved_value_section`); without, both are as before.
+value: :func:`churnlab.evaluation.valuation.test_value`), the top-risk list ranks by expected
+value at risk and the business section shows the saved value
+(:func:`churnlab.evaluation.valuation.saved_value_section`); without, both are as before.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -29,20 +29,18 @@ from churnlab import io, package
 from churnlab.config import paths
 from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
-from churnlab.errors import UserError
 from churnlab.evaluation import (
-    business,
     holdout,
     model_card,
     profit,
     reasons,
     report_pages,
     shap_report,
+    valuation,
 )
 from churnlab.evaluation.outlook_report import card_lines
 from churnlab.features import feature_frame
 from churnlab.modeling.registry import base_estimator
-from churnlab.survival import artifact as survival_artifact
 
 log = logging.getLogger(__name__)
 
@@ -73,126 +71,6 @@ def read_outlook() -> tuple[dict | None, dict | None, bytes | None]:
     uplift, survival = (io.read_json(f) if f.exists() else None for f in files)
     png = paths.PLOTS / "survival" / "kaplan_meier.png"
     return uplift, survival, png.read_bytes() if png.exists() else None
-
-
-@dataclass(frozen=True)
-class TestValue:
-    """Each test customer's value (:func:`churnlab.evaluation.business.customer_value`), churn
-    probability within the value horizon and expected value at risk (their product)."""
-
-    value: business.CustomerValue
-    probability: np.ndarray
-    at_risk: np.ndarray
-
-
-def value_column_cells(params: Params, test: pd.DataFrame) -> pd.Series | None:
-    """The test customers' ``report.value_column`` as numbers (None when none is named or on
-    Spark, whose driver reads only a few columns); a named column missing from the test split,
-    or holding text or negative values, is a user error before anything is written."""
-    named = params.report.value_column
-    if not named or params.engine.name == "spark":
-        return None
-    where = str(paths.SPLIT / "test.parquet")
-    if named not in test:
-        raise UserError(
-            f"params.yaml: report.value_column {named!r} is not a column of {where}; "
-            f"columns: {sorted(map(str, test.columns))}"
-        )
-    return business.checked_value_column(test[named], named, where)
-
-
-def survival_table(pipeline, test: pd.DataFrame, survival: dict | None, transformed=None):
-    """The survival model's horizon probability, lifetime value and value at risk of each test
-    customer (:mod:`churnlab.survival.artifact`, as ``churnlab predict`` computes them), when
-    the survival stage ran on these test customers; else None. ``transformed``: the pipeline's
-    features of ``test`` when :func:`scored_test` made them already (made here otherwise)."""
-    if not survival or "skipped" in survival or survival.get("n_test") != len(test):
-        return None
-    if "features" not in pipeline.named_steps:
-        return None
-    features = pipeline.named_steps["features"]
-    model = survival_artifact.load(paths.SURVIVAL_MODEL, list(features.get_feature_names_out()))
-    if model is None:
-        return None
-    made = features.transform(feature_frame(test)) if transformed is None else transformed
-    return model.table(made, with_past_offer(test, model.offer))
-
-
-def with_past_offer(test: pd.DataFrame, offer: dict | None) -> pd.DataFrame:
-    """The test customers with the past offer column the survival model reads. Synthetic data
-    keeps its campaign log in ``data/prepared/truth.parquet`` (``treated``), not in the split:
-    without it every offered customer would be valued as never offered (as the survival stage
-    does not); user data carries the column in the split."""
-    if offer is None or offer["column"] in test or not paths.TRUTH.exists():
-        return test
-    log = io.read_table(paths.TRUTH)
-    if "treated" not in log:
-        return test
-    flags = log.set_index("customer_key")["treated"].reindex(test["customer_key"])
-    return test.assign(**{offer["column"]: flags.to_numpy()})
-
-
-def test_value(
-    params: Params, pipeline, test, scores, survival, transformed=None
-) -> TestValue | None:
-    """The test customers' value and value at risk when they have a value: the value column,
-    else the survival model's lifetime value (probability within the value horizon from the
-    survival model when it ran, else the classifier's); None without per-customer value."""
-    cells = value_column_cells(params, test)
-    local = params.engine.name != "spark"
-    table = survival_table(pipeline, test, survival, transformed) if local else None
-    if cells is None and table is None:
-        return None
-    lifetime = None if table is None else table["value"]
-    named = params.report.value_column
-    chosen = business.customer_value(params.business, len(test), cells, named, lifetime)
-    if table is None:
-        probability = np.asarray(scores, dtype="float64")
-    else:
-        probability = table["value_horizon_churn_probability"].to_numpy("float64")
-    return TestValue(chosen, probability, probability * chosen.values)
-
-
-def saved_value_section(params: Params, survival: dict | None, valued, y, scores):
-    """``business.saved_value`` (:func:`churnlab.evaluation.business.saved_value_section`)
-    from one campaign on the test split: the survival stage's when it ran on these customers
-    (churned = within its value horizon); else, with a value column, the same comparison here
-    (:func:`churnlab.survival.policies.compare`, the classifier's probability, churned = the
-    label); else None (no value: the business section as before)."""
-    b, e = params.business, params.evaluate
-    if survival and "skipped" not in survival and survival.get("n_test") == len(y):
-        value = survival.get("value") or {}
-        found = business.saved_value_section(value.get("campaign"), value.get("from", ""), b)
-        if found is not None:
-            return found
-    if valued is None or valued.value.source != "column":
-        return None
-    from churnlab.survival import policies
-
-    campaign = policies.compare(
-        valued.value.values, valued.at_risk, scores, y.astype(bool), b,
-        e.bootstrap_resamples, e.bootstrap_seed,
-    )  # fmt: skip
-    campaign |= {"churned_within_days": params.data.churn_window_days}
-    campaign |= {"probability_from": "classifier"}
-    return business.saved_value_section(campaign, "column", b)
-
-
-def with_value(found, valued: TestValue | None, test: pd.DataFrame, b):
-    """The top-risk table with each customer's value, expected value at risk and whether the
-    value-at-risk rule calls them (:func:`churnlab.evaluation.business.value_at_risk_contacts`
-    over the whole test split); unchanged without per-customer value."""
-    if found is None or valued is None:
-        return found
-    keys = pd.Index(test["customer_key"])
-    rows = keys.get_indexer(found.top_risk["customer_key"])
-    called = business.value_at_risk_contacts(valued.at_risk, b)
-    table = found.top_risk.copy()
-    at = list(table.columns).index("churned") + 1  # beside the score, before the reasons
-    table.insert(at, "customer_value", np.round(valued.value.values[rows], 2))
-    table.insert(at + 1, "value_at_risk", np.round(valued.at_risk[rows], 2))
-    table.insert(at + 2, "call", called[rows].astype(int))
-    return replace(found, top_risk=table)
 
 
 def outlook_shown(result: dict, outlook: tuple) -> tuple[dict | None, dict | None, bytes | None]:
@@ -255,7 +133,7 @@ def main(params: Params) -> None:
     threshold = meta["threshold"]
     outlook = read_outlook()  # a bad value column stops here, before anything is written
     made = explained[3] if explained is not None and len(explained) > 3 else None  # not twice
-    valued = test_value(params, pipeline, test, scores, outlook[1], transformed=made)
+    valued = valuation.test_value(params, pipeline, test, scores, outlook[1], transformed=made)
     result = holdout.holdout_metrics(y, scores, meta, e, oracle_probability(test))
     result |= {
         "empc": profit.empc(y, scores),
@@ -268,7 +146,7 @@ def main(params: Params) -> None:
     result |= holdout.business_summary(
         y, scores, threshold, baseline_scores, baseline_thresholds, b
     )
-    saved_value = saved_value_section(params, outlook[1], valued, y, scores)
+    saved_value = valuation.saved_value_section(params, outlook[1], valued, y, scores)
     if saved_value is not None:  # each test customer has a value: the saved value too
         result["business"]["saved_value"] = saved_value
     io.write_json(result, paths.METRICS / "evaluate.json")
@@ -293,7 +171,7 @@ def main(params: Params) -> None:
         found = shap_report.explain_test(
             pipeline, *rows, params.report, params.actions, *made, priority=priority
         )
-        found = with_value(found, valued, test, b)
+        found = valuation.with_value(found, valued, test, b)
     except NotImplementedError as exc:  # tree, forest, RBF SVM, MLP: no exact method here
         log.warning("no SHAP explanations: %s", exc)
         found, dependence_figures = None, []

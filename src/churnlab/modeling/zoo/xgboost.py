@@ -6,10 +6,14 @@ reach it through the registry. For requests of up to ``SMALL_BATCH`` customers i
 :func:`probability` run a one-thread copy of the booster: waking XGBoost's thread pool cost
 ~20 ms per call on 2 cores (measured), far more than the trees themselves; the values are the
 same.
+
+The training curve (:func:`train_curve`) is computed after the fit from the trees, not by
+XGBoost's per-round evaluation: see there.
 """
 
 from __future__ import annotations
 
+import json
 import weakref
 
 import numpy as np
@@ -73,16 +77,75 @@ class RoundsBar(xgb.callback.TrainingCallback):
         return model
 
 
+def _round_margins(booster: xgb.Booster, values: np.ndarray) -> np.ndarray:
+    """The log-odds of each row after each boosting round (rounds x rows, float32), summed
+    tree by tree in XGBoost's order, as its evaluation cache sums them: round 0 is XGBoost's
+    own prediction (base score + first tree), then each tree's leaf value is added."""
+    data = xgb.DMatrix(values)
+    leaves = booster.predict(data, pred_leaf=True, validate_features=False).astype(np.intp)
+    trees = json.loads(booster.save_raw("json"))["learner"]["gradient_booster"]["model"]["trees"]
+    margins = np.empty((len(trees), len(values)), dtype=np.float32)
+    margins[0] = booster.predict(
+        data, output_margin=True, iteration_range=(0, 1), validate_features=False
+    )
+    for i in range(1, len(trees)):  # a leaf's value is its split_condition in XGBoost's JSON
+        leaf_values = np.asarray(trees[i]["split_conditions"], dtype=np.float32)
+        margins[i] = margins[i - 1] + leaf_values[leaves[:, i]]
+    return margins
+
+
+def _auc(positive: np.ndarray, scores: np.ndarray) -> float:
+    """ROC-AUC from average ranks (ties count half), the value of XGBoost's ``auc``."""
+    order = np.argsort(scores, kind="stable")
+    s = scores[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    counts = np.diff(np.r_[starts, len(s)])
+    ranks = np.repeat(starts + (counts + 1) / 2, counts)
+    n_pos = int(positive.sum())
+    n_neg = len(s) - n_pos
+    return float((ranks[positive[order]].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def train_curve(model: xgb.XGBClassifier, X, y) -> dict[str, list[float]]:
+    """XGBoost's per-round ``logloss`` and ``auc`` of (X, y), computed after the fit.
+
+    XGBoost evaluating the train-curve sample at every round (its AUC sorts the sample each
+    round) cost about a quarter of the default train stage's fit (profiled); here one
+    ``pred_leaf`` prediction and the trees' leaf values give every round's log-odds. The
+    arithmetic follows XGBoost's in float32 (sums per tree, ``Sigmoid``, ``logf``; the
+    exponential and logarithm correctly rounded, as glibc's), so the values equal the ones
+    XGBoost logged up to the order of its multi-threaded sum (``tests/test_models.py``).
+    """
+    margins = _round_margins(model.get_booster(), as_matrix(X))
+    exp = np.exp(np.minimum(-margins, np.float32(88.7)).astype(np.float64)).astype(np.float32)
+    p = np.float32(1) / (exp + np.float32(1))
+    positive = np.asarray(y) == 1
+    picked = np.maximum(np.where(positive, p, np.float32(1) - p), np.float32(1e-16))
+    loss = -np.log(picked.astype(np.float64)).astype(np.float32)
+    logloss = loss.astype(np.float64).sum(axis=1) / len(positive)
+    return {
+        "logloss": [float(v) for v in logloss],
+        "auc": [_auc(positive, row) for row in p],
+    }
+
+
 def fit(model: xgb.XGBClassifier, X, y, X_valid, y_valid) -> xgb.XGBClassifier:
+    """Early-stopped on validation (evaluated by XGBoost each round); the train curve of a
+    seeded sample is computed afterwards (:func:`train_curve`). ``evals_result()`` has both,
+    as when XGBoost evaluated ``eval_set=[(train sample), (valid)]``."""
     X_curve, y_curve = train_curve_sample(X, y, model.random_state)
     # The callback is set for this fit only: the saved model keeps callbacks=None (skops).
     # Plain attributes, not set_params: on a fitted model set_params also rewrites the
     # booster's params, and its list-valued eval_metric then breaks the booster.
     model.callbacks = [RoundsBar(model.n_estimators)] if len(y) >= ROUNDS_BAR_ROWS else None
     try:
-        return model.fit(X, y, eval_set=[(X_curve, y_curve), (X_valid, y_valid)], verbose=False)
+        model.fit(X, y, eval_set=[(X_valid, y_valid)], verbose=False)
     finally:
         model.callbacks = None
+    valid = model.evals_result_["validation_0"]
+    curve = train_curve(model, X_curve, y_curve)
+    model.evals_result_ = {"validation_0": {m: curve[m] for m in valid}, "validation_1": valid}
+    return model
 
 
 def importance(model: xgb.XGBClassifier, names: list[str]) -> pd.Series:
