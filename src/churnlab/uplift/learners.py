@@ -272,13 +272,10 @@ class ShiftLearner(_Learner):
     the treated customers, and the misfit is counted as uplift.
     """
 
-    def __init__(
-        self, base=None, regressor=None, booster=None, correct_control=False, shift_model=None
-    ):
+    def __init__(self, base=None, regressor=None, booster=None, correct_control=False):
         super().__init__(base, regressor)
         self.booster = booster
         self.correct_control = correct_control
-        self.shift_model = shift_model
 
     def fit(self, X, y, treatment, propensity=None, valid=None, arms=None):
         t = np.asarray(treatment)
@@ -290,14 +287,12 @@ class ShiftLearner(_Learner):
         self.correction_ = None
         if self.correct_control:  # the control model's misfit, boosted on the control arm
             self.correction_ = self._boost(_arm(X, y, t, 0), _valid_arm(valid, 0))
-        self.shift_ = self._boost(_arm(X, y, t, 1), _valid_arm(valid, 1), self.shift_model)
+        self.shift_ = self._boost(_arm(X, y, t, 1), _valid_arm(valid, 1))
         return self
 
-    def _boost(self, rows, valid_rows, model=None):
-        """A booster (or ``model``) started from the (corrected) control log-odds, its
-        rounds (or penalty) chosen on valid."""
-        model = model if model is not None else self.booster
-        booster = clone(model if model is not None else default_booster())
+    def _boost(self, rows, valid_rows):
+        """A booster started from the (corrected) control log-odds, early-stopped on valid."""
+        booster = clone(self.booster if self.booster is not None else default_booster())
         fit_valid = {}
         if valid_rows is not None:
             X_valid, y_valid = valid_rows
