@@ -26,6 +26,7 @@ Run from the repository root with the project venv, after ``dvc repro prepare``:
 
     python benchmarks/bench_uplift.py [--seeds 42 1 2 3 4] [--resamples 200] [--folds 2 3]
         [--average-top 3] [--cv-folds 3]   # the kept learner's rule, else params.yaml's
+        [--candidates shift_corrected ...] [--prefer NAME]  # else params.yaml's
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from churnlab.data.splitting import split_customers
 from churnlab.features.fit import featurize
 from churnlab.modeling.registry import spec_for
 from churnlab.uplift import metrics, policy, report, selection
+from churnlab.uplift.learners import LEARNERS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "uplift.json"
@@ -129,6 +131,11 @@ def figures(draws: dict, confidence: float) -> dict:
         out["shift_corrected_share_of_oracle"] = interval(
             draws["share_shift_corrected"], confidence
         )
+        out["learners_minus_shift_corrected"] = {  # every other learner, paired
+            k.removeprefix("share_"): interval(v - draws["share_shift_corrected"], confidence)
+            for k, v in draws.items()
+            if k.removeprefix("share_") in LEARNERS and k != "share_shift_corrected"
+        }
     rules = [k.removeprefix("share_rule_") for k in draws if k.startswith("share_rule_")]
     out["rules_share_of_oracle"] = {
         r: interval(draws[f"share_rule_{r}"], confidence) for r in rules
@@ -210,15 +217,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--resamples", type=int, default=200)
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, help="keep each seed's figures here (resumable)")
-    parser.add_argument("--folds", type=int, nargs="+", default=[3, 5], help="CV folds to try")
+    parser.add_argument("--folds", type=int, nargs="*", default=[3, 5], help="CV folds to try")
+    parser.add_argument("--candidates", nargs="+", help="uplift.candidates (else params.yaml's)")
+    parser.add_argument("--prefer", help="uplift.prefer (else params.yaml's)")
     parser.add_argument("--average-top", type=int, default=3, help="members of `average`")
     parser.add_argument("--cv-folds", type=int, help="the kept learner's rule (uplift.cv_folds)")
     args = parser.parse_args(argv)
     params = load_params(ROOT / "params.yaml")
+    update = {}
     if args.cv_folds is not None:  # the kept learner by another rule than params.yaml's
-        u = params.uplift.model_copy(
-            update={"cv_folds": args.cv_folds, "cv_average_top": args.average_top}
-        )
+        update |= {"cv_folds": args.cv_folds, "cv_average_top": args.average_top}
+    if args.candidates:
+        update["candidates"] = args.candidates
+    if args.prefer is not None:
+        update["prefer"] = args.prefer
+    if update:
+        u = params.uplift.model_validate(params.uplift.model_dump() | update)
         params = params.model_copy(update={"uplift": u})
     customers = io.read_table(ROOT / paths.PREPARED)
     truth = io.read_table(ROOT / paths.TRUTH).set_index("customer_key")
@@ -227,7 +241,7 @@ def main(argv: list[str] | None = None) -> None:
     for seed in args.seeds:
         u = params.uplift
         tag = f"{seed}_{args.resamples}_{'-'.join(map(str, args.folds))}_{args.average_top}"
-        tag += f"_kept{u.cv_folds}-{u.cv_average_top}-{u.prefer or 'none'}"
+        tag += f"_kept{u.cv_folds}-{u.cv_average_top}-{u.prefer or 'none'}_{'-'.join(u.candidates)}"
         cached = args.cache / f"seed_{tag}.pkl" if args.cache else None
         if cached is not None and cached.exists():
             result, draws = pickle.loads(cached.read_bytes())
