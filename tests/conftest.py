@@ -187,6 +187,17 @@ def spark_featurized(spark, split_parts, tmp_path_factory) -> Path:
     return root
 
 
+# Spark settings for the tests' short JVMs (suite9): the tests' tables are a few thousand rows,
+# so a Spark JVM spends most of its CPU starting up and compiling its own code. C1 only
+# (TieredStopAtLevel=1) and the serial collector cut that; neither changes a result. No web UI.
+# Used by the session below and by the dvc and subprocess runs of test_spark_*.py.
+SPARK_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+SPARK_TEST_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.driver.extraJavaOptions": SPARK_JVM_OPTIONS,
+}
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One ``local[2]`` SparkSession for every Spark test (issue 16); skipped cleanly without
@@ -198,7 +209,7 @@ def spark():
         pytest.skip("the Spark engine needs Java 17 (openjdk-17-jre-headless)")
     from churnlab.engine.session import spark_session
 
-    session = spark_session(small_params().engine.spark)
+    session = spark_session(small_params(engine={"spark": {"conf": SPARK_TEST_CONF}}).engine.spark)
     yield session
     session.stop()
 
