@@ -190,7 +190,7 @@ def spark_featurized(spark, split_parts, tmp_path_factory) -> Path:
 # Spark settings for the tests' short JVMs (suite9): the tests' tables are a few thousand rows,
 # so a Spark JVM spends most of its CPU starting up and compiling its own code. C1 only
 # (TieredStopAtLevel=1) and the serial collector cut that; neither changes a result. No web UI.
-# Used by the session below and by the dvc and subprocess runs of test_spark_*.py. Measured: a
+# Used by the session below and by the Spark e2e's dvc run (test_spark_e2e.py). Measured: a
 # local[2] session running 31 small jobs (groupBy, join, mapInPandas on 3,000 rows), the whole
 # process tree's CPU by cgroup, interleaved: 85 and 96 CPU s without, 49 and 51 with.
 SPARK_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"

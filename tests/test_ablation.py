@@ -106,7 +106,6 @@ def test_ablation_pipeline_runs_outside_the_default_repro(tmp_path):
         shutil.copy2(REPO / name, root / name)
     set_param(root, "synthetic.n_customers", 1500)
     set_param(root, "train.xgboost.n_estimators", 200)
-    set_param(root, "train.xgboost.early_stopping_rounds", 10)  # ten variants, one fit each
     run(["git", "init", "-q", "-b", "main"], root)
     run(["git", "add", "-A"], root)
     run(["git", "commit", "-qm", "tiny copy"], root)

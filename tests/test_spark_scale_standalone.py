@@ -22,7 +22,7 @@ import yaml
 
 from churnlab import io
 from churnlab.config import paths
-from conftest import REPO_ROOT, SPARK_JVM_OPTIONS, SPARK_TEST_CONF, small_params
+from conftest import REPO_ROOT, small_params
 
 pytestmark = pytest.mark.e2e
 MASTER = "org.apache.spark.deploy.master.Master"
@@ -62,7 +62,6 @@ def standalone(tmp_path, request) -> str:
         "SPARK_LOG_DIR": str(tmp_path / "logs"),
         "SPARK_PID_DIR": str(tmp_path / "pids"),
         "SPARK_IDENT_STRING": f"churnlab-test-{os.getpid()}",
-        "SPARK_DAEMON_JAVA_OPTS": SPARK_JVM_OPTIONS,  # the tests' short-JVM settings (conftest)
         # The executors import churnlab: the worker passes its environment on to them.
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
     }
@@ -110,8 +109,6 @@ def test_featurize_on_a_standalone_master_equals_local_2(
     cluster = tmp_path / "cluster"
     write_split(split_parts, cluster)
     conf = {
-        **SPARK_TEST_CONF,
-        "spark.executor.extraJavaOptions": SPARK_JVM_OPTIONS,
         "spark.pyspark.python": sys.executable,
         "spark.driver.host": "127.0.0.1",
         "spark.executor.memory": "1g",
