@@ -187,6 +187,19 @@ def spark_featurized(spark, split_parts, tmp_path_factory) -> Path:
     return root
 
 
+# Spark settings for the tests' short JVMs (suite9): the tests' tables are a few thousand rows,
+# so a Spark JVM spends most of its CPU starting up and compiling its own code. C1 only
+# (TieredStopAtLevel=1) and the serial collector cut that; neither changes a result. No web UI.
+# Used by the session below and by the Spark e2e's dvc run (test_spark_e2e.py). Measured: a
+# local[2] session running 31 small jobs (groupBy, join, mapInPandas on 3,000 rows), the whole
+# process tree's CPU by cgroup, interleaved: 85 and 96 CPU s without, 49 and 51 with.
+SPARK_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+SPARK_TEST_CONF = {
+    "spark.ui.enabled": "false",
+    "spark.driver.extraJavaOptions": SPARK_JVM_OPTIONS,
+}
+
+
 @pytest.fixture(scope="session")
 def spark():
     """One ``local[2]`` SparkSession for every Spark test (issue 16); skipped cleanly without
@@ -198,7 +211,7 @@ def spark():
         pytest.skip("the Spark engine needs Java 17 (openjdk-17-jre-headless)")
     from churnlab.engine.session import spark_session
 
-    session = spark_session(small_params().engine.spark)
+    session = spark_session(small_params(engine={"spark": {"conf": SPARK_TEST_CONF}}).engine.spark)
     yield session
     session.stop()
 
@@ -215,24 +228,29 @@ def run_stages(root: Path, params: Params, *stages) -> Path:
 
 # Longest test files first (suite8): with two xdist workers and `--dist loadfile` a file runs
 # whole in one worker, so a long file collected late ran alone at the end (the Spark e2e did,
-# for about 6 minutes). Worker seconds per file, from `--durations` of a CI rehearsal (rounded;
-# only the order matters). pyproject's addopts has `--no-loadscope-reorder` so that xdist keeps
-# this order instead of sorting files by their number of tests. Files not listed keep their
+# for about 6 minutes). Worker seconds per file (rounded; only the order matters), from the
+# slowest-30 `--durations` of the last CI rehearsal (stop 17, 1855 passed in 21 min 19 s): the
+# sum of a file's entries there, a lower bound; files with no entry there keep the figure of the
+# rehearsal before. pyproject's addopts has `--no-loadscope-reorder` so that xdist keeps this
+# order instead of sorting files by their number of tests. Files not listed keep their
 # collection order after these.
 FILE_SECONDS = {
-    "test_e2e.py": 560,
-    "test_spark_e2e.py": 390,
-    "test_spark_userdata.py": 215,
-    "test_studies_e2e.py": 175,
-    "test_spark_pipeline.py": 130,
-    "test_telco_e2e.py": 120,
-    "test_ablation.py": 120,
-    "test_spark_prepare.py": 90,
-    "test_spark_scale_standalone.py": 75,
-    "test_privacy.py": 65,
+    "test_e2e.py": 485,
+    "test_spark_e2e.py": 415,
+    "test_spark_pipeline.py": 190,
+    "test_spark_userdata.py": 170,
+    "test_studies_e2e.py": 150,
+    "test_spark_scale_standalone.py": 140,
+    "test_ablation.py": 135,
+    "test_telco_e2e.py": 95,
+    "test_privacy.py": 75,
+    "test_spark_prepare.py": 70,
     "test_score_decisions.py": 55,
-    "test_spark_featurize.py": 22,
+    "test_spark_featurize.py": 35,
     "test_spark_manifest.py": 20,
+    "test_fuzz_api.py": 17,
+    "test_bench_real.py": 11,
+    "test_study_freshness.py": 10,
 }
 
 
