@@ -1,0 +1,67 @@
+"""The same figures on every x86-64 machine: pin the CPU kernels of numpy and OpenBLAS.
+
+numpy picks its transcendental kernels (``exp``, ``log``, ...) and OpenBLAS its matrix kernels
+by the CPU at run time. On a machine with AVX-512 both pick kernels whose results differ from the
+AVX2 ones in the last bit; a last-bit change in the synthetic data or a feature moves an XGBoost
+split, and ``dvc repro`` then writes other data hashes and metrics than the committed
+``dvc.lock`` (seen: test ROC-AUC 0.8549 on an AVX2 machine, 0.8551 on an AVX-512 one, same code
+and params). On an AVX-512 machine churnlab therefore asks both libraries for their AVX2 kernels,
+which every x86-64 CPU with AVX2 runs alike; the committed figures were made by those.
+
+Applied when the ``churnlab`` package is imported (the stages' ``churnlab`` command), and only
+if numpy has not been imported yet. A variable already set wins: ``NPY_DISABLE_CPU_FEATURES=``
+(empty) and ``OPENBLAS_CORETYPE=`` (empty) keep the native kernels. Other architectures are left
+alone (their figures agree within float noise, not bit for bit). No numpy import here.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from collections.abc import Mapping
+
+# numpy >= 2.4 groups (X86_V4, AVX512_ICL, AVX512_SPR) and the names of earlier releases;
+# numpy ignores names it does not dispatch on.
+NUMPY_AVX512 = (
+    "X86_V4 AVX512_ICL AVX512_SPR AVX512F AVX512CD AVX512_KNL AVX512_KNM AVX512_SKX "
+    "AVX512_CLX AVX512_CNL"
+)
+OPENBLAS_AVX2 = "Haswell"
+
+
+def cpu_flags(cpuinfo: str) -> set[str]:
+    """The feature flags of the first processor in a ``/proc/cpuinfo`` text."""
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            return set(value.split())
+    return set()
+
+
+def kernel_pins(flags: set[str], machine: str) -> dict[str, str]:
+    """Environment variables that give AVX2 kernels on this CPU (empty: nothing to pin)."""
+    if machine.lower() not in {"x86_64", "amd64"} or "avx512f" not in flags:
+        return {}
+    if not {"avx2", "fma"} <= flags:
+        return {}
+    return {"NPY_DISABLE_CPU_FEATURES": NUMPY_AVX512, "OPENBLAS_CORETYPE": OPENBLAS_AVX2}
+
+
+def missing_pins(environ: Mapping[str, str], flags: set[str], machine: str) -> dict[str, str]:
+    """The pins of this CPU that ``environ`` does not set yet (a variable already set wins)."""
+    return {k: v for k, v in kernel_pins(flags, machine).items() if k not in environ}
+
+
+def pin_kernels() -> dict[str, str]:
+    """Set the missing pins in ``os.environ``; returns them. Only before numpy's import."""
+    if "numpy" in sys.modules:
+        return {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            flags = cpu_flags(handle.read())
+    except OSError:
+        return {}
+    pins = missing_pins(os.environ, flags, platform.machine())
+    os.environ.update(pins)
+    return pins
