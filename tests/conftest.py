@@ -7,6 +7,9 @@ frame work on a copy. The prepared table is built the way ``stages/prepare.py`` 
 
 from __future__ import annotations
 
+# ruff: noqa: I001  (churnlab first: it pins the CPU kernels before numpy loads, churnlab/cpu.py)
+import churnlab  # noqa: F401
+
 import datetime as dt
 from pathlib import Path
 

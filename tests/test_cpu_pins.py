@@ -71,12 +71,16 @@ def test_a_variable_already_set_wins():
     assert list(missing) == ["NPY_DISABLE_CPU_FEATURES"]
 
 
-def test_no_pins_once_numpy_is_loaded(monkeypatch):
+def test_once_numpy_is_loaded_the_children_keep_its_native_kernels(monkeypatch):
     import numpy  # noqa: F401
 
-    monkeypatch.delenv("NPY_DISABLE_CPU_FEATURES", raising=False)
-    assert cpu.pin_kernels() == {}
-    assert "NPY_DISABLE_CPU_FEATURES" not in os.environ
+    monkeypatch.setattr(cpu, "kernel_pins", lambda flags, machine: {"NPY_TEST_PIN": "X"})
+    monkeypatch.delenv("NPY_TEST_PIN", raising=False)
+    if not Path("/proc/cpuinfo").exists():
+        assert cpu.pin_kernels() == {}
+        return
+    assert cpu.pin_kernels() == {"NPY_TEST_PIN": ""}  # empty: native, as this process
+    assert os.environ["NPY_TEST_PIN"] == ""
 
 
 @pytest.mark.skipif(

@@ -8,8 +8,11 @@ split, and ``dvc repro`` then writes other data hashes and metrics than the comm
 and params). On an AVX-512 machine churnlab therefore asks both libraries for their AVX2 kernels,
 which every x86-64 CPU with AVX2 runs alike; the committed figures were made by those.
 
-Applied when the ``churnlab`` package is imported (the stages' ``churnlab`` command), and only
-if numpy has not been imported yet. A variable already set wins: ``NPY_DISABLE_CPU_FEATURES=``
+Applied when the ``churnlab`` package is imported (the stages' ``churnlab`` command), before
+numpy loads. In a process that loaded numpy first (a notebook that imported pandas), it is too
+late: the process keeps the native kernels and its children (stage subprocesses, Spark's Python
+workers) are told to keep them too, so that a process and its children agree. A variable already
+set wins: ``NPY_DISABLE_CPU_FEATURES=``
 (empty) and ``OPENBLAS_CORETYPE=`` (empty) keep the native kernels. Other architectures are left
 alone (their figures agree within float noise, not bit for bit). No numpy import here.
 """
@@ -54,14 +57,16 @@ def missing_pins(environ: Mapping[str, str], flags: set[str], machine: str) -> d
 
 
 def pin_kernels() -> dict[str, str]:
-    """Set the missing pins in ``os.environ``; returns them. Only before numpy's import."""
-    if "numpy" in sys.modules:
-        return {}
+    """Set the missing pins in ``os.environ`` (inherited by the stages' subprocesses and Spark's
+    Python workers); returns them. If numpy is loaded already, this process keeps its native
+    kernels, and so must its children: the missing variables are set empty (native) instead."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
             flags = cpu_flags(handle.read())
     except OSError:
         return {}
     pins = missing_pins(os.environ, flags, platform.machine())
+    if "numpy" in sys.modules:
+        pins = dict.fromkeys(pins, "")
     os.environ.update(pins)
     return pins
