@@ -31,6 +31,7 @@ seeds, wins)::
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sys
 import time
@@ -117,6 +118,14 @@ def run_seed(params: Params, prepared, schema, seed: int, models: list[str]) -> 
     scores["select_valid"] = other["test"] if switch else base["test"]
     scores["mean_xgb_lgb"] = (base["test"] + other["test"]) / 2
     seconds["select_valid"] = seconds["mean_xgb_lgb"] = base["cpu"] + other["cpu"]
+    for size in range(2, len(fits) + 1):  # plain means of the calibrated probabilities
+        for combo in itertools.combinations(fits, size):
+            if combo == (BASE, OTHER):
+                continue  # mean_xgb_lgb above
+            for tag, key, cpu in (("", "test", "cpu"), ("_tv", "test_tv", "cpu_tv")):
+                name = "mean_" + "_".join(combo) + tag
+                scores[name] = np.mean([fits[n][key] for n in combo], axis=0)
+                seconds[name] = sum(fits[n][cpu] for n in combo)
     return {
         "y": data["test"][1],
         "scores": scores,
