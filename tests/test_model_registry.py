@@ -26,7 +26,7 @@ from churnlab.modeling.registry import REGISTRY, spec_for, spec_of
 from conftest import small_params
 
 # Models whose contributions sum to the log-odds (the others have no exact method).
-EXPLAINED = {"rules", "logreg", "svm_linear", "xgboost", "lightgbm", "catboost"}
+EXPLAINED = {"rules", "logreg", "svm_linear", "xgboost", "lightgbm", "catboost", "blend"}
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +121,10 @@ def test_roundtrip_through_the_allow_list(fitted, parts, fitted_featurizer, tmp_
     np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
     # The model's own types are what its entry declares; the rest is the shared base.
     needed = package.types_in(sio.dumps(fitted[name][0]))
-    assert needed <= set(package.BASE_TYPES) | set(spec.trusted_types)
-    assert set(spec.trusted_types) <= needed | set(package.BASE_TYPES)
+    members = [spec_of(m) for m in getattr(fitted[name][0], "members_", [])]  # a blend's
+    declared = set(spec.trusted_types).union(*(m.trusted_types for m in members))
+    assert needed <= set(package.BASE_TYPES) | declared
+    assert declared <= needed | set(package.BASE_TYPES)
 
 
 def test_the_featurizer_needs_only_the_base_types(fitted_featurizer):

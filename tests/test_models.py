@@ -277,7 +277,13 @@ def test_class_weighting_switches_per_model(data, name):
     plain = REGISTRY[name].make(small_params().train, y)
     if name == "rules":
         return  # churn rate per point level: nothing to weight
-    if name in {"xgboost", "lightgbm", "catboost"}:
+    if name == "blend":  # each member weighs in its own terms
+        expected = (len(y) - y.sum()) / y.sum()
+        assert [m.get_params()["scale_pos_weight"] for m in balanced.members] == pytest.approx(
+            [expected] * len(balanced.members)
+        )
+        assert [m.get_params()["scale_pos_weight"] for m in plain.members] == [1.0, 1.0]
+    elif name in {"xgboost", "lightgbm", "catboost"}:
         expected = (len(y) - y.sum()) / y.sum()
         assert balanced.get_params()["scale_pos_weight"] == pytest.approx(expected)
         assert plain.get_params()["scale_pos_weight"] == 1.0

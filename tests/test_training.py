@@ -170,3 +170,50 @@ def test_fold_bag_averages_log_odds_and_loads_from_skops(featurized_run, tmp_pat
     expected = 1 / (1 + np.exp(-np.mean(margins, axis=0)))
     np.testing.assert_allclose(bag.predict_proba(X)[:, 1], expected, rtol=1e-6)
     assert summary["refit"]["bagging"] == "folds"
+
+
+def test_auto_names_xgboost_up_to_the_row_limit_and_the_blend_above():
+    from churnlab.modeling import registry
+
+    auto, chosen = small_params().train, small_params(train={"model": "lightgbm"}).train
+    limit = registry.SMALL_DATA_ROWS
+    assert auto.model == "auto"
+    assert registry.model_for(auto, limit) == "xgboost"
+    assert registry.model_for(auto, limit + 1) == "blend"
+    assert registry.model_for(chosen, limit + 1) == "lightgbm"  # a named model stays
+
+
+def test_auto_above_the_limit_fits_the_blend_on_train_and_calibrates_on_valid(
+    featurized_run, monkeypatch
+):
+    from churnlab.modeling import registry
+
+    params = small_params()
+    X, y, Xv, yv = matrices(featurized_run, monkeypatch, params)
+    monkeypatch.setattr(registry, "SMALL_DATA_ROWS", len(y) + len(yv) - 1)
+    trained = training.train(params, X, y, Xv, yv)
+    assert trained.summary["model"] == "blend"
+    assert trained.summary["refit"]["method"] == "train"  # the members stop early on valid
+    members = trained.model.members_
+    assert [type(m).__name__ for m in members] == ["LightGBMClassifier", "CatBoostChurnClassifier"]
+    margins = [np.log(p / (1 - p)) for p in (m.predict_proba(Xv)[:, 1] for m in members)]
+    blended = trained.model.predict_proba(Xv)[:, 1]
+    np.testing.assert_allclose(np.log(blended / (1 - blended)), np.mean(margins, axis=0))
+    assert len(trained.valid_scores) == len(yv)
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        ({"candidates": ["blend"]}, "blend cannot be a selection candidate"),
+        ({"model": "blend", "refit": "train_valid"}, "needs train.refit auto or train"),
+        ({"blend": {"models": ["lightgbm", "lightgbm"]}}, "each member once"),
+        ({"blend": {"models": ["lightgbm"]}}, "at least 2"),
+        ({"blend": {"models": ["lightgbm", "logreg"]}}, "lightgbm"),
+    ],
+)
+def test_bad_blend_settings_are_refused_with_the_reason(train, message):
+    from churnlab.errors import UserError
+
+    with pytest.raises((UserError, ValueError), match=message):
+        small_params(train=train)

@@ -130,6 +130,24 @@ class CatBoostParams(ModelSection):
     """Threads of the fit."""
 
 
+class BlendParams(ModelSection):
+    """Section ``train.blend``: the mean log-odds of several boosted models of the zoo, each
+    fitted on train with its own ``train.<model>`` settings and early-stopped on validation;
+    the blend is calibrated on validation like any model (``docs/model-defaults.md``)."""
+
+    models: list[Literal["xgboost", "lightgbm", "catboost"]] = Field(
+        default_factory=lambda: ["lightgbm", "catboost"], min_length=2
+    )
+    """The members (two or more of `xgboost`, `lightgbm`, `catboost`, each once)."""
+
+    @field_validator("models")
+    @classmethod
+    def _distinct(cls, models: list[str]) -> list[str]:
+        if len(set(models)) != len(models):
+            raise ValueError(f"each member once, got {models}")
+        return models
+
+
 class SVMLinearParams(ModelSection):
     """Linear SVM (liblinear); probabilities from a sigmoid of the margin."""
 
@@ -216,9 +234,11 @@ def _one_of(name: str, names: tuple[str, ...]) -> str:
 class TrainParams(Strict):
     """Section ``train``: the model of the train stage, its calibration and threshold."""
 
-    model: str = "xgboost"
+    model: str = "auto"
     """The model to fit: a name of the registry (`churnlab select --apply` writes the
-    leaderboard's choice here)."""
+    leaderboard's choice here), or `auto`: `xgboost` up to 20 000 train+valid rows (where
+    `select` and `refit` apply), `blend` above (chosen on the benchmarks,
+    `docs/model-defaults.md`)."""
     seed: int = Field(42, ge=0)
     """Seed of every model and of the train-side sampling."""
     # balanced: class weights / scale_pos_weight so both classes weigh the same in the loss.
@@ -272,11 +292,29 @@ class TrainParams(Strict):
     """Hyper-parameters of `svm_rbf`, an RBF-kernel SVM."""
     mlp: MLPParams = MLPParams()
     """Hyper-parameters of `mlp`, a multilayer perceptron."""
+    blend: BlendParams = BlendParams()
+    """Members of `blend`, the mean log-odds of several boosted models."""
 
     @field_validator("model")
     @classmethod
     def _a_model_section(cls, name: str) -> str:
-        return _one_of(name, model_sections(cls))
+        return name if name == "auto" else _one_of(name, model_sections(cls))
+
+    @field_validator("candidates")
+    @classmethod
+    def _no_blend_candidate(cls, names: list[str]) -> list[str]:
+        if "blend" in names:  # selection refits candidates on folds; a blend stops on valid
+            raise ValueError("blend cannot be a selection candidate (it needs the valid split)")
+        return names
+
+    @model_validator(mode="after")
+    def _blend_without_refit(self) -> TrainParams:
+        if self.model == "blend" and self.refit == "train_valid":
+            raise ValueError(
+                "train.model blend needs train.refit auto or train: its members stop early "
+                "on the valid split"
+            )
+        return self
 
 
 MODEL_NAMES = model_sections(TrainParams)

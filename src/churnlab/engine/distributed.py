@@ -95,8 +95,8 @@ def fit(params: Params, train, valid) -> xgb.XGBClassifier:
     label."""
     from pyspark.sql import functions as F
 
-    if params.train.model != "xgboost":
-        raise UserError("engine.spark.distributed needs train.model: xgboost")
+    if params.train.model not in ("xgboost", "auto"):  # auto: XGBoost here, whatever the rows
+        raise UserError("engine.spark.distributed needs train.model: xgboost (or auto)")
     names = [c for c in train.columns if c != TARGET]
     data = train.withColumn(VALID_FLAG, F.lit(False)).unionByName(
         valid.withColumn(VALID_FLAG, F.lit(True))

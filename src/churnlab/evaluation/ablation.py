@@ -23,7 +23,7 @@ from churnlab.errors import UserError
 from churnlab.features.families import FAMILIES, variant
 from churnlab.features.fit import featurize
 from churnlab.metrics import paired_bootstrap
-from churnlab.modeling.registry import REGISTRY
+from churnlab.modeling.registry import REGISTRY, model_for
 
 if TYPE_CHECKING:
     from churnlab.modeling.registry import ModelSpec
@@ -36,7 +36,7 @@ def variant_setup(params: Params, name: str) -> tuple[FeaturizeParams, ModelSpec
     (nothing to switch off), so the stage can call it before reading any data.
     """
     p = variant(params.featurize, name)
-    spec = REGISTRY[params.train.model]
+    spec = REGISTRY[model_for(params.train, 0)]  # every `auto` model reads the features
     if not spec.uses_features:
         raise UserError(
             f"ablation needs a model that uses features; train.model is {params.train.model}"
@@ -55,6 +55,7 @@ def fit_variant(
     X = {k: m.drop(columns=[TARGET]) for k, m in done.matrices.items()}
     y = {k: m[TARGET].to_numpy() for k, m in done.matrices.items()}
     started = time.perf_counter()
+    spec = REGISTRY[model_for(params.train, len(y["train"]) + len(y["valid"]))]
     model = spec.fit(
         spec.make(params.train, y["train"]), X["train"], y["train"], X["valid"], y["valid"]
     )

@@ -25,6 +25,7 @@ from sklearn.metrics import roc_auc_score
 from churnlab import progress
 from churnlab.config.params import Params
 from churnlab.modeling import refit
+from churnlab.modeling.registry import model_for
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,12 @@ def fit_selected(params: Params, X, y, X_valid, y_valid):
     """(chosen model name, (early model, final model, out-of-fold results), summary extra)."""
     p = params.train
     folds = p.refit_folds
+    first = model_for(p, len(y) + len(y_valid))
     if not applies(params):
-        return p.model, refit.refit(p.model, p, X, y, X_valid, y_valid, folds), {}
+        return first, refit.refit(first, p, X, y, X_valid, y_valid, folds), {}
     y_all = np.concatenate([np.asarray(y), np.asarray(y_valid)])
     budget = p.time_budget_s or default_budget_s(len(y_all))
-    names = list(dict.fromkeys([p.model, *p.candidates]))
+    names = list(dict.fromkeys([first, *p.candidates]))
     board: dict[str, dict] = {}
     best = None  # (name, roc_auc, early, oof)
     start = time.perf_counter()

@@ -25,12 +25,29 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from churnlab.config.models import TrainParams
 from churnlab.errors import UserError
 from churnlab.modeling import zoo
 from churnlab.modeling.calibration import LogOdds
 from churnlab.modeling.spec import ModelSpec
 
-__all__ = ["REGISTRY", "ModelSpec", "base_estimator", "discover", "spec_for", "spec_of"]
+__all__ = [
+    "AUTO_MODELS",
+    "REGISTRY",
+    "SMALL_DATA_ROWS",
+    "ModelSpec",
+    "base_estimator",
+    "discover",
+    "model_for",
+    "spec_for",
+    "spec_of",
+]
+
+# train.model: auto names the first up to SMALL_DATA_ROWS train+valid rows (where selection and
+# the refit on train+valid apply, modeling.training), the second above: the real-data and
+# large-data benchmarks' choices (docs/model-defaults.md). Both read the feature matrix.
+SMALL_DATA_ROWS = 20_000
+AUTO_MODELS = ("xgboost", "blend")
 
 
 def discover() -> dict[str, ModelSpec]:
@@ -47,6 +64,13 @@ def discover() -> dict[str, ModelSpec]:
 
 
 REGISTRY: dict[str, ModelSpec] = discover()
+
+
+def model_for(p: TrainParams, rows: int) -> str:
+    """The model ``train.model`` names for ``rows`` train+valid customers."""
+    if p.model != "auto":
+        return p.model
+    return AUTO_MODELS[0] if rows <= SMALL_DATA_ROWS else AUTO_MODELS[1]
 
 
 def spec_for(name: str, source: str = "train.model") -> ModelSpec:

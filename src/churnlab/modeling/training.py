@@ -17,7 +17,7 @@ import pandas as pd
 from churnlab.config.params import Params
 from churnlab.metrics import classification_metrics, rounded
 from churnlab.modeling import autoselect, bagging, calibration, refit
-from churnlab.modeling.registry import spec_for
+from churnlab.modeling.registry import AUTO_MODELS, SMALL_DATA_ROWS, model_for, spec_for
 from churnlab.modeling.thresholds import choose_threshold, threshold_summary
 
 
@@ -45,7 +45,7 @@ def fit_calibrated(params: Params, X, y, X_valid, y_valid, fitted=None):
     calibrated model, the calibrated validation scores, the calibration report and the
     reliability frames."""
     p = params.train
-    spec = spec_for(p.model)
+    spec = spec_for(model_for(p, len(y_valid) + (0 if y is None else len(y))))
     model = fitted if fitted is not None else spec.fit(spec.make(p, y), X, y, X_valid, y_valid)
     raw = model.predict_proba(X_valid)[:, 1]
     calibrated, scores, crossfit = model, raw, None
@@ -98,15 +98,22 @@ def refit_summary(p, fitted, n_train: int, n_all: int) -> dict:
 
 # train.refit: auto refits on train+valid up to this many rows: above it validation is big
 # enough to calibrate on, 15 % more rows gain little, and the refit costs about seven fits.
-REFIT_MAX_ROWS = 20_000
+REFIT_MAX_ROWS = SMALL_DATA_ROWS
+
+
+def with_model(params: Params, name: str) -> Params:
+    return params.model_copy(update={"train": params.train.model_copy(update={"model": name})})
 
 
 def refit_method(params: Params, rows: int) -> str:
     """``train_valid`` or ``train`` for ``rows`` train+valid customers. Time splits keep
-    ``train``: random folds over train+valid would score the past with the future."""
+    ``train``: random folds over train+valid would score the past with the future; so does a
+    blend, whose members stop early on the valid split."""
     method = params.train.refit
     if method == "auto":
         method = "train_valid" if rows <= REFIT_MAX_ROWS else "train"
+    if params.train.model == "blend":
+        return "train"
     return "train" if params.split.method == "time" else method
 
 
@@ -126,6 +133,10 @@ def train(params: Params, X, y, X_valid, y_valid, fitted=None) -> Trained:
     ``fitted`` elsewhere (distributed XGBoost on Spark, which passes no train rows) is only
     calibrated and thresholded on validation; a :class:`Refitted` one is calibrated and
     thresholded on its out-of-fold scores, as the local refit."""
+    if fitted is None:  # train.model: auto by the rows
+        params = with_model(params, model_for(params.train, len(y) + len(y_valid)))
+    elif params.train.model == "auto":  # fitted on Spark's executors: distributed XGBoost
+        params = with_model(params, AUTO_MODELS[0])
     p = params.train
     name, extra = p.model, {}
     if isinstance(fitted, Refitted):

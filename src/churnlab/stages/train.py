@@ -35,7 +35,7 @@ from churnlab.evaluation import plots
 from churnlab.features import feature_frame
 from churnlab.modeling import training
 from churnlab.modeling.inputs import inputs
-from churnlab.modeling.registry import spec_for
+from churnlab.modeling.registry import model_for, spec_for
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def model_input_schema(params: Params) -> dict:
 
 def main(params: Params) -> None:
     p = params.train
-    spec = spec_for(p.model)
+    spec = spec_for(model_for(p, 0))  # what it reads: every `auto` model reads features
     X_valid, y_valid = inputs(params, "valid", spec.uses_features)
     if params.engine.name == "spark" and params.engine.spark.distributed:
         from churnlab.engine import distributed
