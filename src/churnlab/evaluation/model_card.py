@@ -31,6 +31,13 @@ MODEL_WHY = {
         "Gradient-boosted symmetric trees (CatBoost) with early stopping on the validation "
         "split, chosen by the cross-validated leaderboard."
     ),
+    "blend": (
+        "A blend of gradient-boosted trees: the mean log-odds of the models of "
+        "train.blend.models (by default LightGBM and CatBoost), each early-stopped on the "
+        "validation split, then calibrated on it. The default above 20,000 train+valid "
+        "customers (train.model: auto), where it ranked better than XGBoost alone on the "
+        "large-data benchmark (docs/model-defaults.md)."
+    ),
     "svm_linear": "A linear support vector machine; probabilities from a sigmoid of its margin.",
     "svm_rbf": "An RBF-kernel support vector machine (fitted on a sample past its size limit).",
     "mlp": "A multilayer perceptron on the featurized matrix.",
