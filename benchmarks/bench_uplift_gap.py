@@ -9,7 +9,10 @@ paired difference from ``shift_corrected`` (the default learner):
 - **where the share is lost** (the true effects of ``data/prepared/truth.parquet``):
   ``learned_control_true_shift`` = the true shift of the log-odds applied to the learned
   (corrected) control log-odds; ``true_control_learned_shift`` = the learned shift applied to
-  the true control log-odds;
+  the true control log-odds; ``learned_control_true_shift_regressed_on_treated`` (``_all``):
+  the true shift regressed on the features of the treated (all) train customers — the
+  learned shift's target without the outcome noise, so what the feature matrix can express of
+  the shift (the campaign's lost causes are drawn from a usage slope that is not a column);
 - **the learning curve of the shift**: the shift booster (from the same corrected control
   log-odds, early-stopped on the validation split's treated customers) fitted on the first
   25, 50 or 75 % of the treated train customers (nested shares of a seeded permutation; the
@@ -112,6 +115,18 @@ def joint_booster(control, train, valid, test, seed: int) -> np.ndarray:
     return _sigmoid(base + raw(0)) - _sigmoid(base + raw(1))
 
 
+def true_shift_regression(X, shift, seed: int):
+    """A flexible LightGBM regression of the true shift (noise-free labels: more leaves and
+    smaller leaves than the shift booster's, a fixed number of rounds)."""
+    import lightgbm as lgb
+
+    model = lgb.LGBMRegressor(
+        n_estimators=500, learning_rate=0.05, num_leaves=15, min_child_samples=50,
+        deterministic=True, verbose=-1, n_jobs=1, random_state=seed,
+    )  # fmt: skip
+    return model.fit(X, shift)
+
+
 def shift_variants(sc, train, valid, test, seed: int) -> dict[str, np.ndarray]:
     """The learning curve of the shift booster and idea (c), from ``sc``'s corrected control
     log-odds (the control side unchanged)."""
@@ -158,6 +173,14 @@ def one_seed(params, seed: int, data, true_p0, resamples: int) -> tuple[dict, di
     learned_control, learned_shift = sc._log_odds(test.X), sc.shift_.shift(test.X)
     scores["learned_control_true_shift"] = _uplift(learned_control, true_shift)
     scores["true_control_learned_shift"] = _uplift(_logit(p0), learned_shift)
+    # What the features can express of the shift: the true shift, without outcome noise,
+    # regressed on the features (treated train customers, or all train customers).
+    train_p0 = true_p0.loc[train.keys].to_numpy()
+    train_shift = _logit(train_p0 - train.true_uplift) - _logit(train_p0)
+    for rows, name in ((train.treatment == 1, "treated"), (np.ones(len(train_p0), bool), "all")):
+        regressed = true_shift_regression(as_matrix(train.X)[rows], train_shift[rows], seed)
+        shift = regressed.predict(as_matrix(test.X))
+        scores[f"learned_control_true_shift_regressed_on_{name}"] = _uplift(learned_control, shift)
     start = time.process_time()
     scores |= shift_variants(sc, train, valid, test, seed)
     cpu["shift_variants"] = time.process_time() - start
