@@ -45,7 +45,7 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import load_params
 from churnlab.data.splitting import split_customers
 from churnlab.features.fit import featurize
-from churnlab.modeling.registry import spec_for
+from churnlab.modeling.registry import model_for, spec_for
 from churnlab.uplift import metrics, policy, report, selection
 from churnlab.uplift.learners import LEARNERS
 
@@ -75,7 +75,7 @@ def campaigns(params, seed: int, customers, truth, schema) -> dict[str, report.C
 
 def risk_scores(params, train: report.Campaign, valid, test) -> np.ndarray:
     """Today's policy: the churn model ``train.model`` on the same features."""
-    spec = spec_for(params.train.model)
+    spec = spec_for(model_for(params.train, len(train.churned) + len(valid.churned)))
     model = spec.fit(
         spec.make(params.train, train.churned), train.X, train.churned, valid.X, valid.churned
     )

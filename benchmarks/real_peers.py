@@ -37,7 +37,7 @@ from churnlab.config.columns import TARGET
 from churnlab.config.params import Params
 from churnlab.features import feature_frame
 from churnlab.features.fit import featurize
-from churnlab.modeling.registry import spec_for
+from churnlab.modeling.registry import model_for, spec_for
 from churnlab.modeling.training import train
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +50,7 @@ LABEL = "__churned__"  # the label column of the CSVs given to AutoGluon (no use
 def churnlab_scores(params: Params, parts: dict[str, pd.DataFrame], schema: dict) -> np.ndarray:
     """Test churn probabilities of the model the train stage would fit with ``params``."""
     done = featurize(parts, params.featurize, params.data.snapshot_date, schema)
-    spec = spec_for(params.train.model)
+    spec = spec_for(model_for(params.train, len(parts["train"]) + len(parts["valid"])))
     data = {}
     for name, matrix in done.matrices.items():
         X = matrix.drop(columns=[TARGET]) if spec.uses_features else feature_frame(parts[name])

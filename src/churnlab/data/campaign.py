@@ -2,7 +2,11 @@
 
 Before the snapshot a share of customers (``synthetic.campaign_share``) got a retention offer
 at random, with a logged propensity. The offer shifts each treated customer's churn log-odds
-by an amount that depends on observable columns only:
+by an amount that depends on the customer's attributes: contract, plan, fee, satisfaction and
+tenure are columns of the data (with its missing and corrupted values); the usage slope that
+makes a lost cause is not a column, only seen through the login counts it drives (so the
+learnable share of the oracle's Qini is below 1: docs/uplift.md, "Where the share of the oracle
+is lost"):
 
 - *persuadables*: month-to-month customers who pay above their plan's list price or rate their
   satisfaction 2 or less (price-sensitive, complaining) — a large drop in risk;
