@@ -172,3 +172,16 @@ def test_training_curves_are_dvclives_files(model, tmp_path, monkeypatch):
     assert {p.relative_to(ours).as_posix(): p.read_bytes() for p in ours.rglob("*.*")} == expected
     curves = [name for name in expected if name.endswith(".tsv")]
     assert len(curves) == (4 if isinstance(model, Boosted) else 2)
+
+
+def test_a_model_without_history_gets_one_step_on_train_and_valid():
+    from churnlab.stages import train
+
+    series = train.curves(object(), {"logloss": 0.3, "auc": 0.8}, {"logloss": 0.25, "auc": 0.9})
+    assert series == {
+        "train/logloss": [0.25],
+        "train/auc": [0.9],
+        "valid/logloss": [0.3],
+        "valid/auc": [0.8],
+    }
+    assert not train.has_history(object()) and train.has_history(Boosted(3))

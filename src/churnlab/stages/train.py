@@ -44,13 +44,26 @@ log = logging.getLogger(__name__)
 CURVE_SOURCES = {"validation_0": "train", "validation_1": "valid"}
 
 
-def curves(model, final: dict[str, float]) -> dict[str, list[float]]:
+def has_history(model) -> bool:
+    """Whether the model logged its metrics per boosting round (XGBoost)."""
+    return bool(model.evals_result()) if hasattr(model, "evals_result") else False
+
+
+def curves(
+    model, final: dict[str, float], on_train: dict[str, float] | None = None
+) -> dict[str, list[float]]:
     """``"train/logloss"``... → the per-round values (6 decimals) of a boosted model, or for a
-    model without such a history (anything but XGBoost) its ``final`` validation figures as
-    a single step, so the stage's plots output exists for every model."""
+    model without such a history (anything but XGBoost: the blend, LightGBM...) its ``final``
+    validation figures and, when given, its ``on_train`` figures as a single step, so the
+    curves ``dvc.yaml`` declares exist for every model."""
     history = model.evals_result() if hasattr(model, "evals_result") else {}
     if not history:
-        return {f"valid/{metric}": [round(float(value), 6)] for metric, value in final.items()}
+        steps = {"train": on_train or {}, "valid": final}
+        return {
+            f"{source}/{metric}": [round(float(value), 6)]
+            for source, figures in steps.items()
+            for metric, value in figures.items()
+        }
     return {
         f"{CURVE_SOURCES[source]}/{metric}": [round(value, 6) for value in values]
         for source, by_metric in history.items()
@@ -58,7 +71,7 @@ def curves(model, final: dict[str, float]) -> dict[str, list[float]]:
     }
 
 
-def log_curves(model, final: dict[str, float]) -> None:
+def log_curves(model, final: dict[str, float], on_train: dict[str, float] | None = None) -> None:
     """The training curves (:func:`curves`) in dvclive's layout, which ``dvc plots`` and the
     top-level ``plots:`` of dvc.yaml read: one ``step<TAB>metric`` TSV per curve under
     ``plots/train/plots/metrics/`` and the last values in ``plots/train/metrics.json``.
@@ -68,7 +81,7 @@ def log_curves(model, final: dict[str, float]) -> None:
     at start (about 1 s of the stage, profiled) and appended each of the 1,160 values by
     reopening its file.
     """
-    series = curves(model, final)
+    series = curves(model, final, on_train)
     out = paths.TRAIN_LIVE
     shutil.rmtree(out / "plots", ignore_errors=True)  # no curve of an earlier run stays
     summary: dict = {}
@@ -79,6 +92,14 @@ def log_curves(model, final: dict[str, float]) -> None:
         summary.setdefault(source, {})[metric] = values[-1]
     summary["step"] = len(values) - 1
     io.write_text(json.dumps(summary, indent=4) + "\n", out / "metrics.json")
+
+
+def train_figures(model, X, y) -> dict[str, float]:
+    """Log loss and ROC-AUC of the served (calibrated) model on its training rows."""
+    from sklearn.metrics import log_loss, roc_auc_score
+
+    p = model.predict_proba(X)[:, 1]
+    return {"logloss": float(log_loss(y, p, labels=[0, 1])), "auc": float(roc_auc_score(y, p))}
 
 
 def file_sha256(path) -> str:
@@ -146,6 +167,7 @@ def main(params: Params) -> None:
         log.info("training %s on Spark, calibrated on %d rows", p.model, len(y_valid))
         fitted = distributed.fit_from_tables(params)
         trained = training.train(params, None, None, X_valid, y_valid, fitted)
+        X = y = None
     else:  # on one machine, or on the Spark driver from the features Spark wrote
         if params.engine.name == "spark":  # at most engine.spark.driver_rows of them
             from churnlab.engine.driver import train_inputs
@@ -178,7 +200,10 @@ def main(params: Params) -> None:
     io.write_json(metadata, paths.MODEL_META)
     io.write_json(summary, paths.METRICS / "train.json")
     valid, calibration = summary["valid"], summary["calibration"]
-    log_curves(trained.model, {"logloss": valid["log_loss"], "auc": valid["roc_auc"]})
+    on_train = None  # a model without a per-round history: its final figures on train
+    if X is not None and not has_history(trained.model):
+        on_train = train_figures(trained.calibrated, X, y)
+    log_curves(trained.model, {"logloss": valid["log_loss"], "auc": valid["roc_auc"]}, on_train)
     log.info(
         "%s: held-out ROC-AUC %.4f, Brier %.4f -> %.4f (%s), threshold %.4f (%s)",
         summary["model"],
