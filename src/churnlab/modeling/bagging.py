@@ -17,6 +17,11 @@ from sklearn.utils.validation import check_is_fitted
 from churnlab.modeling.calibration import log_odds
 
 
+def mean_log_odds(models, X) -> np.ndarray:
+    """The mean churn log-odds of fitted binary classifiers on ``X`` (a fold-bag, a blend)."""
+    return np.mean([log_odds(model.predict_proba(X)[:, 1]) for model in models], axis=0)
+
+
 class FoldBag(ClassifierMixin, BaseEstimator):
     """The mean log-odds of already fitted binary classifiers (``estimators``)."""
 
@@ -34,8 +39,7 @@ class FoldBag(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self)
-        margins = [log_odds(member.predict_proba(X)[:, 1]) for member in self.estimators]
-        return np.mean(margins, axis=0)
+        return mean_log_odds(self.estimators, X)
 
     def predict_proba(self, X) -> np.ndarray:
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))

@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab.config.models import BlendParams, TrainParams
-from churnlab.modeling.calibration import log_odds
+from churnlab.modeling.bagging import mean_log_odds
 from churnlab.modeling.spec import Contributions, ModelSpec, qualified
 from churnlab.modeling.zoo import catboost, lightgbm, xgboost
 
@@ -52,7 +52,7 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X) -> np.ndarray:
         check_is_fitted(self, "members_")
-        return np.mean([log_odds(m.predict_proba(X)[:, 1]) for m in self.members_], axis=0)
+        return mean_log_odds(self.members_, X)
 
     def predict_proba(self, X) -> np.ndarray:
         p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
