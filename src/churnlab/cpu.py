@@ -1,20 +1,21 @@
-"""The same figures on every x86-64 machine: pin the CPU kernels of numpy and OpenBLAS.
+"""The same figures on x86-64 machines with and without AVX-512: pin numpy's and OpenBLAS's kernels.
 
 numpy picks its transcendental kernels (``exp``, ``log``, ...) and OpenBLAS its matrix kernels
 by the CPU at run time. On a machine with AVX-512 both pick kernels whose results differ from the
 AVX2 ones in the last bit; a last-bit change in the synthetic data or a feature moves an XGBoost
 split, and ``dvc repro`` then writes other data hashes and metrics than the committed
 ``dvc.lock`` (seen: test ROC-AUC 0.8549 on an AVX2 machine, 0.8551 on an AVX-512 one, same code
-and params). On an AVX-512 machine churnlab therefore asks both libraries for their AVX2 kernels,
-which every x86-64 CPU with AVX2 runs alike; the committed figures were made by those.
+and params). On an AVX-512 machine churnlab therefore asks both libraries for their AVX2
+kernels: with them, ``dvc repro`` there reproduced the committed ``dvc.lock``, made on an AVX2
+machine, byte for byte.
 
 Applied when the ``churnlab`` package is imported (the stages' ``churnlab`` command), before
 numpy loads. In a process that loaded numpy first (a notebook that imported pandas), it is too
 late: the process keeps the native kernels and its children (stage subprocesses, Spark's Python
-workers) are told to keep them too, so that a process and its children agree. A variable already
-set wins: ``NPY_DISABLE_CPU_FEATURES=``
-(empty) and ``OPENBLAS_CORETYPE=`` (empty) keep the native kernels. Other architectures are left
-alone (their figures agree within float noise, not bit for bit). No numpy import here.
+workers) are told to keep them too, so that a process and its children agree. A variable
+already set wins: ``NPY_DISABLE_CPU_FEATURES=`` and ``OPENBLAS_CORETYPE=`` (empty) keep the
+native kernels. Other architectures (ARM) are left alone and were not compared here.
+No numpy import here.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ def fit_variant(
     params: Params, name: str, parts: dict[str, pd.DataFrame], schema: dict | None
 ) -> tuple[dict, pd.DataFrame]:
     """The variant's summary and its test scores (label and score per test customer)."""
-    p, spec = variant_setup(params, name)
+    p, _ = variant_setup(params, name)  # fails early; the model depends on the rows (auto)
     started = time.perf_counter()
     done = featurize(parts, p, params.data.snapshot_date, schema)
     featurize_seconds = time.perf_counter() - started

@@ -56,8 +56,7 @@ def curves(
     model without such a history (anything but XGBoost: the blend, LightGBM...) its ``final``
     validation figures and, when given, its ``on_train`` figures as a single step, so the
     curves ``dvc.yaml`` declares exist for every model."""
-    history = model.evals_result() if hasattr(model, "evals_result") else {}
-    if not history:
+    if not has_history(model):
         steps = {"train": on_train or {}, "valid": final}
         return {
             f"{source}/{metric}": [round(float(value), 6)]
@@ -66,7 +65,7 @@ def curves(
         }
     return {
         f"{CURVE_SOURCES[source]}/{metric}": [round(value, 6) for value in values]
-        for source, by_metric in history.items()
+        for source, by_metric in model.evals_result().items()
         for metric, values in by_metric.items()
     }
 
@@ -95,7 +94,7 @@ def log_curves(model, final: dict[str, float], on_train: dict[str, float] | None
 
 
 def train_figures(model, X, y) -> dict[str, float]:
-    """Log loss and ROC-AUC of the served (calibrated) model on its training rows."""
+    """Log loss and ROC-AUC of the served (calibrated) model on the train split's rows."""
     from sklearn.metrics import log_loss, roc_auc_score
 
     p = model.predict_proba(X)[:, 1]
