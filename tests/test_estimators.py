@@ -286,6 +286,9 @@ ENTRIES: dict[str, Entry] = {
     # models fitted elsewhere, on 3 features here, so every check that fits or predicts on its
     # own data or shape cannot apply; the API checks (clone, get_params, repr, tags) run.
     "FoldBag": Entry(lambda: DISCOVERED["FoldBag"]([_three_feature_model()]), FOLDBAG_EXPECTED),
+    # Their shared base (the mean log-odds of fitted members): checked through FoldBag and
+    # BlendClassifier.
+    "MeanLogOdds": Entry(None),
     # An adapter inside the refit (churnlab.modeling.refit): it hands the calibrator the
     # out-of-fold scores of column 0 as probabilities, is always "fitted" and never saved.
     "ScoreColumn": Entry(

@@ -17,12 +17,26 @@ from sklearn.utils.validation import check_is_fitted
 from churnlab.modeling.calibration import log_odds
 
 
-def mean_log_odds(models, X) -> np.ndarray:
-    """The mean churn log-odds of fitted binary classifiers on ``X`` (a fold-bag, a blend)."""
-    return np.mean([log_odds(model.predict_proba(X)[:, 1]) for model in models], axis=0)
+class MeanLogOdds(ClassifierMixin, BaseEstimator):
+    """A classifier whose churn log-odds are the mean of fitted binary classifiers' (a fold-bag,
+    a blend); a subclass says which (``_members``)."""
+
+    def _members(self) -> list:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def decision_function(self, X) -> np.ndarray:
+        check_is_fitted(self)
+        return np.mean([log_odds(m.predict_proba(X)[:, 1]) for m in self._members()], axis=0)
+
+    def predict_proba(self, X) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-class FoldBag(ClassifierMixin, BaseEstimator):
+class FoldBag(MeanLogOdds):
     """The mean log-odds of already fitted binary classifiers (``estimators``)."""
 
     def __init__(self, estimators=None):
@@ -37,16 +51,8 @@ class FoldBag(ClassifierMixin, BaseEstimator):
     def __sklearn_is_fitted__(self) -> bool:
         return bool(self.estimators)
 
-    def decision_function(self, X) -> np.ndarray:
-        check_is_fitted(self)
-        return mean_log_odds(self.estimators, X)
-
-    def predict_proba(self, X) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+    def _members(self) -> list:
+        return self.estimators
 
 
 def bag(models: list) -> FoldBag:

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import clone
 from sklearn.utils.validation import check_is_fitted
 
 from churnlab.config.models import BlendParams, TrainParams
-from churnlab.modeling.bagging import mean_log_odds
+from churnlab.modeling.bagging import MeanLogOdds
 from churnlab.modeling.spec import Contributions, ModelSpec, qualified
 from churnlab.modeling.zoo import catboost, lightgbm, xgboost
 
@@ -37,7 +37,7 @@ def member_spec(model) -> ModelSpec:
     return next(spec for spec in MEMBERS.values() if type(model) is spec.estimator)
 
 
-class BlendClassifier(ClassifierMixin, BaseEstimator):
+class BlendClassifier(MeanLogOdds):
     """The mean log-odds of ``members`` (unfitted zoo estimators), each fitted by its entry."""
 
     def __init__(self, members=None):
@@ -50,16 +50,9 @@ class BlendClassifier(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = np.shape(X)[1]
         return self
 
-    def decision_function(self, X) -> np.ndarray:
+    def _members(self) -> list:
         check_is_fitted(self, "members_")
-        return mean_log_odds(self.members_, X)
-
-    def predict_proba(self, X) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        return self.members_
 
 
 def make(p: TrainParams, y: np.ndarray) -> BlendClassifier:
