@@ -2,17 +2,19 @@
 
 Before the snapshot a share of customers (``synthetic.campaign_share``) got a retention offer
 at random, with a logged propensity. The offer shifts each treated customer's churn log-odds
-by an amount that depends on the customer's attributes: contract, plan, fee, satisfaction and
-tenure are columns of the data (with its missing and corrupted values); the usage slope that
-makes a lost cause is not a column, only seen through the login counts it drives (so the
-learnable share of the oracle's Qini is below 1: docs/uplift.md, "Where the share of the oracle
-is lost"):
+by an amount that depends on observable columns only (as issue 17 asks): contract, plan, fee,
+satisfaction and tenure are columns of the customers table, with its missing and corrupted
+values, and the login trend is the ``login_trend`` feature (logins of the last 30 days against
+the rate of the 90 days before the snapshot, :func:`churnlab.data.snapshot.trend_ratio`), computed
+from the generated logins as the prepare stage computes it from the logins table:
 
 - *persuadables*: month-to-month customers who pay above their plan's list price or rate their
   satisfaction 2 or less (price-sensitive, complaining) — a large drop in risk;
 - *sleeping dogs*: two-year customers with more than two years of tenure — the contact
   reminds them to shop around, their risk rises;
-- *lost causes*: customers whose usage is fading fast — no effect whatever the offer;
+- *lost causes*: customers whose logins are fading fast (``login_trend`` below
+  ``LOST_CAUSE_TREND``: the last 30 days at under 60 % of the earlier rate) — no effect
+  whatever the offer;
 - *sure things* and everyone else: a small drop, which on a low risk changes little.
 
 Everything runs on its own random stream (``default_rng([seed, 17])``) after the generator
@@ -40,6 +42,8 @@ SECONDS_PER_DAY = 86_400
 PERSUADABLE_SHIFT = -2.2
 SLEEPING_DOG_SHIFT = 1.3
 OTHER_SHIFT = -0.2
+# A lost cause's login trend is below this (docs/uplift.md, "The past campaign").
+LOST_CAUSE_TREND = 0.6
 # Share of provoked customers who close their account (the others go silent), as for churners.
 CLOSE_SHARE = 0.6
 
@@ -55,7 +59,7 @@ def offer_shift(lat: dict[str, np.ndarray]) -> np.ndarray:
     relative_fee = lat["fee"] / np.array([19.0, 39.0, 69.0, 99.0])[lat["plan"]]
     persuadable = month_to_month & ((relative_fee > 1.0) | (lat["satisfaction"] <= 2))
     sleeping_dog = (lat["contract"] == 2) & (lat["tenure"] > 730)
-    lost_cause = lat["usage_slope"] < -0.3
+    lost_cause = lat["login_trend"] < LOST_CAUSE_TREND
     shift = np.where(persuadable, PERSUADABLE_SHIFT, OTHER_SHIFT)
     shift = np.where(sleeping_dog, SLEEPING_DOG_SHIFT, shift)
     return np.where(lost_cause, 0.0, shift)

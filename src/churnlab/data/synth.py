@@ -309,15 +309,20 @@ def _simulate_tickets(rng, lat, history_days) -> pd.DataFrame:
     return pd.DataFrame({"owner": owner, "day": day, "negative": negative, "text": text})
 
 
+def login_trend(login_owner: np.ndarray, login_day: np.ndarray, n: int) -> np.ndarray:
+    """Logins of the last 30 days against the last 90 (``trend_ratio``), as the features see it."""
+    logins_30 = np.bincount(login_owner[login_day >= -30], minlength=n)
+    logins_90 = np.bincount(login_owner[login_day >= -90], minlength=n)
+    return trend_ratio(logins_30, logins_90, 30, 90)
+
+
 def _hazard(lat, login_owner, login_day, payments, tickets) -> np.ndarray:
     """True churn probability from what is observable at the snapshot (the hidden truth)."""
     n = len(lat["fee"])
-    logins_30 = np.bincount(login_owner[login_day >= -30], minlength=n)
-    logins_90 = np.bincount(login_owner[login_day >= -90], minlength=n)
     last_login = np.full(n, -np.inf)
     np.maximum.at(last_login, login_owner, login_day)
     recency = np.minimum(-last_login, 180.0)
-    trend = trend_ratio(logins_30, logins_90, 30, 90)
+    trend = lat["login_trend"]
     ok = ~payments["failed"].to_numpy()
     pay_day = payments["day"].to_numpy()
     pay_owner = payments["owner"].to_numpy()
@@ -558,6 +563,7 @@ def generate_chunk(
     login_owner, login_day = _simulate_logins(rng, lat, history_days)
     payments = _simulate_payments(rng, lat, history_days)
     tickets = _simulate_tickets(rng, lat, history_days)
+    lat["login_trend"] = login_trend(login_owner, login_day, n_customers)  # the campaign's too
     p_churn = _hazard(lat, login_owner, login_day, payments, tickets)
     post_owner, post_day, closed_day = _outcome(rng, lat, p_churn, churn_window_days, history_days)
 
