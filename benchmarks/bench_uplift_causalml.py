@@ -273,8 +273,9 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int, own: dict) -> dict
     """AUUC of each method; ours_auto minus each causalml reference, paired bootstrap; and the
     like-with-like comparisons (``like``): both sides' best on the test rows, each rule's
     refitted pick against the best reference and against the references' mean (a reference
-    picked without the test rows, blind), and each reference against its counterpart of ours
-    refitted on the same rows; causalml's own AUUC (``own``, checked against
+    picked without the test rows, blind), each reference against its counterpart of ours
+    refitted on the same rows, and each reference against the best reference (what picking on
+    the test rows is worth to causalml's own learners); causalml's own AUUC (``own``, checked against
     :func:`causalml_auuc`) of every method."""
     from churnlab.uplift import metrics
 
@@ -298,6 +299,8 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int, own: dict) -> dict
         like[f"{rule}_minus_reference_mean"] = values[rule] - mean_ref
     for ref, ours in [*COUNTERPARTS.items(), *DEFAULTS_COUNTERPARTS.items()]:
         like[f"{ours}_full_minus_{ref}"] = values[f"{ours}_full"] - values[ref]
+    for ref in refs:  # a reference fixed in advance against the best one picked on the test rows
+        like[f"{ref}_minus_best_reference"] = values[ref] - values[best]
     theirs = {k: causalml_auuc(y, t, s) for k, s in scores.items()}
     out = {"auuc": {k: round(float(v[0]), 4) for k, v in values.items()}, "best_reference": best}
     out |= {"best_ours_on_test": best_ours, "reference_mean_auuc": round(float(mean_ref[0]), 4)}

@@ -4,17 +4,18 @@ Before the snapshot a share of customers (``synthetic.campaign_share``) got a re
 at random, with a logged propensity. The offer shifts each treated customer's churn log-odds
 by an amount that depends on observable columns only (as issue 17 asks): contract, plan, fee,
 satisfaction and tenure are columns of the customers table, with its missing and corrupted
-values, and the login trend is the ``login_trend`` feature (logins of the last 30 days against
-the rate of the 90 days before the snapshot, :func:`churnlab.data.snapshot.trend_ratio`), computed
-from the generated logins as the prepare stage computes it from the logins table:
+values, and the login trend is the ``login_trend`` feature (logins of the 30 days before the
+snapshot against the same-length rate of the 60 days before those,
+:func:`churnlab.data.snapshot.trend_ratio`), computed from the generated logins as the prepare
+stage computes it from the logins table:
 
 - *persuadables*: month-to-month customers who pay above their plan's list price or rate their
   satisfaction 2 or less (price-sensitive, complaining) — a large drop in risk;
 - *sleeping dogs*: two-year customers with more than two years of tenure — the contact
   reminds them to shop around, their risk rises;
 - *lost causes*: customers whose logins are fading fast (``login_trend`` below
-  ``LOST_CAUSE_TREND``: the last 30 days at under 60 % of the earlier rate) — no effect
-  whatever the offer;
+  ``LOST_CAUSE_TREND``: the last 30 days at under 60 % of the earlier rate, with the ratio's
+  +1 smoothing) — no effect whatever the offer;
 - *sure things* and everyone else: a small drop, which on a low risk changes little.
 
 Everything runs on its own random stream (``default_rng([seed, 17])``) after the generator

@@ -310,7 +310,8 @@ def _simulate_tickets(rng, lat, history_days) -> pd.DataFrame:
 
 
 def login_trend(login_owner: np.ndarray, login_day: np.ndarray, n: int) -> np.ndarray:
-    """Logins of the last 30 days against the last 90 (``trend_ratio``), as the features see it."""
+    """Logins of the 30 days before the snapshot against the 60 before them (``trend_ratio``),
+    as the prepare stage's ``login_trend`` feature sees them."""
     logins_30 = np.bincount(login_owner[login_day >= -30], minlength=n)
     logins_90 = np.bincount(login_owner[login_day >= -90], minlength=n)
     return trend_ratio(logins_30, logins_90, 30, 90)
