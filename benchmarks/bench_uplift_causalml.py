@@ -275,8 +275,8 @@ def auuc_table(y, t, scores: dict, resamples: int, seed: int, own: dict) -> dict
     refitted pick against the best reference and against the references' mean (a reference
     picked without the test rows, blind), each reference against its counterpart of ours
     refitted on the same rows, and each reference against the best reference (what picking on
-    the test rows is worth to causalml's own learners); causalml's own AUUC (``own``, checked against
-    :func:`causalml_auuc`) of every method."""
+    the test rows is worth to causalml's own learners); causalml's own AUUC (``own``, checked
+    against :func:`causalml_auuc`) of every method."""
     from churnlab.uplift import metrics
 
     rng = np.random.default_rng(seed)
