@@ -84,3 +84,19 @@ def test_effect_is_heterogeneous_with_all_four_kinds(pair):
     # The treated arm's probability is the control one minus the uplift.
     plain = _generate(0.0).truth["churn_probability"].to_numpy()
     np.testing.assert_allclose(p[treated], plain[treated] - uplift[treated])
+
+
+def test_lost_causes_are_read_from_the_login_trend_the_pipeline_sees(pair):
+    """Issue 17: the effect depends on observable columns. A lost cause (no effect) is a
+    customer whose ``login_trend`` feature, as the prepare stage computes it from the logins
+    table, is below the threshold; everyone else is moved by the offer."""
+    from churnlab.data import campaign
+
+    _, offered, _, snap = pair
+    truth = offered.truth.astype({"customer_id": str}).set_index("customer_id")
+    uplift = truth.loc[snap["customer_id"].astype(str), "true_uplift"].to_numpy()
+    lost = snap["login_trend"].to_numpy() < campaign.LOST_CAUSE_TREND
+    assert 0.05 < lost.mean() < 0.5
+    tiny = 1e-12  # p - sigmoid(logit(p) + 0) is zero up to rounding
+    assert (np.abs(uplift[lost]) < tiny).all()
+    assert (np.abs(uplift[~lost]) > tiny).all()
