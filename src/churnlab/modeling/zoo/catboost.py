@@ -62,6 +62,12 @@ class CatBoostChurnClassifier(NativeBoosted):
         }
 
     def _result(self, model):
+        # CatBoost stamps each fit with a random model_guid and its finish time: blank them, so
+        # the same fit saves the same bytes (dvc.lock's hash of the model) on every run.
+        metadata = model.get_metadata()
+        for key in ("model_guid", "train_finish_time"):
+            if key in metadata:
+                metadata[key] = ""
         return model, int(model.get_best_iteration() or model.tree_count_ - 1)
 
     def _positive(self, X) -> np.ndarray:
