@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from churnlab.data import synth
+from churnlab.data import campaign, synth
 from conftest import CHURN_WINDOW_DAYS, SNAPSHOT_DATE, snapshot_from_raw, write_raw
 
 N, SEED, SHARE = 3000, 5, 0.3
@@ -90,8 +90,6 @@ def test_lost_causes_are_read_from_the_login_trend_the_pipeline_sees(pair):
     """Issue 17: the effect depends on observable columns. A lost cause (no effect) is a
     customer whose ``login_trend`` feature, as the prepare stage computes it from the logins
     table, is below the threshold; everyone else is moved by the offer."""
-    from churnlab.data import campaign
-
     _, offered, _, snap = pair
     truth = offered.truth.astype({"customer_id": str}).set_index("customer_id")
     uplift = truth.loc[snap["customer_id"].astype(str), "true_uplift"].to_numpy()
